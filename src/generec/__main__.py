@@ -1,0 +1,3 @@
+from generec.cli import run
+
+run()

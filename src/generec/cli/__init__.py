@@ -1,0 +1,79 @@
+"""The ``generec`` command.
+
+Each group of sub-commands lives in its own module of this package and is
+registered here. :func:`main` is the console entry point: any
+:class:`~generec.errors.GeneRecError` becomes one line on stderr and a non-zero
+exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from generec.errors import GeneRecError
+
+app = typer.Typer(
+    name="generec",
+    help=(
+        "GeneRec: generative recommendation. Build a world, import real data, "
+        "train models, and run the loop that retrieves, edits and creates items for each user."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+# Sub-command modules; each defines its commands on `app` when imported.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print GeneRec's version and exit."),
+) -> None:
+    if version:
+        from generec import __version__
+
+        typer.echo(f"generec {__version__}")
+        raise typer.Exit(0)
+
+
+def _register() -> None:
+    # Imported lazily so that `import generec.cli` stays cheap.
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"generec.cli.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except GeneRecError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click's usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            typer.secho("aborted", err=True)
+            return 1
+        raise
+    return 0
+
+
+def run() -> None:  # console_scripts entry point
+    sys.exit(main())
