@@ -42,10 +42,7 @@ class MissingExtraError(GeneRecError):
     """An optional dependency is needed; the message names the extra to install."""
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{purpose} needs the '{package}' package: install it with "
-            f"`pip install 'generec[{extra}]'`"
-        )
+        super().__init__(f"{purpose} needs the '{package}' package: install it with `pip install 'generec[{extra}]'`")
         self.package = package
         self.extra = extra
 

@@ -26,28 +26,28 @@ PLATFORM_AUTHOR = "platform"
 """Author recorded on items the platform creates from noise (paper §5.2)."""
 
 
-class Origin(str, enum.Enum):
+class Origin(enum.StrEnum):
     """Who made an item: a person, or GeneRec's generators."""
 
     HUMAN = "human"
     AI = "ai"
 
 
-class Modality(str, enum.Enum):
+class Modality(enum.StrEnum):
     VIDEO = "video"
     IMAGE = "image"
     TEXT = "text"
     AUDIO = "audio"
 
 
-class Visibility(str, enum.Enum):
+class Visibility(enum.StrEnum):
     """``PUBLIC`` items may be shown to anyone; ``PRIVATE`` ones only to ``Item.visible_to``."""
 
     PUBLIC = "public"
     PRIVATE = "private"
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     IMPRESSION = "impression"
     CLICK = "click"
     LIKE = "like"
@@ -60,13 +60,13 @@ NEGATIVE_EVENTS = frozenset({EventKind.DISLIKE, EventKind.SKIP})
 POSITIVE_EVENTS = frozenset({EventKind.CLICK, EventKind.LIKE})
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     USER = "user"
     UPLOADER = "uploader"
     ADMIN = "admin"
 
 
-class Authorship(str, enum.Enum):
+class Authorship(enum.StrEnum):
     """Who owns a generated item (paper §5.2).
 
     ``PLATFORM`` for items created from noise; ``UPLOADER`` for AI edits of an
@@ -77,7 +77,7 @@ class Authorship(str, enum.Enum):
     UPLOADER = "uploader"
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

@@ -53,25 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        # Standalone mode: usage errors print click's one-line message and exit 2.
+        app(args=argv, prog_name="generec")
     except GeneRecError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return exc.exit_code
-    except KeyboardInterrupt:
-        typer.secho("interrupted", err=True)
-        return 130
-    except typer.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            typer.secho("aborted", err=True)
-            return 1
-        raise
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 
