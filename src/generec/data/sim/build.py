@@ -1,0 +1,275 @@
+"""Build a GeneRec-Sim world on disk: same seed, same bytes.
+
+Stages (each with a progress bar): items and their shots; users, their hidden
+preferences and their interactions, in fixed-size chunks of users written to
+Parquet as they are made (so a million users fit in a few GiB); instructions;
+then, unless ``media=False``, every item's video and thumbnail rendered in a
+process pool (each file is a pure function of its item's metadata, so worker
+scheduling cannot change a byte).
+
+Files in the output directory::
+
+    dataset.json  items.parquet  users.parquet  events.parquet   (a generec Dataset)
+    world.json    shots.parquet  preferences.parquet  instructions.parquet
+    item_truth.parquet  (per item: popularity, duration, ground-truth feature vector)
+    media/<item>.mp4  thumbnails/<item>.png                       (unless media=False)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from generec.data.sim import vocab
+from generec.data.sim.clickmodel import ClickModel, featurize
+from generec.data.sim.instructions import generate_instructions, instructions_table
+from generec.data.sim.interactions import EVENT_SCHEMA, Catalog, simulate_chunk
+from generec.data.sim.items import item_id, item_schedule, make_item, profile_of, uploader_profiles
+from generec.data.sim.media import render_all
+from generec.data.sim.users import chunk_rng, draw_users, taste_label, user_id, user_names
+from generec.errors import DataError
+
+FORMAT = "generec-sim"
+CHUNK_USERS = 10_000
+"""Users per generation chunk. Part of the world's definition: changing it changes the world."""
+WORLD_FILES = (
+    "dataset.json",
+    "world.json",
+    "items.parquet",
+    "users.parquet",
+    "events.parquet",
+    "shots.parquet",
+    "preferences.parquet",
+    "item_truth.parquet",
+    "instructions.parquet",
+)
+MEDIA_DIRS = ("media", "thumbnails")
+_PARQUET = {"compression": "zstd", "use_dictionary": True}
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """What defines a world. Same config, same bytes.
+
+    Example
+    -------
+    >>> WorldConfig(users=30, items=20, seed=1).validate().items
+    20
+    """
+
+    users: int = 2000
+    items: int = 1500
+    seed: int = 0
+    media: bool = True
+    frame_size: int = 64
+    fps: int = 8
+    impressions_per_user: float = 60.0
+    instructions: int = 2400
+
+    def validate(self) -> WorldConfig:
+        checks = [
+            (self.users >= 1, f"--users must be at least 1, got {self.users}"),
+            (self.items >= 1, f"--items must be at least 1, got {self.items}"),
+            (self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}"),
+            (16 <= self.frame_size <= 512, f"--size must be between 16 and 512 pixels, got {self.frame_size}"),
+            (1 <= self.fps <= 60, f"--fps must be between 1 and 60, got {self.fps}"),
+            (1 <= self.impressions_per_user <= 10_000, "--impressions must be between 1 and 10000 per user"),
+            (self.instructions >= 0, f"--instructions must be >= 0, got {self.instructions}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise DataError(message)
+        return self
+
+
+def _prepare(out: Path, overwrite: bool) -> Path:
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out} exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "world.json").is_file():
+            raise DataError(f"{out} is not empty and holds no world; choose an empty or new --out directory")
+        if not overwrite:
+            raise DataError(f"{out} already holds a world; pass --overwrite to replace it")
+        for name in WORLD_FILES:  # only what a build writes, never anything else in the folder
+            (out / name).unlink(missing_ok=True)
+        for name in MEDIA_DIRS:
+            shutil.rmtree(out / name, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def _shot_rows(iid: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for shot in meta["shots"]:
+        row = {"item_id": iid, **{k: shot[k] for k in ("index", "start_frame", "n_frames", "start_s", "duration_s")}}
+        row.update({k: shot[k] for k in ("scene", "style", "caption")})
+        for n, suffix in ((0, ""), (1, "2")):
+            subject = shot["subjects"][n] if n < len(shot["subjects"]) else {}
+            row.update({a + suffix: subject.get(a) for a in vocab.SUBJECT_ATTRIBUTES})
+        yield row
+
+
+def _write_item_tables(
+    out: Path,
+    cfg: WorldConfig,
+    cols: dict[str, list[Any]],
+    shots: list[dict[str, Any]],
+    schedule: dict[str, np.ndarray],
+    features: np.ndarray,
+    duration: np.ndarray,
+) -> None:
+    """items.parquet (the Dataset table), shots.parquet and item_truth.parquet."""
+    ids = cols["id"]
+    table = pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "title": pa.array(cols["title"], pa.string()),
+            "caption": pa.array(cols["caption"], pa.string()),
+            "modality": pa.array(["video"] * cfg.items, pa.string()),
+            "uploader_id": pa.array(cols["uploader_id"], pa.string()),
+            "created_at": pa.array(schedule["created_at"], pa.float64()),
+            "media": pa.array([f"media/{i}.mp4" if cfg.media else None for i in ids], pa.string()),
+            "thumbnail": pa.array([f"thumbnails/{i}.png" if cfg.media else None for i in ids], pa.string()),
+            "attributes": pa.array(cols["attributes"], pa.string()),
+        }
+    )
+    pq.write_table(table, out / "items.parquet", **_PARQUET)
+    pq.write_table(pa.Table.from_pylist(shots), out / "shots.parquet", **_PARQUET)
+    truth = {
+        "item_id": pa.array(ids, pa.string()),
+        "popularity": pa.array(schedule["popularity"], pa.float64()),
+        "duration_s": pa.array(duration, pa.float64()),
+        **{name: pa.array(features[:, j], pa.float32()) for j, name in enumerate(vocab.FEATURES)},
+    }
+    pq.write_table(pa.table(truth), out / "item_truth.parquet", **_PARQUET)
+
+
+def _build_items(out: Path, cfg: WorldConfig, progress: bool) -> tuple[Catalog, list[str], set[str]]:
+    """Write items.parquet and shots.parquet; return the catalogue, item metadata JSON and uploader ids."""
+    rng = chunk_rng(cfg.seed, 0, 0)
+    n_uploaders = min(cfg.users, max(1, math.ceil(cfg.items / 10)))
+    uploaders = np.sort(rng.choice(cfg.users, n_uploaders, replace=False))
+    profiles = uploader_profiles(rng, n_uploaders)
+    schedule = item_schedule(rng, cfg.items, n_uploaders)
+    cols: dict[str, list[Any]] = {k: [] for k in ("id", "title", "caption", "uploader_id", "attributes")}
+    shots: list[dict[str, Any]] = []
+    features = np.zeros((cfg.items, vocab.N_FEATURES), dtype=np.float32)
+    duration = np.zeros(cfg.items)
+    category = np.zeros(cfg.items, dtype=np.int64)
+    habits: dict[int, dict[str, list[float]]] = {}
+    for i in tqdm(range(cfg.items), desc="items", unit="item", disable=not progress, mininterval=0.5):
+        u = int(schedule["uploader"][i])
+        if u not in habits:
+            habits[u] = profile_of(profiles, u)
+        meta = make_item(i, cfg.seed, habits[u], bool(profiles["salient_thumbnails"][u]), cfg.fps, cfg.frame_size)
+        meta["popularity"] = float(schedule["popularity"][i])
+        iid = item_id(i)
+        cols["id"].append(iid)
+        cols["title"].append(meta["title"])
+        cols["caption"].append(meta["shots"][meta["main_shot"]]["caption"])
+        cols["uploader_id"].append(user_id(int(uploaders[u])))
+        cols["attributes"].append(_json(meta))
+        shots.extend(_shot_rows(iid, meta))
+        features[i] = featurize(meta)
+        duration[i] = meta["duration_s"]
+        category[i] = vocab.CATEGORIES.index(meta["category"])
+    _write_item_tables(out, cfg, cols, shots, schedule, features, duration)
+    ids = cols["id"]
+    catalog = Catalog(
+        item_ids=pa.array(ids, pa.string()),
+        features=features,
+        popularity=schedule["popularity"],
+        created_at=schedule["created_at"],
+        duration=duration,
+        category=category,
+    )
+    return catalog, cols["attributes"], set(cols["uploader_id"])
+
+
+def _user_tables(
+    cfg: WorldConfig, c: int, ids: list[str], users: dict[str, np.ndarray], uploaders: set[str]
+) -> tuple[pa.Table, pa.Table]:
+    start = c * CHUNK_USERS
+    names = user_names(chunk_rng(cfg.seed, 5, c), start, len(ids))
+    role = ['{"role":"uploader"}' if i in uploaders else '{"role":"viewer"}' for i in ids]
+    people = pa.table({"id": ids, "name": names, "attributes": role})
+    prefs = {"user_id": pa.array(ids, pa.string())}
+    for j, name in enumerate(vocab.FEATURES):
+        prefs[name] = pa.array(users["weights"][:, j], pa.float32())
+    prefs["popularity_sensitivity"] = pa.array(np.round(users["popularity_sensitivity"], 4), pa.float64())
+    prefs["concentration"] = pa.array(np.round(users["concentration"], 4), pa.float64())
+    prefs["impressions"] = pa.array(users["impressions"], pa.int64())
+    prefs["taste"] = pa.array(taste_label(users["concentration"]).tolist(), pa.string())
+    return people, pa.table(prefs)
+
+
+def _build_users(out: Path, cfg: WorldConfig, catalog: Catalog, uploaders: set[str], progress: bool) -> int:
+    """Write users, preferences and events chunk by chunk; return the number of events."""
+    model = ClickModel()
+    writers: dict[str, pq.ParquetWriter] = {}
+    n_events = 0
+    n_chunks = math.ceil(cfg.users / CHUNK_USERS)
+    try:
+        for c in tqdm(range(n_chunks), desc="users", unit="chunk", disable=not progress or n_chunks < 2):
+            start, stop = c * CHUNK_USERS, min(cfg.users, (c + 1) * CHUNK_USERS)
+            ids = [user_id(k) for k in range(start, stop)]
+            users = draw_users(chunk_rng(cfg.seed, 2, c), stop - start, cfg.impressions_per_user)
+            people, prefs = _user_tables(cfg, c, ids, users, uploaders)
+            events = simulate_chunk(chunk_rng(cfg.seed, 3, c), ids, users, catalog, model)
+            n_events += events.num_rows
+            for name, table in (("users", people), ("preferences", prefs), ("events", events)):
+                if name not in writers:
+                    schema = EVENT_SCHEMA if name == "events" else table.schema
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", schema, **_PARQUET)
+                writers[name].write_table(table)
+    finally:
+        for w in writers.values():
+            w.close()
+    return n_events
+
+
+def build_world(out: str | Path, config: WorldConfig | None = None, *, progress: bool = True,
+                overwrite: bool = False, workers: int = 2) -> Path:  # fmt: skip
+    """Build a world into ``out``; return the directory. Open it with ``World.load(out)``.
+
+    ``workers`` only sets how many processes render media; it never changes the output.
+    """
+    cfg = (config or WorldConfig()).validate()
+    root = _prepare(Path(out), overwrite)
+    # Marks the folder as ours at once, so an interrupted build can be replaced with --overwrite.
+    (root / "world.json").write_text(json.dumps({"format": FORMAT, "complete": False}) + "\n", encoding="utf-8")
+    catalog, metas, uploaders = _build_items(root, cfg, progress)
+    n_events = _build_users(root, cfg, catalog, uploaders, progress)
+    rows = generate_instructions(cfg.instructions, cfg.seed)
+    pq.write_table(pa.table(instructions_table(rows)), root / "instructions.parquet", **_PARQUET)
+    if cfg.media:
+        render_all(root, catalog.item_ids.to_pylist(), metas, workers=workers, progress=progress)
+    counts = {"items": cfg.items, "users": cfg.users, "events": n_events, "instructions": len(rows)}
+    info = {
+        "format": FORMAT,
+        "complete": True,
+        "vocab_version": vocab.VERSION,
+        "config": asdict(cfg),
+        "click_model": ClickModel().to_dict(),
+        "chunk_users": CHUNK_USERS,
+        "counts": counts,
+        "features": list(vocab.FEATURES),
+        "vocab": {k: list(v) for k, v in vocab.VOCAB.items()},
+    }
+    (root / "world.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    meta = {"name": "generec-sim", "meta": {"world": "world.json", "seed": cfg.seed, "counts": counts}}
+    (root / "dataset.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return root
