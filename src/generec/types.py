@@ -12,6 +12,14 @@ Example
 True
 >>> Event(user_id="u1", item_id="v1", kind=EventKind.LIKE, ts=10.0).is_negative
 False
+
+An item's review status is separate from its expiry: a generated item is stored
+``PENDING``, then the fidelity policy makes it ``ACTIVE`` or ``BLOCKED``; only
+``ACTIVE`` items are ever shown, while ``expires_at`` means expiry after viewing.
+
+>>> from generec.types import ItemStatus
+>>> Item(id="g1", origin=Origin.AI, status=ItemStatus.BLOCKED).visible_for("u1")
+False
 """
 
 from __future__ import annotations
@@ -45,6 +53,19 @@ class Visibility(enum.StrEnum):
 
     PUBLIC = "public"
     PRIVATE = "private"
+
+
+class ItemStatus(enum.StrEnum):
+    """Where an item stands in review; only ``ACTIVE`` items may be shown.
+
+    ``PENDING``: generated, not yet checked. ``ACTIVE``: may be shown (the default,
+    e.g. for human uploads). ``BLOCKED``: failed a fidelity check; kept for audit,
+    never shown.
+    """
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    BLOCKED = "blocked"
 
 
 class EventKind(enum.StrEnum):
@@ -116,6 +137,7 @@ class Item:
     ``parent_id`` points at the item an edit was made from. A ``PRIVATE`` item
     is visible only to ``visible_to`` (e.g. something generated from one
     user's private history). ``expires_at`` lets AI items expire after viewing.
+    ``status`` is the item's review status: only ``ACTIVE`` items are shown to anyone.
     """
 
     id: str
@@ -134,13 +156,19 @@ class Item:
     allow_ai_edits: bool = True
     license: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
+    status: ItemStatus = ItemStatus.ACTIVE
 
     @property
     def is_ai(self) -> bool:
         return self.origin is Origin.AI
 
     def visible_for(self, user_id: str | None, now: float | None = None) -> bool:
-        """Whether ``user_id`` may see this item (``None`` means an anonymous viewer)."""
+        """Whether ``user_id`` may see this item (``None`` means an anonymous viewer).
+
+        Never for an item that is not ``ACTIVE`` (pending its checks, or blocked).
+        """
+        if self.status != ItemStatus.ACTIVE:  # != so a plain "active" string works too
+            return False
         if now is not None and self.expires_at is not None and now >= self.expires_at:
             return False
         if self.visibility is Visibility.PUBLIC:

@@ -9,9 +9,9 @@ from generec.errors import ConfigError, NotFoundError
 from generec.fidelity.base import Subject
 from generec.fidelity.evalset import photo_frames
 from generec.fidelity.identifiability import label_item
-from generec.fidelity.policy import HIDDEN_AT, FidelityPolicy, ensure_checked, is_blocked
+from generec.fidelity.policy import FidelityPolicy, ensure_checked, is_blocked
 from generec.fidelity.watermark import Watermarker
-from generec.types import Authorship, Item, Origin, Provenance
+from generec.types import Authorship, Item, ItemStatus, Origin, Provenance
 
 CHECKS = ["identifiability", "safety", "privacy", "leakage", "wording", "consent", "quality", "relevance"]
 
@@ -37,6 +37,7 @@ def test_passing_item_is_exposed_with_a_verdict_for_every_check(store, clip):
     assert sorted(v.check for v in stored) == sorted(CHECKS)
     assert all(v.evidence for v in stored)
     item = store.get_item("g-ok", viewer="alice")
+    assert item.status is ItemStatus.ACTIVE and item.expires_at is None
     assert item.attributes["fidelity"]["status"] == "passed" and not is_blocked(item)
     assert item.attributes["ai_label"]
 
@@ -50,9 +51,11 @@ def test_failing_item_is_never_exposed_but_kept_for_audit(store, clip):
         store.get_item("g-bad", viewer="alice")
     assert [i.id for i in store.list_items(viewer="alice")] == []
     audit = store.get_item("g-bad", system=True)
-    assert audit.expires_at == HIDDEN_AT and audit.attributes["fidelity"]["failed"] == ["safety", "privacy"]
+    assert audit.status is ItemStatus.BLOCKED and audit.attributes["fidelity"]["failed"] == ["safety", "privacy"]
+    assert audit.expires_at is None  # blocking is a status, not a fake expiry
+    assert [i.id for i in store.list_items(system=True, status=ItemStatus.BLOCKED)] == ["g-bad"]
     assert len(store.verdicts_for("g-bad")) == len(CHECKS)
-    assert ensure_checked([audit]) == []
+    assert is_blocked(audit) and ensure_checked([audit]) == []
 
 
 def test_unwatermarked_unlabelled_item_is_blocked(store, clip):
@@ -74,6 +77,24 @@ def test_a_crashing_check_fails_closed(store, clip):
     assert not result.passed
     (v,) = store.verdicts_for("g-crash")
     assert not v.passed and "model file missing" in v.evidence
+    assert store.get_item("g-crash", system=True).status is ItemStatus.BLOCKED
+
+
+def test_an_interrupted_check_leaves_the_item_pending_and_unseen(store, clip):
+    class Interrupted:  # e.g. the worker is stopped (Ctrl-C, SIGTERM) in the middle of a check
+        name = "interrupted"
+
+        def check(self, subject):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        FidelityPolicy([Interrupted()]).check_and_record(generated("g-half", clip), store)
+    stored = store.get_item("g-half", system=True)
+    assert stored.status is ItemStatus.PENDING and is_blocked(stored)
+    with pytest.raises(NotFoundError):
+        store.get_item("g-half", viewer="alice")
+    assert [i.id for i in store.list_items(system=True, status="pending")] == ["g-half"]
+    assert store.verdicts_for("g-half") == []
 
 
 def test_an_item_already_in_the_store_is_hidden_until_it_passes(store, clip):
@@ -82,6 +103,28 @@ def test_an_item_already_in_the_store_is_hidden_until_it_passes(store, clip):
     FidelityPolicy.build(checks=["safety"]).check_and_record(subject, store)
     with pytest.raises(NotFoundError):
         store.get_item("g-pre", viewer="bob")
+    assert store.get_item("g-pre", system=True).status is ItemStatus.BLOCKED
+
+
+def test_intended_expiry_is_kept_through_the_checks(store, clip, clock):
+    subject = generated("g-ttl", clip)
+    subject.item.expires_at = clock.now + 3600
+    assert FidelityPolicy.build(checks=["wording"]).check_and_record(subject, store).passed
+    item = store.get_item("g-ttl", viewer="alice")
+    assert (item.status, item.expires_at) == (ItemStatus.ACTIVE, clock.now + 3600)
+
+
+def test_is_blocked_reads_the_status():
+    checked = {"fidelity": {"status": "passed"}}
+    assert not is_blocked(Item(id="h"))  # human uploads need no fidelity record
+    assert is_blocked(Item(id="h", status=ItemStatus.BLOCKED))
+    assert not is_blocked(Item(id="a", origin=Origin.AI, attributes=checked))
+    assert is_blocked(Item(id="a", origin=Origin.AI, attributes=checked, status=ItemStatus.PENDING))
+    assert is_blocked(Item(id="a", origin=Origin.AI))  # never checked: fail closed
+    # An admin who clears a blocked item after review makes it showable again.
+    overridden = Item(id="a", origin=Origin.AI, attributes={"fidelity": {"status": "blocked"}})
+    assert not is_blocked(overridden)
+    assert [i.id for i in ensure_checked([Item(id="h"), overridden, Item(id="x", origin=Origin.AI)])] == ["h", "a"]
 
 
 def test_expire_after_viewing(store, clip, clock):
@@ -92,6 +135,7 @@ def test_expire_after_viewing(store, clip, clock):
     clock.now += 61
     with pytest.raises(NotFoundError):
         store.get_item("g-exp", viewer="alice")
+    assert store.get_item("g-exp", system=True).status is ItemStatus.ACTIVE  # expired, not blocked
     human = Item(id="h1")
     assert policy.expire_after_view(human, 0.0).expires_at is None
 

@@ -102,6 +102,7 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     versions = [p.name for p in (root / "versions").iterdir() if p.name.endswith(".py")]
     assert "__init__.py" in versions  # a package, so setuptools installs it
     assert any(v.startswith("0001_") for v in versions)
+    assert any(v.startswith("0002_") for v in versions)
 
 
 def test_two_processes_opening_a_new_file_at_once_both_succeed(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ relevance         cosine between the item's features and its guidance (quality.p
 ================  ==========================================================================
 
 :class:`FidelityPolicy` runs the enabled checks, records every verdict in the store and
-blocks failures from exposure (kept for audit). ``generec verify FILE`` checks provenance.
+sets the item's :class:`~generec.types.ItemStatus`: ``ACTIVE`` if all passed, else ``BLOCKED``
+(never shown, kept for audit). ``generec verify FILE`` checks provenance.
 
 Example
 -------

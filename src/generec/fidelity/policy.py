@@ -6,13 +6,15 @@ more). :meth:`FidelityPolicy.check` runs every enabled check (a check that crash
 a failure: we fail closed) and decides pass/block. :meth:`FidelityPolicy.check_and_record`
 does it against the store so that no item is ever visible without its verdicts:
 
-1. the item is stored (or updated) *hidden* first: ``expires_at = 0`` makes the store's own
-   visibility rule hide it from every viewer, while ``get_item(id, system=True)`` still finds it;
+1. the item is stored (or updated) as :attr:`ItemStatus.PENDING` first: the store shows only
+   ``ACTIVE`` items to viewers, while ``get_item(id, system=True)`` still finds it;
 2. every verdict is stored with ``add_verdicts``;
-3. only if all enabled checks passed is the item un-hidden (its intended ``expires_at`` restored).
-   A blocked item stays hidden and stored, with ``attributes['fidelity']`` naming the failed checks.
+3. the item becomes ``ACTIVE`` if all enabled checks passed, ``BLOCKED`` otherwise: kept for audit
+   (``store.list_items(system=True, status=ItemStatus.BLOCKED)``), never shown, with
+   ``attributes['fidelity']`` naming the failed checks.
 
-AI items may also expire after viewing: :meth:`FidelityPolicy.expire_after_view`.
+``expires_at`` is left to mean what it says: AI items may expire after viewing
+(:meth:`FidelityPolicy.expire_after_view`).
 
 Example
 -------
@@ -34,14 +36,11 @@ from typing import TYPE_CHECKING, Any
 
 from generec.errors import ConfigError
 from generec.fidelity.base import Check, Subject, build_check, verdict
-from generec.types import Item, Verdict
+from generec.types import Item, ItemStatus, Verdict
 
 if TYPE_CHECKING:
     from generec.config import Settings
     from generec.store import Store
-
-HIDDEN_AT = 0.0
-"""``expires_at`` of an item that is pending checks or blocked: already expired, so no viewer sees it."""
 
 DEFAULT_CHECKS = ("identifiability", "safety", "privacy", "faces", "leakage", "wording", "authenticity",
                   "copyright", "consent", "quality", "relevance")  # fmt: skip
@@ -176,14 +175,14 @@ class FidelityPolicy:
     def check_and_record(self, subject: Subject, store: Store) -> PolicyResult:
         """Check ``subject.item`` and store it with EVERY verdict; expose it only if all passed.
 
-        The item is written hidden before any check runs, so a crash at any point leaves it
-        hidden (never exposed without verdicts). Returns the :class:`PolicyResult`.
+        The item is written ``PENDING`` before any check runs, so a crash at any point leaves
+        it unseen (never exposed without verdicts); it ends ``ACTIVE`` or ``BLOCKED``, with
+        its ``expires_at`` untouched. Returns the :class:`PolicyResult`.
         """
         from generec.errors import NotFoundError
 
         item = subject.item
-        intended_expiry = item.expires_at
-        pending = dataclasses.replace(item, expires_at=HIDDEN_AT,
+        pending = dataclasses.replace(item, status=ItemStatus.PENDING,
                                       attributes={**item.attributes, "fidelity": {"status": "pending"}})  # fmt: skip
         try:
             store.get_item(item.id, system=True)
@@ -192,10 +191,11 @@ class FidelityPolicy:
             store.add_item(pending)
         result = self.check(subject)
         store.add_verdicts(result.verdicts, item.id)
-        status = {"status": "passed" if result.passed else "blocked", "failed": result.blocked_by,
-                  "domain": self.domain, "audience": self.audience}  # fmt: skip
-        final = dataclasses.replace(pending, attributes={**item.attributes, "fidelity": status},
-                                    expires_at=intended_expiry if result.passed else HIDDEN_AT)  # fmt: skip
+        verdict_summary = {"status": "passed" if result.passed else "blocked", "failed": result.blocked_by,
+                           "domain": self.domain, "audience": self.audience}  # fmt: skip
+        # Status and the named failures land in one transaction (update_item), so they never disagree.
+        final = dataclasses.replace(pending, attributes={**item.attributes, "fidelity": verdict_summary},
+                                    status=ItemStatus.ACTIVE if result.passed else ItemStatus.BLOCKED)  # fmt: skip
         store.update_item(final)
         return result
 
@@ -217,10 +217,14 @@ class FidelityPolicy:
 
 
 def is_blocked(item: Item) -> bool:
-    """Whether the fidelity policy blocked (or has not yet cleared) this AI item."""
-    status = item.attributes.get("fidelity", {}).get("status") if isinstance(item.attributes.get("fidelity"), dict) \
-        else None  # fmt: skip
-    return item.is_ai and status != "passed"
+    """Whether ``item`` must not be shown: it is not ``ACTIVE`` (blocked, or pending its checks),
+    or it is an AI item the fidelity policy never checked (fail closed).
+
+    An AI item an admin set back to ``ACTIVE`` after review counts as cleared.
+    """
+    if item.status != ItemStatus.ACTIVE:
+        return True
+    return item.is_ai and not isinstance(item.attributes.get("fidelity"), dict)
 
 
 def ensure_checked(items: Sequence[Item], on_unchecked: Callable[[Item], None] | None = None) -> list[Item]:

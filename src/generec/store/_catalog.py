@@ -5,24 +5,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from generec.errors import NotFoundError, StoreError
 from generec.store import convert
 from generec.store._base import StoreBase, as_enum
 from generec.store.models import ItemRow, MediaRow, ProvenanceRow, UserRow, VerdictRow
-from generec.types import Item, Media, Modality, Origin, Provenance, User, Verdict, Visibility
+from generec.types import Item, ItemStatus, Media, Modality, Origin, Provenance, User, Verdict, Visibility
 
 _ITEM_HINT = "check the id, or the item is private to another user"
 
 
 def visible_clause(viewer: str | None, now: float) -> ColumnElement[bool]:
-    """SQL twin of :meth:`Item.visible_for`: public or private-to-``viewer``, and not expired."""
+    """SQL twin of :meth:`Item.visible_for`: active, public or private-to-``viewer``, and not expired."""
     seen = ItemRow.visibility == Visibility.PUBLIC.value
     if viewer is not None:
         seen = or_(seen, and_(ItemRow.visibility == Visibility.PRIVATE.value, ItemRow.visible_to == viewer))
-    return and_(seen, or_(ItemRow.expires_at.is_(None), ItemRow.expires_at > now))
+    active = ItemRow.status == ItemStatus.ACTIVE.value
+    return and_(active, seen, or_(ItemRow.expires_at.is_(None), ItemRow.expires_at > now))
 
 
 class CatalogMixin(StoreBase):
@@ -105,6 +106,7 @@ class CatalogMixin(StoreBase):
         for item in items:
             if item.visibility is Visibility.PRIVATE and not item.visible_to:
                 raise StoreError(f"item {item.id!r} is private but names no user in visible_to")
+            as_enum(ItemStatus, item.status, f"status of item {item.id!r}")
         self._check_item_refs(s, items, new_ids=set(ids))
 
     def _check_item_refs(self, s: Session, items: Sequence[Item], new_ids: set[str]) -> None:
@@ -119,23 +121,40 @@ class CatalogMixin(StoreBase):
             raise NotFoundError(f"media {missing!r} not found; pass its Media record to add_item(item, media=[...])")
 
     def update_item(self, item: Item) -> Item:
-        """Replace a stored item's fields with ``item``'s (same id); :class:`NotFoundError` if absent."""
+        """Replace a stored item's fields with ``item``'s (same id); :class:`NotFoundError` if absent.
+
+        ``status`` is replaced too; to change only the review status use :meth:`set_item_status`.
+        """
         with self._tx("updating an item") as s:
             row = self._require(s, ItemRow, item.id, "item")
             if item.visibility is Visibility.PRIVATE and not item.visible_to:
                 raise StoreError(f"item {item.id!r} is private but names no user in visible_to")
+            as_enum(ItemStatus, item.status, f"status of item {item.id!r}")
             self._check_item_refs(s, [item], new_ids=set())
             for key, value in convert.record_values(item).items():
                 setattr(row, key, value)
             self._flush(s, f"updating item {item.id!r}")
         return item
 
+    def set_item_status(self, item_id: str, status: ItemStatus | str) -> None:
+        """Set an item's review status in one ``UPDATE`` (its own transaction, or the caller's).
+
+        Raises :class:`NotFoundError` for an unknown item and :class:`StoreError` for an
+        unknown status; nothing else about the item changes.
+        """
+        value = as_enum(ItemStatus, status, "item status").value
+        with self._tx("setting an item's status") as s:
+            done = s.execute(update(ItemRow).where(ItemRow.id == item_id).values(status=value))
+            if done.rowcount == 0:
+                raise NotFoundError(f"item {item_id!r} not found; check the id (store the item before reviewing it)")
+
     def get_item(self, item_id: str, viewer: str | None = None, *, system: bool = False) -> Item:
         """The item, if ``viewer`` may see it (``None``: an anonymous viewer).
 
-        Private items of other users and expired items raise :class:`NotFoundError`,
-        exactly as a missing one does, so ids of private items do not leak.
-        ``system=True`` skips the check (audit, background jobs).
+        Private items of other users, expired items and items that are not ``ACTIVE``
+        (pending their checks, or blocked) raise :class:`NotFoundError`, exactly as a
+        missing one does, so their ids do not leak. ``system=True`` skips the check
+        (audit, background jobs).
         """
         with self._tx("reading an item") as s:
             row = self._require(s, ItemRow, item_id, "item", _ITEM_HINT)
@@ -165,11 +184,17 @@ class CatalogMixin(StoreBase):
         uploader_id: str | None = None,
         modality: Modality | str | None = None,
         parent_id: str | None = None,
+        status: ItemStatus | str | None = None,
         text: str | None = None,
         limit: int | None = 100,
         offset: int = 0,
     ) -> list[Item]:
-        """Items ``viewer`` may see, filtered, oldest first (``text``: case-insensitive title/caption match)."""
+        """Items ``viewer`` may see, filtered, oldest first (``text``: case-insensitive title/caption match).
+
+        A viewer listing only ever holds ``ACTIVE`` items, so ``status`` other than
+        ``ACTIVE`` matches nothing unless ``system=True`` (e.g. the admin audit view:
+        ``list_items(system=True, status=ItemStatus.BLOCKED)``).
+        """
         stmt = select(ItemRow)
         if not system:
             stmt = stmt.where(visible_clause(viewer, self._now()))
@@ -181,6 +206,8 @@ class CatalogMixin(StoreBase):
             stmt = stmt.where(ItemRow.uploader_id == uploader_id)
         if parent_id is not None:
             stmt = stmt.where(ItemRow.parent_id == parent_id)
+        if status is not None:
+            stmt = stmt.where(ItemRow.status == as_enum(ItemStatus, status, "item status").value)
         if text:
             needle = text.lower()
             stmt = stmt.where(

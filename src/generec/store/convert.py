@@ -25,6 +25,7 @@ from generec.types import (
     Event,
     EventKind,
     Item,
+    ItemStatus,
     JobStatus,
     Media,
     Modality,
@@ -82,6 +83,7 @@ def item_record(row: ItemRow) -> Item:
         allow_ai_edits=row.allow_ai_edits,
         license=row.license,
         attributes=row.attributes,
+        status=ItemStatus(row.status),
     )
 
 

@@ -26,7 +26,7 @@ from generec.errors import DataError, MediaError, StoreError
 from generec.store.media_store import MediaStore
 from generec.store.models import EventRow, ItemRow, MediaRow, UserRow
 from generec.store.records import LoadReport
-from generec.types import Media, Origin, Role, Visibility
+from generec.types import ItemStatus, Media, Origin, Role, Visibility
 
 if TYPE_CHECKING:
     from generec.data.dataset import Dataset
@@ -106,6 +106,7 @@ def _item_rows(ds: Dataset) -> list[dict[str, Any]]:
                 "allow_ai_edits": True,
                 "license": "",
                 "attributes": _attributes(rec["attributes"], f"item {rec['id']!r}"),
+                "status": ItemStatus.ACTIVE.value,  # imported human items have nothing to review
                 "_media": _text(rec["media"]),
                 "_thumbnail": _text(rec["thumbnail"]),
             }

@@ -67,6 +67,8 @@ class ItemRow(Base):
         Index("ix_items_uploader_id", "uploader_id"),
         Index("ix_items_origin_created_at", "origin", "created_at"),
         Index("ix_items_parent_id", "parent_id"),
+        # "what did the fidelity policy block" (admin audit) and the viewer rule "active only"
+        Index("ix_items_status", "status"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -85,6 +87,8 @@ class ItemRow(Base):
     allow_ai_edits: Mapped[bool] = mapped_column(Boolean)
     license: Mapped[str] = mapped_column(String(255))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Review status (types.ItemStatus); added by migration 0002, which fills old rows with "active".
+    status: Mapped[str] = mapped_column(ENUM, server_default="active")
 
 
 class EventRow(Base):
