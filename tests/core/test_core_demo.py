@@ -5,7 +5,7 @@ from generec.cli import main
 
 @pytest.mark.slow
 def test_demo_builds_then_reuses_the_world_and_store(tmp_path, capsys):
-    args = ["demo", "--home", str(tmp_path), "--users", "30", "--items", "12", "--seed", "3", "--quiet"]
+    args = ["demo", "--home", str(tmp_path), "--users", "30", "--items", "12", "--seed", "3", "--quiet", "--no-serve"]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "building the demo world" in first
@@ -20,7 +20,7 @@ def test_demo_builds_then_reuses_the_world_and_store(tmp_path, capsys):
 
 
 def test_demo_rejects_a_bad_world_size(tmp_path, capsys):
-    assert main(["demo", "--home", str(tmp_path), "--users", "0", "--quiet"]) != 0
+    assert main(["demo", "--home", str(tmp_path), "--users", "0", "--quiet", "--no-serve"]) != 0
     err = capsys.readouterr().err
     assert "--users must be at least 1" in err
     assert "Traceback" not in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generec.data.sim import VOCAB, World
+from generec.data.sim import VOCAB, World, featurize
 from generec.data.sim.vocab import ATTRIBUTES
 from generec.errors import DataError
 
@@ -16,6 +16,17 @@ def _extreme_item(world: World, user: str, best: bool) -> dict:
     pick = {a: (max if best else min)(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
     subject = {k: pick[k] for k in ("category", "colour", "size", "motion")}
     return {"scene": pick["scene"], "style": pick["style"], "subjects": [subject]}
+
+
+def _prefix(meta: dict, n_frames: int) -> dict:
+    """The first ``n_frames`` of an item, as an item dict (shots cut at the end)."""
+    shots, left = [], n_frames
+    for shot in meta["shots"]:
+        if left <= 0:
+            break
+        shots.append({**shot, "n_frames": min(left, shot["n_frames"])})
+        left -= shot["n_frames"]
+    return {"shots": shots}
 
 
 def test_users_prefer_items_made_of_their_top_attributes(meta_world: World) -> None:
@@ -51,12 +62,17 @@ def test_shapes_and_input_forms(meta_world: World) -> None:
     assert sim.click_prob("u0000001", items).shape == (2,)
     assert sim.utility(users, {"category": "car"}).shape == (3,)
     metas = [meta_world.item_meta(i) for i in items]
-    x = meta_world.item_features(items)
-    # Ids, metadata dicts and feature matrices agree on utility; popularity counts only for known items.
+    # Ids, metadata dicts and per-frame segment arrays agree on utility; popularity counts only for known items.
     assert np.allclose(sim.utility(users, items), sim.utility(users, metas), atol=1e-5)
-    assert np.allclose(sim.utility(users, items), sim.utility(users, x), atol=1e-5)
+    frames = [np.concatenate([np.repeat(featurize(s)[None], s["n_frames"], 0) for s in m["shots"]]) for m in metas]
+    t = min(len(f) for f in frames)
+    assert np.allclose(sim.utility(users, np.stack([f[:t] for f in frames])),
+                       sim.utility(users, [_prefix(m, t) for m in metas]), atol=1e-5)  # fmt: skip
     assert np.allclose(sim.click_prob(users, items), sim.click_prob(users, metas), atol=1e-6)
-    assert np.allclose(sim.click_prob(users, x), sim.click_prob(users, items, popularity=False), atol=1e-6)
+    # A feature-matrix row is one shot: the same as that shot given as a dict.
+    one_shot = [m["shots"][0] for m in metas]
+    x = np.stack([featurize(s) for s in one_shot])
+    assert np.allclose(sim.click_prob(users, x), sim.click_prob(users, one_shot), atol=1e-6)
     flat = {"category": ["car", "dog"], "scene": "snow"}
     assert 0 < sim.click_prob("u0000004", flat) < 1
     dwell = sim.expected_dwell(users, items)

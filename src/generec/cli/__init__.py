@@ -8,6 +8,7 @@ exit, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -27,7 +28,19 @@ app = typer.Typer(
 
 
 # Sub-command modules; each defines its commands on `app` when imported.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = (
+    "data",
+    "world",
+    "train",
+    "generate",
+    "models",
+    "demo",
+    "reproduce",
+    "verify",
+    "editor",
+    "serve",
+    "loop",
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -60,6 +73,20 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except OSError as exc:  # permissions, disk full, a path that vanished: the user can act on these
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return 1
+    except Exception as exc:
+        # A bug of ours: still one line for the user; the traceback on request.
+        if os.environ.get("GENEREC_DEBUG"):
+            raise
+        typer.secho(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with GENEREC_DEBUG=1 for the traceback, "
+            "and please report it)",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        return 70
     return 0
 
 

@@ -1,9 +1,9 @@
 """``generec demo``: the first thing a newcomer runs.
 
 Builds (or reuses) the demo GeneRec-Sim world under GeneRec's home, loads it into
-the embedded SQLite store, and shows what the world holds: its size, a few
-items with their ground-truth shots, and one user's hidden taste next to what
-that user did.
+the embedded SQLite store, shows what the world holds (its size, a few items with
+their ground-truth shots, one user's hidden taste next to what that user did),
+then starts the web page and API on localhost and prints a sign-in URL.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _load_into_store(world, settings, quiet: bool):
         store.get_item(first, system=True)
         _out.print(f"[green]reusing[/] the store at {store.url}")
     except NotFoundError:
-        report = store.load_dataset(world.dataset(), MediaStore(settings.media_dir), on_existing="skip", progress=not quiet)
+        media = MediaStore(settings.media_dir)
+        report = store.load_dataset(world.dataset(), media, on_existing="skip", progress=not quiet)
         _out.print(f"loaded into {store.url}: {report.summary()}")
     return store
 
@@ -88,17 +89,24 @@ def _show_user(world, store) -> None:
 
 @app.command("demo")
 def demo(
-    home: Path = typer.Option(None, "--home", help="GeneRec's home (store, media, worlds); default $GENEREC_HOME or ~/.generec."),
+    home: Path = typer.Option(
+        None, "--home", help="GeneRec's home (store, media, worlds); default $GENEREC_HOME or ~/.generec."
+    ),
     users: int = typer.Option(2000, "--users", help="Users in the demo world."),
     items: int = typer.Option(1500, "--items", help="Items in the demo world."),
     seed: int = typer.Option(0, "--seed", help="Seed of the demo world (same seed, same world)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build the world again even if one exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web page and API afterwards."),
+    port: int = typer.Option(8000, "--port", help="Port of the web page (on 127.0.0.1)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
 ) -> None:
-    """Build (or reuse) the demo world, load it into the embedded store and show what it holds.
+    """Build (or reuse) the demo world, load it into the embedded store, show it, and serve the web page.
 
     Everything lives under --home: the world in worlds/, the SQLite store generec.db, media in media/.
-    A second run reuses all of it and takes seconds.
+    A second run reuses all of it and reaches a working page in seconds. Stop the server with Ctrl+C.
+
+    Example: generec demo --home ./demo-home --port 8000
     """
     from generec.config import load_settings
 
@@ -113,3 +121,8 @@ def demo(
     finally:
         store.close()
     _out.print(f"demo ready in {time.perf_counter() - started:.1f} s (home: {settings.home})")
+    if serve:
+        from generec.service import serve as run_service
+
+        service = settings.service.model_copy(update={"host": "127.0.0.1", "port": port})
+        run_service(settings.model_copy(update={"service": service}), world=world, open_browser=open_browser)

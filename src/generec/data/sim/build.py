@@ -12,6 +12,7 @@ Files in the output directory::
     dataset.json  items.parquet  users.parquet  events.parquet   (a generec Dataset)
     world.json    shots.parquet  preferences.parquet  instructions.parquet
     item_truth.parquet  (per item: popularity, duration, ground-truth feature vector)
+    shot_truth.parquet  (per shot: item row, share of the running time, ground-truth feature vector)
     media/<item>.mp4  thumbnails/<item>.png                       (unless media=False)
 """
 
@@ -31,15 +32,18 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from generec.data.sim import vocab
-from generec.data.sim.clickmodel import ClickModel, featurize
+from generec.data.sim.clickmodel import ClickModel, featurize, shot_arrays
 from generec.data.sim.instructions import generate_instructions, instructions_table
 from generec.data.sim.interactions import EVENT_SCHEMA, Catalog, simulate_chunk
 from generec.data.sim.items import item_id, item_schedule, make_item, profile_of, uploader_profiles
 from generec.data.sim.media import render_all
-from generec.data.sim.users import chunk_rng, draw_users, taste_label, user_id, user_names
+from generec.data.sim.users import chunk_rng, draw_users, population_weights, taste_label, user_id, user_names
 from generec.errors import DataError
 
 FORMAT = "generec-sim"
+FORMAT_VERSION = 2
+"""Bump when what a world's files mean changes. 2: shared population taste, soft-max shot
+aggregation with a time cost, and shot_truth.parquet. Older worlds are refused on load."""
 CHUNK_USERS = 10_000
 """Users per generation chunk. Part of the world's definition: changing it changes the world."""
 WORLD_FILES = (
@@ -51,6 +55,7 @@ WORLD_FILES = (
     "shots.parquet",
     "preferences.parquet",
     "item_truth.parquet",
+    "shot_truth.parquet",
     "instructions.parquet",
 )
 MEDIA_DIRS = ("media", "thumbnails")
@@ -75,6 +80,16 @@ class WorldConfig:
     fps: int = 8
     impressions_per_user: float = 60.0
     instructions: int = 2400
+    population_taste: float = 0.5
+    """Scale of the taste every user shares (0 = none; 1 = as strong as a typical individual taste)."""
+    temperature: float = 0.3
+    """Soft-max temperature of shot aggregation, saved into the world's :class:`ClickModel`."""
+    time_cost: float = 0.12
+    """Satisfaction lost per second watched, saved into the world's :class:`ClickModel`."""
+
+    def click_model(self) -> ClickModel:
+        """The response model of worlds built with this config."""
+        return ClickModel(temperature=self.temperature, time_cost=self.time_cost)
 
     def validate(self) -> WorldConfig:
         checks = [
@@ -85,6 +100,9 @@ class WorldConfig:
             (1 <= self.fps <= 60, f"--fps must be between 1 and 60, got {self.fps}"),
             (1 <= self.impressions_per_user <= 10_000, "--impressions must be between 1 and 10000 per user"),
             (self.instructions >= 0, f"--instructions must be >= 0, got {self.instructions}"),
+            (0 <= self.population_taste <= 10, f"population_taste must be in [0, 10], got {self.population_taste}"),
+            (0 < self.temperature <= 1e3, f"temperature must be in (0, 1000], got {self.temperature}"),
+            (0 <= self.time_cost <= 10, f"time_cost must be in [0, 10] per second, got {self.time_cost}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -130,8 +148,9 @@ def _write_item_tables(
     schedule: dict[str, np.ndarray],
     features: np.ndarray,
     duration: np.ndarray,
+    shot_truth: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    """items.parquet (the Dataset table), shots.parquet and item_truth.parquet."""
+    """items.parquet (the Dataset table), shots.parquet, item_truth.parquet and shot_truth.parquet."""
     ids = cols["id"]
     table = pa.table(
         {
@@ -155,10 +174,20 @@ def _write_item_tables(
         **{name: pa.array(features[:, j], pa.float32()) for j, name in enumerate(vocab.FEATURES)},
     }
     pq.write_table(pa.table(truth), out / "item_truth.parquet", **_PARQUET)
+    x, share = shot_truth
+    rows = np.flatnonzero(share.reshape(-1) > 0)
+    shot_table = {
+        "item_row": pa.array(rows // share.shape[1], pa.int64()),
+        "share": pa.array(share.reshape(-1)[rows], pa.float64()),
+        **{name: pa.array(x.reshape(-1, x.shape[-1])[rows, j], pa.float32()) for j, name in enumerate(vocab.FEATURES)},
+    }
+    pq.write_table(pa.table(shot_table), out / "shot_truth.parquet", **_PARQUET)
 
 
-def _build_items(out: Path, cfg: WorldConfig, progress: bool) -> tuple[Catalog, list[str], set[str]]:
-    """Write items.parquet and shots.parquet; return the catalogue, item metadata JSON and uploader ids."""
+def _build_items(
+    out: Path, cfg: WorldConfig, population: np.ndarray, progress: bool
+) -> tuple[Catalog, list[str], set[str]]:
+    """Write the item tables; return the catalogue, item metadata JSON and uploader ids."""
     rng = chunk_rng(cfg.seed, 0, 0)
     n_uploaders = min(cfg.users, max(1, math.ceil(cfg.items / 10)))
     uploaders = np.sort(rng.choice(cfg.users, n_uploaders, replace=False))
@@ -170,11 +199,13 @@ def _build_items(out: Path, cfg: WorldConfig, progress: bool) -> tuple[Catalog, 
     duration = np.zeros(cfg.items)
     category = np.zeros(cfg.items, dtype=np.int64)
     habits: dict[int, dict[str, list[float]]] = {}
+    metas: list[dict[str, Any]] = []
     for i in tqdm(range(cfg.items), desc="items", unit="item", disable=not progress, mininterval=0.5):
         u = int(schedule["uploader"][i])
         if u not in habits:
             habits[u] = profile_of(profiles, u)
-        meta = make_item(i, cfg.seed, habits[u], bool(profiles["salient_thumbnails"][u]), cfg.fps, cfg.frame_size)
+        salient = bool(profiles["salient_thumbnails"][u])
+        meta = make_item(i, cfg.seed, habits[u], salient, cfg.fps, cfg.frame_size, population)
         meta["popularity"] = float(schedule["popularity"][i])
         iid = item_id(i)
         cols["id"].append(iid)
@@ -184,13 +215,17 @@ def _build_items(out: Path, cfg: WorldConfig, progress: bool) -> tuple[Catalog, 
         cols["attributes"].append(_json(meta))
         shots.extend(_shot_rows(iid, meta))
         features[i] = featurize(meta)
+        metas.append(meta)
         duration[i] = meta["duration_s"]
         category[i] = vocab.CATEGORIES.index(meta["category"])
-    _write_item_tables(out, cfg, cols, shots, schedule, features, duration)
+    shot_x, shot_share = shot_arrays(metas)
+    _write_item_tables(out, cfg, cols, shots, schedule, features, duration, (shot_x, shot_share))
     ids = cols["id"]
     catalog = Catalog(
         item_ids=pa.array(ids, pa.string()),
         features=features,
+        shot_features=shot_x,
+        shot_share=shot_share,
         popularity=schedule["popularity"],
         created_at=schedule["created_at"],
         duration=duration,
@@ -216,9 +251,11 @@ def _user_tables(
     return people, pa.table(prefs)
 
 
-def _build_users(out: Path, cfg: WorldConfig, catalog: Catalog, uploaders: set[str], progress: bool) -> int:
+def _build_users(
+    out: Path, cfg: WorldConfig, catalog: Catalog, uploaders: set[str], population: np.ndarray, progress: bool
+) -> int:
     """Write users, preferences and events chunk by chunk; return the number of events."""
-    model = ClickModel()
+    model = cfg.click_model()
     writers: dict[str, pq.ParquetWriter] = {}
     n_events = 0
     n_chunks = math.ceil(cfg.users / CHUNK_USERS)
@@ -226,7 +263,7 @@ def _build_users(out: Path, cfg: WorldConfig, catalog: Catalog, uploaders: set[s
         for c in tqdm(range(n_chunks), desc="users", unit="chunk", disable=not progress or n_chunks < 2):
             start, stop = c * CHUNK_USERS, min(cfg.users, (c + 1) * CHUNK_USERS)
             ids = [user_id(k) for k in range(start, stop)]
-            users = draw_users(chunk_rng(cfg.seed, 2, c), stop - start, cfg.impressions_per_user)
+            users = draw_users(chunk_rng(cfg.seed, 2, c), stop - start, cfg.impressions_per_user, population)
             people, prefs = _user_tables(cfg, c, ids, users, uploaders)
             events = simulate_chunk(chunk_rng(cfg.seed, 3, c), ids, users, catalog, model)
             n_events += events.num_rows
@@ -251,8 +288,9 @@ def build_world(out: str | Path, config: WorldConfig | None = None, *, progress:
     root = _prepare(Path(out), overwrite)
     # Marks the folder as ours at once, so an interrupted build can be replaced with --overwrite.
     (root / "world.json").write_text(json.dumps({"format": FORMAT, "complete": False}) + "\n", encoding="utf-8")
-    catalog, metas, uploaders = _build_items(root, cfg, progress)
-    n_events = _build_users(root, cfg, catalog, uploaders, progress)
+    population = population_weights(cfg.seed, cfg.population_taste)
+    catalog, metas, uploaders = _build_items(root, cfg, population, progress)
+    n_events = _build_users(root, cfg, catalog, uploaders, population, progress)
     rows = generate_instructions(cfg.instructions, cfg.seed)
     pq.write_table(pa.table(instructions_table(rows)), root / "instructions.parquet", **_PARQUET)
     if cfg.media:
@@ -260,10 +298,12 @@ def build_world(out: str | Path, config: WorldConfig | None = None, *, progress:
     counts = {"items": cfg.items, "users": cfg.users, "events": n_events, "instructions": len(rows)}
     info = {
         "format": FORMAT,
+        "format_version": FORMAT_VERSION,
         "complete": True,
         "vocab_version": vocab.VERSION,
         "config": asdict(cfg),
-        "click_model": ClickModel().to_dict(),
+        "click_model": cfg.click_model().to_dict(),
+        "population_weights": [round(float(v), 6) for v in population],
         "chunk_users": CHUNK_USERS,
         "counts": counts,
         "features": list(vocab.FEATURES),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generec.data.sim.clickmodel import ClickModel, respond
+from generec.data.sim.clickmodel import ClickModel, pair_utility, respond
 from generec.data.sim.items import EVENT_WINDOW_S
 
 KINDS = ("impression", "click", "like", "dislike", "skip")
@@ -42,6 +42,8 @@ class Catalog:
 
     item_ids: pa.Array
     features: np.ndarray  # [n_items, N_FEATURES] float32
+    shot_features: np.ndarray  # [n_items, max_shots, N_FEATURES] float32
+    shot_share: np.ndarray  # [n_items, max_shots] share of the running time, 0 = padding
     popularity: np.ndarray
     created_at: np.ndarray
     duration: np.ndarray
@@ -106,7 +108,7 @@ def simulate_chunk(
     item = catalog.expose(rng, users["favourite"][user], ts)
     keep = item >= 0
     user, ts, session, within, item = user[keep], ts[keep], session[keep], within[keep], item[keep]
-    utility = np.einsum("ij,ij->i", users["weights"][user], catalog.features[item], dtype=np.float64)
+    utility = pair_utility(users["weights"], user, catalog.shot_features, catalog.shot_share, item, model.temperature)
     pop = users["popularity_sensitivity"][user] * catalog.log_popularity[item]
     r = respond(rng, utility, pop, catalog.duration[item], model)
     end = ts + 0.5 + r["dwell"]

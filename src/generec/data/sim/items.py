@@ -3,8 +3,9 @@
 Every item is made of 2-4 shots; each shot has a scene, a style, one or two
 subjects and a caption (see :mod:`generec.data.sim.vocab`). Uploaders have
 habits — the categories, scenes and styles they tend to film — and a way of
-choosing a thumbnail (the first frame, or the middle of the most salient shot),
-which is the paper's "Original" baseline: reasonable, never personalised.
+choosing a thumbnail: the first frame, or the middle of the shot that appeals most
+to the audience at large (the world's shared population taste, ties broken by
+salience). That is the paper's "Original" baseline: reasonable, never personalised.
 
 An item's metadata is a plain JSON-able dict; :func:`generec.data.sim.render.render_item`
 turns it into frames.
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from generec.data.sim.clickmodel import featurize
 from generec.data.sim.vocab import (
     SCENE_PHRASE,
     SIZE_SCALE,
@@ -132,6 +134,16 @@ def salience(shot: Mapping[str, Any]) -> float:
     return score + (0.05 if shot["style"] == "plain" else 0.0)
 
 
+def _thumbnail_shot(shots: Sequence[Mapping[str, Any]], population: np.ndarray | None) -> int:
+    """The shot most people would click on (appeal to the population, then salience, then earliest)."""
+
+    def appeal(k: int) -> tuple[float, float, int]:
+        shared = 0.0 if population is None else round(float(featurize(shots[k]) @ population), 6)
+        return shared, salience(shots[k]), -k
+
+    return max(range(len(shots)), key=appeal)
+
+
 def _title(rng: np.random.Generator, shot: Mapping[str, Any]) -> str:
     s = shot["subjects"][0]
     cat = s["category"] if rng.random() < 0.8 else plural(s["category"])
@@ -156,8 +168,13 @@ def make_item(
     salient_thumbnail: bool,
     fps: int,
     frame_size: int,
+    population: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Metadata of item ``index``: a pure function of the world seed, the index and its uploader's habits."""
+    """Metadata of item ``index``: a pure function of the world seed, the index and its uploader's habits.
+
+    ``population`` is the world's shared taste (:func:`~generec.data.sim.users.population_weights`);
+    an uploader who picks a thumbnail picks the shot it scores highest (salience when None).
+    """
     seq = np.random.SeedSequence([int(world_seed), 1, int(index)])
     rng = np.random.default_rng(seq)
     n_shots = 2 + min(int(rng.random() * 3), 2)
@@ -172,7 +189,7 @@ def make_item(
         shot["caption"] = caption_shot(shot)
         start += shot["n_frames"]
     main = max(range(n_shots), key=lambda k: (shots[k]["n_frames"], -k))
-    thumb_shot = max(range(n_shots), key=lambda k: (salience(shots[k]), -k)) if salient_thumbnail else 0
+    thumb_shot = _thumbnail_shot(shots, population) if salient_thumbnail else 0
     thumb_frame = shots[thumb_shot]["start_frame"] + (shots[thumb_shot]["n_frames"] // 2 if salient_thumbnail else 0)
     head = shots[main]["subjects"][0]
     return {

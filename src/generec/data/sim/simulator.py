@@ -8,8 +8,14 @@ vectorised: ``users x items`` matrices, or ``pairwise=True`` for aligned pairs
 
 Items can be given as item ids of the world (their true popularity then counts),
 attribute dicts in any form :func:`~generec.data.sim.clickmodel.featurize` takes
-(popularity counts only if the dict has a ``"popularity"``), lists of those, or
-a ready ``[n, N_FEATURES]`` feature matrix.
+(popularity counts only if the dict has a ``"popularity"``), lists of those, a
+ready ``[n, N_FEATURES]`` feature matrix (each row one shot), or a ``[n, S,
+N_FEATURES]`` array of ``S`` equally long segments per item (e.g. the shot on screen
+in every frame of a clip), which is aggregated like the shots of an item.
+
+An item's utility is the soft-max over its shots (see :mod:`~generec.data.sim.clickmodel`);
+a click costs no time, while :meth:`UserSimulator.satisfaction`, likes and dwell pay
+``time_cost`` per second of the item's duration (:data:`DEFAULT_DURATION_S` when unknown).
 
 Example
 -------
@@ -36,7 +42,9 @@ if TYPE_CHECKING:
     from generec.data.sim.world import World
 
 ItemsLike = Any  # str | Mapping | Sequence[str | Mapping] | np.ndarray
-PAIR_BATCH = 1 << 20
+PAIR_BATCH = 1 << 16
+BLOCK_CELLS = 1 << 23
+"""Shot-utility cells computed at once for ``users x items`` scoring (bounds memory at ~32 MB)."""
 DEFAULT_DURATION_S = 4.0
 
 
@@ -101,6 +109,7 @@ class UserSimulator:
         self._items = IdIndex(truth["item_id"].to_numpy(), "item")
         self.item_ids = self._items.ids
         self.item_features = world.item_features()
+        self.item_shot_features, self.item_shot_share = _padded_shots(world, len(self.item_ids))
         self.item_log_popularity = np.log(truth["popularity"].to_numpy(dtype=np.float64))
         self.item_duration = truth["duration_s"].to_numpy(dtype=np.float64)
 
@@ -134,22 +143,46 @@ class UserSimulator:
         pop = np.asarray([np.log(float(s["popularity"])) if _has(s, "popularity") else 0.0 for s in seq])
         return x, pop, np.asarray([_duration(s) for s in seq])
 
+    def item_shots(self, items: ItemsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Shot features ``[m, S, F]``, shares ``[m, S]`` (0 = padding), log popularity and duration ``[m]``."""
+        if isinstance(items, pd.Series | pd.Index):
+            items = items.to_numpy()
+        if isinstance(items, np.ndarray) and items.dtype.kind == "f" and items.ndim == 3:
+            if items.shape[2] != N_FEATURES or items.shape[1] < 1:
+                raise DataError(f"segment arrays must be [n, S >= 1, {N_FEATURES}], got {list(items.shape)}")
+            n, k = items.shape[:2]
+            return items.astype(np.float32), np.ones((n, k)), np.zeros(n), np.full(n, DEFAULT_DURATION_S)
+        ids = _ids(items)
+        if ids is not None:
+            idx = self._items.rows(ids)
+            shots, share = self.item_shot_features[idx], self.item_shot_share[idx]
+            return shots, share, self.item_log_popularity[idx], self.item_duration[idx]
+        if isinstance(items, np.ndarray) and items.dtype.kind == "f":
+            x, log_pop, duration = self.item_arrays(items)
+            return x[:, None, :], np.ones((len(x), 1)), log_pop, duration
+        seq = [items] if isinstance(items, str | Mapping) else list(items)
+        shots, share = cm.shot_arrays(seq)
+        log_pop = np.asarray([np.log(float(s["popularity"])) if _has(s, "popularity") else 0.0 for s in seq])
+        return shots, share, log_pop, np.asarray([_duration(s) for s in seq], dtype=np.float64)
+
     # ----------------------------------------------------------------- scores
     def _scores(self, users: Any, items: ItemsLike, pairwise: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Utility, popularity term and duration, shaped ``[n, m]`` (or ``[n]`` when pairwise)."""
         u = self.user_index(users)
-        x, log_pop, duration = self.item_arrays(items)
+        shots, share, log_pop, duration = self.item_shots(items)
+        tau = self.model.temperature
         if pairwise:
-            if len(u) != len(x):
-                raise DataError(f"pairwise scoring needs as many users as items, got {len(u)} and {len(x)}")
-            util = np.empty(len(u), dtype=np.float64)
-            for s in range(0, len(u), PAIR_BATCH):
-                util[s : s + PAIR_BATCH] = np.einsum(
-                    "ij,ij->i", self.weights[u[s : s + PAIR_BATCH]], x[s : s + PAIR_BATCH], dtype=np.float64
-                )
+            if len(u) != len(shots):
+                raise DataError(f"pairwise scoring needs as many users as items, got {len(u)} and {len(shots)}")
+            util = cm.pair_utility(self.weights, u, shots, share, np.arange(len(shots)), tau, PAIR_BATCH)
             return util, self.popularity_sensitivity[u] * log_pop, np.asarray(duration, dtype=np.float64)
-        # float32 matrices: a 1,000 x 100,000 block is 400 MB, not 800.
-        util = self.weights[u] @ x.T
+        # float32 blocks of items: a 1,000 x 100,000 result is 400 MB, and no block of shots exceeds BLOCK_CELLS.
+        w, (m, k, f) = self.weights[u], shots.shape
+        util = np.empty((len(u), m), dtype=np.float32)
+        step = max(1, BLOCK_CELLS // max(1, len(u) * k))
+        for s in range(0, m, step):
+            block = (w @ shots[s : s + step].reshape(-1, f).T).reshape(len(u), -1, k)
+            util[:, s : s + step] = cm.aggregate(block, share[None, s : s + step], tau)
         pop: np.ndarray | float = 0.0
         if log_pop.any():
             pop = self.popularity_sensitivity[u].astype(np.float32)[:, None] * log_pop.astype(np.float32)[None, :]
@@ -165,9 +198,14 @@ class UserSimulator:
         return float(out) if np.ndim(out) == 0 else out
 
     def utility(self, users: str | Sequence[str], items: ItemsLike, pairwise: bool = False) -> np.ndarray | float:
-        """Hidden utility: preference weights · item features (``[n_users, n_items]``; scalars collapse)."""
+        """Hidden utility: soft-max over shots of weights · shot features (``[n_users, n_items]``; scalars collapse)."""
         util, _, _ = self._scores(users, items, pairwise)
         return self._shape(util, users, items, pairwise)
+
+    def satisfaction(self, users: str | Sequence[str], items: ItemsLike, pairwise: bool = False) -> np.ndarray | float:
+        """What watching the item is worth: utility minus ``time_cost`` per second of its duration."""
+        util, _, duration = self._scores(users, items, pairwise)
+        return self._shape(cm.satisfaction(util, duration, self.model), users, items, pairwise)
 
     def click_prob(
         self, users: str | Sequence[str], items: ItemsLike, pairwise: bool = False, popularity: bool = True
@@ -177,16 +215,17 @@ class UserSimulator:
         return self._shape(cm.click_prob(util, pop if popularity else 0.0, self.model), users, items, pairwise)
 
     def like_prob(self, users: str | Sequence[str], items: ItemsLike, pairwise: bool = False) -> np.ndarray | float:
-        """P(like | click)."""
-        util, _, _ = self._scores(users, items, pairwise)
-        return self._shape(cm.like_prob(util, self.model), users, items, pairwise)
+        """P(like | click): depends on :meth:`satisfaction` (the time cost counts)."""
+        util, _, duration = self._scores(users, items, pairwise)
+        return self._shape(cm.like_prob(cm.satisfaction(util, duration, self.model), self.model), users, items,
+                           pairwise)  # fmt: skip
 
     def expected_dwell(
         self, users: str | Sequence[str], items: ItemsLike, pairwise: bool = False, given_click: bool = True
     ) -> np.ndarray | float:
         """Expected seconds watched, given a click (or unconditionally with ``given_click=False``)."""
         util, pop, duration = self._scores(users, items, pairwise)
-        dwell = duration * cm.watch_fraction(util, self.model)
+        dwell = duration * cm.watch_fraction(cm.satisfaction(util, duration, self.model), self.model)
         if not given_click:
             dwell = dwell * cm.click_prob(util, pop, self.model)
         return self._shape(dwell, users, items, pairwise)
@@ -195,6 +234,31 @@ class UserSimulator:
         """Sample responses for aligned (user, item) impressions: click, like, dislike, skip, dwell."""
         util, pop, duration = self._scores(users, items, pairwise=True)
         return cm.respond(np.random.default_rng(seed), util, pop, np.asarray(duration, dtype=np.float64), self.model)
+
+
+def _ids(items: Any) -> Any:
+    """``items`` when it is item ids (an array or a list of str), else None."""
+    if isinstance(items, np.ndarray):
+        return items if items.dtype.kind in "UOS" and items.size and isinstance(items.flat[0], str) else None
+    if isinstance(items, str):
+        return [items]
+    if isinstance(items, Mapping):
+        return None
+    seq = list(items)
+    return seq if seq and all(isinstance(s, str) for s in seq) else None
+
+
+def _padded_shots(world: World, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """The world's shot_truth table as ``[n_items, S, F]`` features and ``[n_items, S]`` shares."""
+    table = world.shot_truth
+    row = table["item_row"].to_numpy(dtype=np.int64)
+    counts = np.bincount(row, minlength=n_items)
+    slot = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)  # rows are grouped by item
+    shots = np.zeros((n_items, max(1, int(counts.max(initial=1))), N_FEATURES), dtype=np.float32)
+    share = np.zeros(shots.shape[:2])
+    shots[row, slot] = table[list(world.features_names)].to_numpy(dtype=np.float32)
+    share[row, slot] = table["share"].to_numpy(dtype=np.float64)
+    return shots, share
 
 
 def _has(item: Any, key: str) -> bool:

@@ -1,11 +1,17 @@
 """Users of GeneRec-Sim: hidden preference weights, activity and popularity sensitivity.
 
-Tastes are drawn per attribute from a Dirichlet whose concentration differs per
+A user's weights are a *population* component shared by everyone (drawn once from
+the world seed: big, clear subjects in plain, well-lit footage appeal to most
+people, and some categories, scenes, colours and motions are simply popular) plus
+an *individual* component. Uploaders pick thumbnails with the population component
+("what appeals to most people"), never with any one user's taste.
+
+Individual tastes are drawn per attribute from a Dirichlet whose concentration differs per
 user: a *focused* user (small concentration) loves one or two values of an
 attribute and is indifferent or averse to the rest; a *broad* user likes a bit
 of everything. Some users also strongly dislike a value or two ("no more
-cats"). Weights are centred per attribute, so an attribute the user does not
-care about adds about nothing to utility.
+cats"). Both components are centred per attribute, so an attribute nobody
+cares about adds about nothing to utility.
 
 Everything is drawn in chunks of users from per-chunk seeds, so a million users
 never need more than one chunk of temporaries and any chunk can be regenerated alone.
@@ -26,6 +32,32 @@ _ANIMALS = ("otter", "falcon", "panda", "lynx", "koala", "heron", "fox", "whale"
 _ATTRIBUTE_IMPORTANCE = {"category": 1.6, "colour": 0.9, "size": 0.4, "motion": 0.7, "scene": 1.2, "style": 1.0}
 
 
+# The structured part of the shared taste: bigger subjects and clear, bright footage.
+_POPULATION_PRIOR = {
+    ("size", "small"): -0.8,
+    ("size", "large"): 0.8,
+    ("style", "plain"): 0.5,
+    ("style", "pixelated"): -0.4,
+    ("style", "grayscale"): -0.4,
+    ("scene", "night"): -0.4,
+}
+
+
+def population_weights(seed: int, scale: float) -> np.ndarray:
+    """The shared taste ``[N_FEATURES]`` float32 of a world: a fixed prior plus seeded popular values.
+
+    ``scale`` multiplies the whole component (0 = no shared taste). Centred per attribute.
+    """
+    rng = chunk_rng(seed, 6, 0)
+    w = np.zeros(N_FEATURES)
+    for attr in ATTRIBUTES:
+        sl = ATTRIBUTE_SLICES[attr]
+        w[sl] = rng.normal(0.0, 0.5 * _ATTRIBUTE_IMPORTANCE[attr], len(VOCAB[attr]))
+        w[sl] += [_POPULATION_PRIOR.get((attr, v), 0.0) for v in VOCAB[attr]]
+        w[sl] -= w[sl].mean()
+    return (scale * w).astype(np.float32)
+
+
 def user_id(index: int) -> str:
     return f"u{index:07d}"
 
@@ -35,8 +67,12 @@ def chunk_rng(seed: int, tag: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(tag), int(chunk)]))
 
 
-def draw_users(rng: np.random.Generator, n: int, mean_impressions: float) -> dict[str, np.ndarray]:
+def draw_users(
+    rng: np.random.Generator, n: int, mean_impressions: float, population: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Draw ``n`` users: ``weights [n, N_FEATURES]`` float32 plus per-user traits.
+
+    ``population`` (from :func:`population_weights`) is added to every user's own weights.
 
     Returns a dict with ``weights``, ``concentration``, ``impressions`` (how many
     items the user is shown over the event window), ``popularity_sensitivity`` and
@@ -57,6 +93,8 @@ def draw_users(rng: np.random.Generator, n: int, mean_impressions: float) -> dic
         cols = rng.integers(0, N_FEATURES, n)
         mask = haters & (rng.random(n) < 0.7)
         weights[np.flatnonzero(mask), cols[mask]] -= 1.5
+    if population is not None:
+        weights += population.astype(np.float32)[None, :]
     activity = rng.lognormal(-0.32, 0.8, n)  # mean ~1
     impressions = np.clip(np.round(mean_impressions * activity), 3, 20 * mean_impressions).astype(np.int64)
     cat = ATTRIBUTE_SLICES["category"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from generec.data.dataset import Dataset
-from generec.data.sim.build import FORMAT, WorldConfig, build_world
+from generec.data.sim.build import FORMAT, FORMAT_VERSION, WorldConfig, build_world
 from generec.data.sim.clickmodel import ClickModel
 from generec.data.sim.media import media_paths, write_item_media
 from generec.data.sim.render import render_item
@@ -71,6 +71,13 @@ class World:
             raise DataError(f"{path} is not a GeneRec-Sim world description")
         if not info.get("complete"):
             raise DataError(f"the world in {root} was not finished building; rebuild it with --overwrite")
+        version = info.get("format_version", 1)
+        if version != FORMAT_VERSION:
+            raise DataError(
+                f"the world in {root} has GeneRec-Sim format {version}, this version reads format {FORMAT_VERSION} "
+                "(shared population taste, soft-max over shots, time cost); rebuild it with "
+                f"`generec world build --out {root} --overwrite` and the same --users/--items/--seed"
+            )
         if list(info.get("features", [])) != list(FEATURES):
             raise DataError(f"the world in {root} uses another attribute vocabulary; rebuild it with this version")
         return cls(root, info)
@@ -167,6 +174,16 @@ class World:
     def item_truth(self) -> pd.DataFrame:
         """Per item (table order): ``popularity``, ``duration_s`` and the ground-truth feature columns."""
         return self._table("item_truth")
+
+    @cached_property
+    def shot_truth(self) -> pd.DataFrame:
+        """Per shot: ``item_row`` (row in :attr:`item_truth`), ``share`` of the running time, feature columns."""
+        return self._table("shot_truth")
+
+    @property
+    def population_weights(self) -> np.ndarray:
+        """The taste every user shares (``[len(FEATURES)]``); uploaders pick thumbnails with it."""
+        return np.asarray(self.info["population_weights"], dtype=np.float32)
 
     def item_features(self, item_ids: list[str] | None = None) -> np.ndarray:
         """Ground-truth feature vectors ``[n, len(FEATURES)]`` (all items in table order by default)."""

@@ -1,0 +1,83 @@
+"""Benchmark: time to sample one 16-frame clip with DDIM at the demo resolution, vs DDPM-1000, same run.
+
+The demo video model (preset ``demo``: 8-frame window, 32x32 px, ~2.5 M parameters, condition of
+instruction + User_Hist, classifier-free guidance 3 so every step is a batched pair of forwards)
+makes 16 frames as three MCVD windows (8 + 6 + 6 frames, 2 known frames of overlap). Sampling time
+does not depend on what the weights learned, so a freshly initialised model is timed unless
+``--model`` names a trained one. Medians of ``--repeats`` runs; DDPM-1000 runs once (it is slow).
+
+    python bench/bench_diffusion.py                    # DDIM-25 vs DDPM-1000, 1 thread
+    python bench/bench_diffusion.py --threads 1 --ddim-steps 10 --skip-ddpm
+
+Target from the issue: DDIM one 16-frame clip <= 10 s on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from generec.creator import VideoCreator
+from generec.diffusion import DiffusionModel
+from generec.diffusion.conditions import ConditionSpec
+from generec.diffusion.presets import video_config
+from generec.types import Guidance
+
+
+def demo_creator(model_dir: str | None, steps: int) -> VideoCreator:
+    if model_dir:
+        return VideoCreator.load(model_dir, None, steps=steps)
+    spec = ConditionSpec((("instruction", 128), ("user_hist", 128)))
+    model = DiffusionModel(video_config("demo", spec.dim, {"condition": spec.to_dict(), "guidance": "user_hist"}))
+    return VideoCreator(model, None, steps=steps)
+
+
+def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="A trained video model directory (default: fresh demo weights).")
+    ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--ddim-steps", type=int, default=25)
+    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy shared machine).")
+    ap.add_argument("--skip-ddpm", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    creator = demo_creator(args.model, args.ddim_steps)
+    rng = np.random.default_rng(0)
+    dims = [size for _, size in creator.spec.parts]
+    g = Guidance(instruction_emb=rng.normal(size=dims[0]), user_hist=rng.normal(size=dims[-1]))
+    shape = creator.model.config.shape
+    print(
+        f"model: {creator.model.parameters_count():,} parameters, window {shape.frames} frames at "
+        f"{shape.size}x{shape.size}, torch threads {torch.get_num_threads()}, guidance {args.guidance}"
+    )
+    creator.create(g, frames=args.frames, steps=2, guidance_scale=args.guidance)  # warm-up
+    print(f"one {args.frames}-frame clip, {shape.size}x{shape.size} px (three MCVD windows for 16 frames)")
+    print(f"{'sampler':<10} {'seconds':>9} {'vs DDIM':>8} {'target':>7}", flush=True)
+    t_ddim, clip = timed(lambda: creator.create(g, frames=args.frames, guidance_scale=args.guidance), args.repeats)
+    assert clip.shape[1] == args.frames
+    print(f"{'DDIM-' + str(args.ddim_steps):<10} {t_ddim:>9.2f} {1.0:>7.1f}x {'<= 10':>7}", flush=True)
+    if not args.skip_ddpm:
+        t_ddpm, _ = timed(
+            lambda: creator.create(g, frames=args.frames, guidance_scale=args.guidance, sampler="ddpm"), 1
+        )
+        name = f"DDPM-{creator.model.schedule.steps}"
+        print(f"{name:<10} {t_ddpm:>9.2f} {t_ddpm / t_ddim:>7.1f}x {'':>7}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

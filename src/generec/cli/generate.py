@@ -1,0 +1,235 @@
+"""``generec train revision|creation|thumbnails|reader``: train GeneRec's own generators on a world.
+
+Commands attach to ``train_app`` (``generec train ...``). Every generator command
+resumes from the checkpoint in ``--out`` if one is there, runs on ``--device cpu``
+or ``cuda``, and stops after ``--steps`` or ``--minutes``, whichever comes first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from generec.cli.train import train_app
+from generec.errors import ConfigError, DataError
+
+WORLD = typer.Option(..., "--world", "-w", help="A GeneRec-Sim world directory (`generec world build`).")
+OUT = typer.Option(..., "--out", "-o", help="Model directory (config.json + weights); an existing one is resumed.")
+ENCODER = typer.Option(
+    None,
+    "--encoder",
+    "-e",
+    help="Encoder directory (`generec train encoder`), or 'untrained' for a random image tower.",
+)
+BACKEND = typer.Option("generec", "--encoder-backend", help="Encoder backend name of --encoder.")
+PRESET = typer.Option("demo", "--preset", help="Model size: tiny (tests), demo (2 CPU cores), large (GPU).")
+STEPS = typer.Option(6000, "--steps", help="Optimiser steps.")
+BATCH = typer.Option(32, "--batch-size", help="Clips per step.")
+LR = typer.Option(2e-4, "--lr", help="Peak learning rate (AdamW, warm-up then cosine).")
+MINUTES = typer.Option(None, "--minutes", help="Stop (and save) after this many minutes of training.")
+SEED = typer.Option(0, "--seed", help="Seed of the data split, weights, batches and noise.")
+DEVICE = typer.Option("cpu", "--device", help="cpu, cuda or auto.")
+THREADS = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's own).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+GUIDANCE = typer.Option("user_hist", "--guidance", help="user_hist (mean liked-item features) or user_emb.")
+USER_EMB = typer.Option(
+    None, "--user-emb", help="For --guidance user_emb: an .npz with 'user_ids' and 'vectors' (e.g. MMGCN's)."
+)
+
+
+def load_cli_encoder(path: str | None, backend: str) -> Any:
+    """The encoder named by --encoder: a saved one, or GeneRec's untrained one (MiniLM text + random image tower)."""
+    if path is None:
+        raise ConfigError("give --encoder DIR (made by `generec train encoder`) or --encoder untrained")
+    if path == "untrained":
+        from generec.encoders.dual import GeneRecEncoder
+
+        return GeneRecEncoder(seed=0)
+    from generec.encoders import load_encoder
+
+    return load_encoder(backend, path)
+
+
+def load_user_embeddings(path: Path | None) -> dict[str, np.ndarray] | None:
+    """Read ``user_ids`` and ``vectors`` from an .npz written by the recommender (or by hand)."""
+    if path is None:
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            ids, vectors = [str(u) for u in z["user_ids"]], np.asarray(z["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path} is not an .npz with 'user_ids' and 'vectors': {exc}") from exc
+    if vectors.ndim != 2 or len(ids) != len(vectors):
+        raise DataError(f"{path}: {len(ids)} user ids for vectors of shape {vectors.shape}")
+    return dict(zip(ids, vectors, strict=True))
+
+
+def _settings(steps: int, batch_size: int, lr: float, minutes: float | None, seed: int, threads: int | None):
+    import torch
+
+    from generec.diffusion.training import TrainSettings
+
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    if minutes is not None and minutes <= 0:
+        raise ConfigError(f"--minutes must be positive, got {minutes}")
+    return TrainSettings(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=minutes).validate()
+
+
+def _report(out: Path, state: dict[str, Any]) -> None:
+    losses = state.get("losses") or [[0, float("nan")]]
+    typer.echo(
+        f"saved to {out}: step {state['step']}, last loss {losses[-1][1]:.4f}, {state['seconds']} s, "
+        f"{state['clips_per_s']} clips/s"
+    )
+
+
+@train_app.command("revision")
+def revision(
+    world: Path = WORLD,
+    out: Path = OUT,
+    encoder: str | None = ENCODER,
+    encoder_backend: str = BACKEND,
+    guidance: str = GUIDANCE,
+    user_emb: Path | None = USER_EMB,
+    preset: str = PRESET,
+    steps: int = STEPS,
+    batch_size: int = BATCH,
+    lr: float = LR,
+    minutes: float | None = MINUTES,
+    seed: int = SEED,
+    device: str = DEVICE,
+    threads: int | None = THREADS,
+    quiet: bool = QUIET,
+) -> None:
+    """Train the content-revision model (paper §5.1.3): liked clips conditioned on the liker's User_Hist/User_Emb.
+
+    Example: generec train revision --world demo-world --encoder models/encoder --out models/revision
+    """
+    from generec.editor.revision import train_revision
+
+    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    _, state = train_revision(
+        world,
+        load_cli_encoder(encoder, encoder_backend),
+        out,
+        guidance=guidance,
+        preset=preset,
+        settings=s,
+        user_embeddings=load_user_embeddings(user_emb),
+        device=device,
+        progress=not quiet,
+    )
+    _report(out, state)
+
+
+@train_app.command("creation")
+def creation(
+    world: Path = WORLD,
+    out: Path = OUT,
+    encoder: str | None = ENCODER,
+    encoder_backend: str = BACKEND,
+    kind: str = typer.Option("video", "--kind", help="video or image."),
+    guidance: str = GUIDANCE,
+    user_emb: Path | None = USER_EMB,
+    conditions: Path | None = typer.Option(
+        None, "--conditions", help="Conditions .npz: read if it exists (no encoder needed), else written."
+    ),
+    preset: str = PRESET,
+    steps: int = STEPS,
+    batch_size: int = BATCH,
+    lr: float = LR,
+    minutes: float | None = MINUTES,
+    seed: int = SEED,
+    device: str = DEVICE,
+    threads: int | None = THREADS,
+    quiet: bool = QUIET,
+) -> None:
+    """Train the creation model (paper §5.2): shots from noise given instruction + User_Hist/User_Emb.
+
+    Example: generec train creation --world demo-world --encoder models/encoder --out models/creation --minutes 30
+    """
+    from generec.creator.training import train_creation
+
+    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    cached = conditions is not None and conditions.is_file()  # then no encoder is needed (e.g. on a GPU machine)
+    _, state = train_creation(
+        world,
+        None if cached else load_cli_encoder(encoder, encoder_backend),
+        out,
+        kind=kind,
+        guidance=guidance,
+        preset=preset,
+        settings=s,
+        user_embeddings=load_user_embeddings(user_emb),
+        conditions=conditions,
+        device=device,
+        progress=not quiet,
+    )
+    _report(out, state)
+
+
+@train_app.command("thumbnails")
+def thumbnails(
+    world: Path = WORLD,
+    out: Path = OUT,
+    encoder: str | None = ENCODER,
+    encoder_backend: str = BACKEND,
+    preset: str = PRESET,
+    steps: int = STEPS,
+    batch_size: int = BATCH,
+    lr: float = LR,
+    minutes: float | None = MINUTES,
+    seed: int = SEED,
+    device: str = DEVICE,
+    threads: int | None = THREADS,
+    quiet: bool = QUIET,
+) -> None:
+    """Train the retrieval-augmented thumbnail model (paper §5.1.1): covers from video frames + liked covers.
+
+    Example: generec train thumbnails --world demo-world --encoder models/encoder --out models/thumbnails
+    """
+    from generec.editor.thumbnail_generation import train_thumbnails
+
+    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    _, state = train_thumbnails(
+        world,
+        load_cli_encoder(encoder, encoder_backend),
+        out,
+        preset=preset,
+        settings=s,
+        device=device,
+        progress=not quiet,
+    )
+    _report(out, state)
+
+
+@train_app.command("reader")
+def reader(
+    out: Path = OUT,
+    clips: int = typer.Option(6000, "--clips", help="Rendered training clips."),
+    steps: int = typer.Option(1500, "--steps", help="Optimiser steps (batches of 64)."),
+    frames: int = typer.Option(8, "--frames", help="Clip length the reader sees."),
+    size: int = typer.Option(32, "--size", help="Frame size the reader sees."),
+    seed: int = SEED,
+    threads: int | None = THREADS,
+    quiet: bool = QUIET,
+) -> None:
+    """Train the attribute reader on fresh GeneRec-Sim renders and print held-out accuracy next to chance.
+
+    Example: generec train reader --out models/reader --clips 6000 --steps 1500
+    """
+    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
+
+    _settings(1, 1, 1.0, None, seed, threads)
+    if clips < 1 or steps < 1:
+        raise ConfigError("--clips and --steps must be at least 1")
+    r = AttributeReader(ReaderConfig(frames=frames, size=size), seed=seed).fit(clips, steps, progress=not quiet)
+    r.save(out)
+    typer.echo(accuracy_table(r.evaluate(1000)))
+    typer.echo(f"saved to {out}")

@@ -1,0 +1,207 @@
+"""``generec train model`` and ``generec evaluate``: recommenders from a dataset directory.
+
+``train model`` splits the dataset's positive events (clicks, likes), fits one
+recommender, saves it (``config.json`` + ``state.pt``) with the split it used
+(``split.npz``), and prints its full-ranking test metrics. ``evaluate`` reloads
+saved models and prints one table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from generec.cli import app
+from generec.cli.train import train_app
+from generec.errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # keep `generec --help` light: torch and pandas load only when a command runs
+    import numpy as np
+
+    from generec.data.dataset import Dataset, Split
+
+SPLIT_FILE = "split.npz"
+MODEL_NAMES = ("mmgcn", "lightgcn", "bpr", "pop")
+
+
+def item_texts(dataset: Dataset, item_ids: np.ndarray) -> list[str]:
+    """One text per item (in ``item_ids`` order): its caption, or its title when the caption is empty."""
+    items = dataset.items.set_index(dataset.items["id"].astype(str))
+    rows = items.loc[list(item_ids)]
+    captions = rows["caption"].fillna("").astype(str)
+    titles = rows["title"].fillna("").astype(str)
+    return [c if c.strip() else t for c, t in zip(captions, titles, strict=True)]
+
+
+def item_text_features(dataset: Dataset, item_ids: np.ndarray) -> np.ndarray:
+    """all-MiniLM-L6-v2 embeddings (384-d) of each item's caption/title, from the packaged model."""
+    from generec.encoders.text import MiniLMText
+
+    return MiniLMText().embed(item_texts(dataset, item_ids))
+
+
+def load_features(path: Path, item_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Read ``{modality: (n, d)}`` from an ``.npz``; rows follow its ``item_ids`` array if present."""
+    import numpy as np
+
+    if not path.is_file():
+        raise DataError(f"feature file {path} does not exist")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    order = arrays.pop("item_ids", None)
+    if order is not None:
+        position = {str(i): k for k, i in enumerate(order)}
+        missing = [i for i in item_ids if str(i) not in position]
+        if missing:
+            raise DataError(f"feature file {path} has no row for item {missing[0]!r} ({len(missing)} missing)")
+        rows = np.asarray([position[str(i)] for i in item_ids])
+        arrays = {m: a[rows] for m, a in arrays.items()}
+    if not arrays:
+        raise DataError(f"feature file {path} holds no feature matrices")
+    return arrays
+
+
+def save_split(split: Split, path: Path) -> None:
+    import numpy as np
+
+    np.savez(
+        path,
+        user_ids=split.user_ids.astype(str),
+        item_ids=split.item_ids.astype(str),
+        train=split.train,
+        valid=split.valid,
+        test=split.test,
+        description=np.asarray(split.description),
+    )
+
+
+def load_split(path: Path) -> Split:
+    import numpy as np
+
+    from generec.data.dataset import Split
+
+    if not path.is_file():
+        raise DataError(f"{path.parent} has no {SPLIT_FILE}: train it with `generec train model` to evaluate it")
+    with np.load(path, allow_pickle=False) as d:
+        return Split(d["user_ids"], d["item_ids"], d["train"], d["valid"], d["test"], str(d["description"]))
+
+
+def make_split(dataset: Dataset, how: str, seed: int) -> Split:
+
+    from generec.evaluation.experiment import random_split
+
+    if how == "chrono":
+        return dataset.split()
+    if how != "random":
+        raise ConfigError(f"--split must be 'chrono' or 'random', got {how!r}")
+    chrono = dataset.split(valid=0.0, test=0.0, min_interactions=1)  # all positive pairs, indexed
+    return random_split(chrono.train, chrono.user_ids, chrono.item_ids, seed=seed)
+
+
+@train_app.command("model")
+def train_model(
+    model: str = typer.Option(..., "--model", "-m", help="Recommender: mmgcn, lightgcn, bpr or pop."),
+    dataset: Path = typer.Option(..., "--dataset", "-d", help="Dataset directory (dataset.json + Parquet tables)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory to save the model and its split into."),
+    features: Path | None = typer.Option(
+        None, "--features", help="An .npz of item features {modality: (n_items, d)}, optionally with item_ids."
+    ),
+    text: bool = typer.Option(
+        True, "--text/--no-text", help="Embed item captions/titles with all-MiniLM-L6-v2 when --features is absent."
+    ),
+    split: str = typer.Option("chrono", "--split", help="chrono (per-user by time) or random (per-user 8:1:1)."),
+    epochs: int = typer.Option(300, "--epochs", help="Most training epochs (early stopping may end sooner)."),
+    lr: float = typer.Option(5e-3, "--lr", help="Adam learning rate."),
+    dim: int = typer.Option(64, "--dim", help="Embedding width."),
+    batch_size: int = typer.Option(4096, "--batch-size", help="Training pairs per step."),
+    patience: int = typer.Option(10, "--patience", help="Epochs without validation NDCG@20 gain before stopping."),
+    seed: int = typer.Option(0, "--seed", help="Seed of split, initialisation and sampling."),
+    threads: int | None = typer.Option(1, "--threads", help="CPU threads for torch (1 is fastest on busy machines)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Train a recommender on a dataset and print its test metrics.
+
+    Example: generec train model --model lightgcn --dataset worlds/demo --out models/lightgcn
+    """
+    import torch
+
+    from generec.data.dataset import Dataset
+    from generec.recommender import MODELS
+
+    if model not in MODEL_NAMES:
+        raise ConfigError(f"--model must be one of {', '.join(MODEL_NAMES)}, got {model!r}")
+    for name, value in (("--epochs", epochs), ("--dim", dim), ("--batch-size", batch_size), ("--patience", patience)):
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
+    if threads:
+        torch.set_num_threads(threads)
+    ds = Dataset.load(dataset)
+    sp = make_split(ds, split, seed)
+    feats = load_features(features, sp.item_ids) if features else None
+    if feats is None and text and model != "pop":
+        feats = {"text": item_text_features(ds, sp.item_ids)}
+    params = {
+        "embedding_dim": dim,
+        "lr": lr,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "patience": patience,
+        "seed": seed,
+        "verbose": not quiet,
+    }
+    recommender = MODELS[model]() if model == "pop" else MODELS[model](**params)
+    recommender.fit(sp, features=feats)
+    recommender.save(out)
+    save_split(sp, out / SPLIT_FILE)
+    _print_table({model: _metrics(recommender, sp)}, f"{model} on {ds.name}: {sp.description}")
+    typer.echo(f"saved to {out}")
+
+
+def _metrics(recommender, split: Split, ks: tuple[int, ...] = (10, 20, 50)) -> dict[str, float]:  # noqa: ANN001
+    from generec.evaluation.ranking import evaluate
+
+    return evaluate(recommender, split, ks=ks)
+
+
+def _print_table(rows: dict[str, dict[str, float]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    # One row per metric, one column per model: stays readable in an 80-column terminal.
+    names = [k for k in next(iter(rows.values())) if k != "n_users"]
+    table = Table(title=title)
+    table.add_column("metric")
+    for model in rows:
+        table.add_column(model, justify="right")
+    for n in names:
+        table.add_row(n, *(f"{metrics[n]:.4f}" for metrics in rows.values()))
+    Console().print(table)
+
+
+@app.command("evaluate")
+def evaluate_models(
+    models: list[Path] = typer.Argument(..., help="Model directories written by `generec train model`."),
+    ks: str = typer.Option("10,20,50", "--ks", help="Comma-separated cut-offs K."),
+    on: str = typer.Option("test", "--on", help="test or valid."),
+) -> None:
+    """Full-ranking Recall/NDCG/Precision@K of saved recommenders, on the split each was trained with.
+
+    Example: generec evaluate models/lightgcn models/mmgcn --ks 10,20
+    """
+    from generec.evaluation.ranking import evaluate
+    from generec.recommender import load_model
+
+    try:
+        cutoffs = tuple(int(k) for k in ks.split(",") if k.strip())
+    except ValueError as exc:
+        raise ConfigError(f"--ks must be comma-separated integers, got {ks!r}") from exc
+    if not cutoffs or min(cutoffs) < 1:
+        raise ConfigError(f"--ks needs positive integers, got {ks!r}")
+    rows = {}
+    for directory in models:
+        recommender = load_model(str(directory))
+        split = load_split(directory / SPLIT_FILE)
+        rows[f"{recommender.name} ({directory.name})"] = evaluate(recommender, split, on=on, ks=cutoffs)
+    _print_table(rows, f"full ranking on {on}")

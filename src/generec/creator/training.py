@@ -1,0 +1,215 @@
+"""``train_creation``: teach a diffusion model to draw GeneRec-Sim shots from (instruction, user) conditions.
+
+Each training row is one shot of an item, re-rendered as a clip (or its middle frame
+for images), conditioned on the encoder's embedding of the shot's caption (standing in
+for the instruction that asked for it) and on the guidance vector of a user who liked
+the item (User_Hist or User_Emb). Parts are dropped now and then, so the model also
+creates from an instruction alone or a user alone, and the whole condition is dropped
+for classifier-free guidance.
+
+Example
+-------
+>>> model, state = train_creation("demo-world", encoder, "models/creation", steps=4000)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generec.diffusion.conditions import (
+    ConditionSpec,
+    load_world,
+    pair_with_likers,
+    shot_clips,
+    split_items,
+    user_guidance,
+)
+from generec.diffusion.model import DiffusionModel
+from generec.diffusion.presets import IMAGE_PRESETS, VIDEO_PRESETS, image_config, video_config
+from generec.diffusion.recipe import resolve_device, train_conditional
+from generec.diffusion.training import TrainSettings
+from generec.errors import ConfigError, DataError
+
+
+def creation_conditions(
+    world: Any,
+    encoder: Any,
+    *,
+    guidance: str = "user_hist",
+    user_embeddings: dict[str, np.ndarray] | None = None,
+    held_out: float = 0.1,
+    p_drop_part: float = 0.15,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The encoder's share of the data: a condition row per (shot, liker) and every caption's embedding.
+
+    Returns ``{"item_id", "shot", "cond", "spec", "info", "captions"}``; ``captions`` maps every
+    shot caption of the world (held-out items too, for evaluation) to its text embedding.
+    """
+    world = load_world(world)
+    train_items, _ = split_items(world.items["id"], held_out, seed)
+    shots = world.shots
+    table = shots[shots["item_id"].astype(str).isin(set(train_items))].reset_index(drop=True)
+    likes, users = user_guidance(world, encoder, guidance, user_embeddings, train_items, progress)
+    captions = sorted(set(shots["caption"].astype(str)))
+    text = dict(zip(captions, encoder.encode_texts(captions), strict=True))
+    user_dim = len(next(iter(users.values()))) if users else int(encoder.dim)
+    spec = ConditionSpec((("instruction", int(encoder.dim)), (guidance, user_dim)))
+    pairs = pair_with_likers(table["item_id"].astype(str).tolist(), likes, users, seed)
+    rng = np.random.default_rng([seed, 3])
+    cond = [
+        spec.vector(
+            {
+                "instruction": None if rng.random() < p_drop_part else text[str(table["caption"].iat[row])],
+                guidance: None if user is None or rng.random() < p_drop_part else users[user],
+            }
+        )
+        for row, user in pairs
+    ]
+    info = {
+        "world": str(world.root),
+        "rows": len(pairs),
+        "shots": len(table),
+        "train_items": len(train_items),
+        "held_out": held_out,
+        "users_with_vectors": len(users),
+        "seed": seed,
+        "guidance": guidance,
+        "encoder": getattr(encoder, "id", "unknown"),
+    }
+    return {
+        "item_id": [str(table["item_id"].iat[r]) for r, _ in pairs],
+        "shot": [int(table["index"].iat[r]) for r, _ in pairs],
+        "cond": np.stack(cond),
+        "spec": spec,
+        "info": info,
+        "captions": text,
+    }
+
+
+def save_conditions(path: str | Path, conds: dict[str, Any]) -> Path:
+    """Write :func:`creation_conditions` to an ``.npz`` (so a GPU machine needs no text encoder)."""
+    caps = list(conds["captions"])
+    meta = json.dumps({"spec": conds["spec"].to_dict(), "info": conds["info"]})
+    np.savez_compressed(
+        path,
+        item_id=np.array(conds["item_id"]),
+        shot=np.array(conds["shot"]),
+        cond=conds["cond"],
+        caption=np.array(caps),
+        caption_emb=np.stack([conds["captions"][c] for c in caps]),
+        meta=np.array(meta),
+    )
+    return Path(path)
+
+
+def load_conditions(path: str | Path) -> dict[str, Any]:
+    """Read what :func:`save_conditions` wrote."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return {
+                "item_id": [str(i) for i in z["item_id"]],
+                "shot": [int(k) for k in z["shot"]],
+                "cond": z["cond"].astype(np.float32),
+                "spec": ConditionSpec.from_dict(meta["spec"]),
+                "info": meta["info"],
+                "captions": dict(zip([str(c) for c in z["caption"]], z["caption_emb"], strict=True)),
+            }
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path} is not a conditions file written by save_conditions: {exc}") from exc
+
+
+def creation_rows(
+    world: Any,
+    encoder: Any | None,
+    *,
+    kind: str = "video",
+    guidance: str = "user_hist",
+    frames: int = 8,
+    size: int = 32,
+    user_embeddings: dict[str, np.ndarray] | None = None,
+    held_out: float = 0.1,
+    seed: int = 0,
+    cache: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray, ConditionSpec, dict[str, Any]]:
+    """Pixels, condition rows, their spec and a description of the data, for a creation model.
+
+    With ``cache``: conditions are read from that file if it exists (no encoder needed), else computed and written.
+    """
+    if kind not in ("video", "image"):
+        raise ConfigError(f"creation kind must be video or image, got {kind!r}")
+    world = load_world(world)
+    if cache is not None and Path(cache).is_file():
+        conds = load_conditions(cache)
+    else:
+        if encoder is None:
+            raise ConfigError("creation data needs an encoder (or a conditions file from `--conditions`)")
+        conds = creation_conditions(
+            world,
+            encoder,
+            guidance=guidance,
+            user_embeddings=user_embeddings,
+            held_out=held_out,
+            seed=seed,
+            progress=progress,
+        )
+        if cache is not None:
+            save_conditions(cache, conds)
+    items = sorted(set(conds["item_id"]))
+    clips, table = shot_clips(world, frames, size, items, progress)
+    where = {(iid, k): n for n, (iid, k) in enumerate(zip(table["item_id"], table["shot"], strict=True))}
+    rows = [where[(i, k)] for i, k in zip(conds["item_id"], conds["shot"], strict=True)]
+    pixels = clips[rows] if kind == "video" else clips[rows, frames // 2]
+    return pixels, conds["cond"], conds["spec"], dict(conds["info"])
+
+
+def train_creation(
+    world: Any,
+    encoder: Any,
+    out: str | Path | None,
+    *,
+    kind: str = "video",
+    guidance: str = "user_hist",
+    preset: str = "demo",
+    settings: TrainSettings | None = None,
+    user_embeddings: dict[str, np.ndarray] | None = None,
+    conditions: str | Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> tuple[DiffusionModel, dict[str, Any]]:
+    """Train (or resume) a creation model on a world; saved to ``out`` with its config and condition recipe."""
+    settings = (settings or TrainSettings()).validate()
+    resolve_device(device)  # fail before minutes of data preparation
+    if preset not in VIDEO_PRESETS:
+        raise ConfigError(f"unknown model preset {preset!r}; choose one of {', '.join(VIDEO_PRESETS)}")
+    shape = (VIDEO_PRESETS if kind == "video" else IMAGE_PRESETS)[preset]
+    pixels, cond, spec, info = creation_rows(
+        world,
+        encoder,
+        kind=kind,
+        guidance=guidance,
+        frames=shape.get("frames", 8),
+        size=shape["size"],
+        user_embeddings=user_embeddings,
+        seed=settings.seed,
+        cache=conditions,
+        progress=progress,
+    )
+    meta = {
+        "task": f"creation-{kind}",
+        "guidance": info.get("guidance", guidance),
+        "condition": spec.to_dict(),
+        "encoder": info.get("encoder", getattr(encoder, "id", "unknown")),
+        "data": info,
+    }
+    make = video_config if kind == "video" else image_config
+    return train_conditional(
+        make(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress
+    )

@@ -1,0 +1,172 @@
+"""The 2-D UNet backbone shared by the image and video denoisers.
+
+A small UNet whose residual blocks are modulated by one embedding per sample
+(adaptive group norm: a scale and shift computed from the diffusion step and the
+condition vector). The condition can be "dropped" per sample, which swaps in a
+learned null embedding: that is what classifier-free guidance trains and samples with.
+
+Example
+-------
+>>> net = UNet(UNetConfig(in_channels=3, out_channels=3, width=16, mults=(1, 2), cond_dim=4))
+>>> x = torch.zeros(2, 3, 16, 16)
+>>> net(x, torch.tensor([1, 500]), torch.zeros(2, 4), torch.tensor([True, False])).shape
+torch.Size([2, 3, 16, 16])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from generec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Sizes of a :class:`UNet`. ``width`` is the channel count at full resolution."""
+
+    in_channels: int = 3
+    out_channels: int = 3
+    width: int = 64
+    mults: tuple[int, ...] = (1, 2, 2)
+    blocks_per_level: int = 1
+    cond_dim: int = 0
+    attention: bool = True
+    dropout: float = 0.0
+
+    def validate(self) -> UNetConfig:
+        if self.width < 8 or self.width % 8:
+            raise ConfigError(f"UNet width must be a multiple of 8 (>= 8), got {self.width}")
+        if not self.mults or min(self.mults) < 1:
+            raise ConfigError(f"UNet mults must be positive integers, got {self.mults}")
+        if self.blocks_per_level < 1 or self.cond_dim < 0:
+            raise ConfigError("UNet needs blocks_per_level >= 1 and cond_dim >= 0")
+        return self
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "mults": list(self.mults)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> UNetConfig:
+        return cls(**{**data, "mults": tuple(data["mults"])})  # type: ignore[arg-type]
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of the (integer) diffusion step, ``[B, dim]``."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+def _groups(channels: int) -> int:
+    return 8 if channels % 8 == 0 else 1
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions; the second norm's scale and shift come from the embedding (AdaGN)."""
+
+    def __init__(self, c_in: int, c_out: int, emb_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.norm1 = nn.GroupNorm(_groups(c_in), c_in)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.emb = nn.Linear(emb_dim, 2 * c_out)
+        self.norm2 = nn.GroupNorm(_groups(c_out), c_out)
+        self.dropout = nn.Dropout(dropout)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
+        # Zero-init the last conv so each block starts as the identity: deep UNets train from step one.
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        scale, shift = self.emb(F.silu(emb))[:, :, None, None].chunk(2, dim=1)
+        h = self.norm2(h) * (1 + scale) + shift
+        h = self.conv2(self.dropout(F.silu(h)))
+        return self.skip(x) + h
+
+
+class SelfAttention(nn.Module):
+    """Single-head self-attention over pixels, used only at the lowest resolution where it is cheap."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(_groups(channels), channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.out = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, c, h * w).unbind(1)
+        a = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return x + self.out(a.transpose(1, 2).reshape(b, c, h, w))
+
+
+class UNet(nn.Module):
+    """A conditional UNet: ``(x_t, t, cond, keep) -> output`` of the same spatial size as ``x_t``.
+
+    ``keep[b] = False`` replaces sample ``b``'s condition by the learned null embedding.
+    Input height and width must be divisible by ``2 ** (len(mults) - 1)``.
+    """
+
+    def __init__(self, config: UNetConfig) -> None:
+        super().__init__()
+        self.config = c = config.validate()
+        emb_dim = 4 * c.width
+        self.time = nn.Sequential(nn.Linear(c.width, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.cond = nn.Linear(c.cond_dim, emb_dim) if c.cond_dim else None
+        self.null = nn.Parameter(torch.zeros(emb_dim))
+        self.stem = nn.Conv2d(c.in_channels, c.width, 3, padding=1)
+        widths = [c.width * m for m in c.mults]
+        self.down, self.up, skips = nn.ModuleList(), nn.ModuleList(), [c.width]
+        prev = c.width
+        for level, w in enumerate(widths):
+            for _ in range(c.blocks_per_level):
+                self.down.append(ResBlock(prev, w, emb_dim, c.dropout))
+                prev = w
+                skips.append(w)
+            if level < len(widths) - 1:
+                self.down.append(nn.Conv2d(w, w, 3, stride=2, padding=1))
+                skips.append(w)
+        self.mid1 = ResBlock(prev, prev, emb_dim, c.dropout)
+        self.attn = SelfAttention(prev) if c.attention else nn.Identity()
+        self.mid2 = ResBlock(prev, prev, emb_dim, c.dropout)
+        for level, w in reversed(list(enumerate(widths))):
+            for _ in range(c.blocks_per_level + 1):
+                self.up.append(ResBlock(prev + skips.pop(), w, emb_dim, c.dropout))
+                prev = w
+            if level > 0:
+                self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
+        self.head = nn.Sequential(
+            nn.GroupNorm(_groups(prev), prev), nn.SiLU(), nn.Conv2d(prev, c.out_channels, 3, padding=1)
+        )
+
+    def embed(self, t: torch.Tensor, cond: torch.Tensor | None, keep: torch.Tensor | None) -> torch.Tensor:
+        emb = self.time(timestep_embedding(t, self.config.width))
+        if self.cond is None or cond is None:
+            return emb + self.null
+        c = self.cond(cond)
+        if keep is not None:
+            c = torch.where(keep[:, None], c, self.null.expand_as(c))
+        return emb + c
+
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None, keep: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        emb = self.embed(t, cond, keep)
+        h = self.stem(x)
+        hs = [h]
+        for layer in self.down:
+            h = layer(h, emb) if isinstance(layer, ResBlock) else layer(h)
+            hs.append(h)
+        h = self.mid2(self.attn(self.mid1(h, emb)), emb)
+        for layer in self.up:
+            h = layer(torch.cat([h, hs.pop()], dim=1), emb) if isinstance(layer, ResBlock) else layer(h)
+        return self.head(h)

@@ -1,0 +1,116 @@
+"""The video denoiser: frames folded into channels, plus MCVD-style masked conditioning on known frames.
+
+A clip ``[B, T, 3, H, W]`` is folded into ``[B, 3T, H, W]`` and denoised by one 2-D
+:class:`~generec.diffusion.unet.UNet`, so every convolution mixes all frames at
+once (temporal mixing for free). On 2 CPU cores this trained several times faster
+than per-frame 2-D convolutions with separate temporal layers at the same quality;
+the cost is a fixed clip length ``T`` per model.
+
+Masked conditioning (MCVD): the network also sees the known frames (zeros where
+unknown) and a per-frame mask, so one model generates from scratch (mask all 0),
+predicts the future (a known prefix) or interpolates (known both ends).
+
+Example
+-------
+>>> cfg = VideoDenoiserConfig(frames=4, size=16, width=16, mults=(1, 2), cond_dim=8)
+>>> net = VideoDenoiser(cfg)
+>>> x = torch.zeros(2, 4, 3, 16, 16)
+>>> net(x, torch.tensor([3, 700]), torch.zeros(2, 8)).shape
+torch.Size([2, 4, 3, 16, 16])
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from generec.diffusion.unet import UNet, UNetConfig
+from generec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class VideoDenoiserConfig:
+    """Shape and size of a :class:`VideoDenoiser`.
+
+    ``width`` must be at least ``3 * frames``: the full-resolution layer carries every
+    frame's three channels, and a narrower one was measured to blur motion away.
+    """
+
+    frames: int = 8
+    size: int = 32
+    width: int = 64
+    mults: tuple[int, ...] = (1, 2, 2)
+    blocks_per_level: int = 1
+    cond_dim: int = 0
+    known_frames: bool = True
+    attention: bool = True
+
+    def validate(self) -> VideoDenoiserConfig:
+        if self.frames < 1:
+            raise ConfigError(f"a video denoiser needs frames >= 1, got {self.frames}")
+        if self.width < 3 * self.frames:
+            raise ConfigError(
+                f"width {self.width} is below 3 x frames = {3 * self.frames}; raise width to at least that"
+            )
+        factor = 2 ** (len(self.mults) - 1)
+        if self.size % factor:
+            raise ConfigError(f"size {self.size} must be divisible by {factor} for {len(self.mults)} UNet levels")
+        return self
+
+    def unet(self) -> UNetConfig:
+        extra = 4 * self.frames if self.known_frames else 0  # known RGB (3T) + mask (T)
+        return UNetConfig(
+            in_channels=3 * self.frames + extra,
+            out_channels=3 * self.frames,
+            width=self.width,
+            mults=self.mults,
+            blocks_per_level=self.blocks_per_level,
+            cond_dim=self.cond_dim,
+            attention=self.attention,
+        )
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return (self.frames, 3, self.size, self.size)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "mults": list(self.mults)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> VideoDenoiserConfig:
+        return cls(**{**data, "mults": tuple(data["mults"])})  # type: ignore[arg-type]
+
+
+class VideoDenoiser(nn.Module):
+    """``(x_t [B,T,3,H,W], t [B], cond [B,D]?, keep [B]?, known [B,T,3,H,W]?, mask [B,T]?) -> [B,T,3,H,W]``."""
+
+    kind = "video"
+
+    def __init__(self, config: VideoDenoiserConfig) -> None:
+        super().__init__()
+        self.config = config.validate()
+        self.net = UNet(config.unet())
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        cond: torch.Tensor | None = None,
+        keep: torch.Tensor | None = None,
+        known: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        b, f, c, h, w = x.shape
+        inputs = [x.reshape(b, f * c, h, w)]
+        if self.config.known_frames:
+            if known is None or mask is None:
+                known, mask = torch.zeros_like(x), x.new_zeros(b, f)
+            m = mask.to(x.dtype)
+            inputs += [
+                (known * m[:, :, None, None, None]).reshape(b, f * c, h, w),
+                m[:, :, None, None].expand(b, f, h, w),
+            ]
+        out = self.net(torch.cat(inputs, dim=1), t, cond, keep)
+        return out.reshape(b, f, c, h, w)

@@ -1,0 +1,95 @@
+"""Outputs of the closed loop: mean ± std table rows, CSV files and a matplotlib plot.
+
+Example
+-------
+>>> paths = write_outputs(result, "runs/loop")        # doctest: +SKIP
+>>> sorted(p.name for p in paths)                     # doctest: +SKIP
+['loop.png', 'loop_per_seed.csv', 'loop_per_user.csv', 'loop_summary.csv']
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from generec.evaluation.loop import LoopResult
+
+COLUMNS = (
+    ("ctr", "CTR"),
+    ("like_rate", "like rate"),
+    ("satisfaction", "satisfaction"),
+    ("best_satisfaction", "best on screen"),
+    ("met_rate", "met"),
+    ("rounds_to_meet", "rounds to meet"),
+    ("jobs", "jobs"),
+)
+"""Metric column -> table header."""
+
+
+def _pm(mean: float, std: float) -> str:
+    if math.isnan(mean):
+        return "-"
+    return f"{mean:.3f} ± {0.0 if math.isnan(std) else std:.3f}"
+
+
+def table_rows(result: LoopResult) -> list[list[str]]:
+    """One row per (group, system): group, system, users, then ``mean ± std`` over seeds per metric."""
+    rows = []
+    for r in result.summary().to_dict("records"):
+        cells = [r["group"], r["system"], f"{r['users_mean']:.0f}"]
+        cells += [_pm(r[f"{key}_mean"], r[f"{key}_std"]) for key, _ in COLUMNS]
+        rows.append(cells)
+    return rows
+
+
+def headers() -> list[str]:
+    return ["group", "system", "users", *(h for _, h in COLUMNS)]
+
+
+def write_outputs(result: LoopResult, out: str | Path) -> list[Path]:
+    """Write per-user, per-seed and summary CSVs, the notes and a PNG plot under ``out``; return the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "loop_per_user.csv", out / "loop_per_seed.csv", out / "loop_summary.csv", out / "loop_notes.txt"]
+    result.per_user.to_csv(paths[0], index=False)
+    result.per_seed().to_csv(paths[1], index=False)
+    result.summary().to_csv(paths[2], index=False)
+    paths[3].write_text("\n".join(result.notes) + "\n")
+    paths.append(plot(result, out / "loop.png"))
+    return paths
+
+
+def plot(result: LoopResult, path: Path) -> Path:
+    """Bars of satisfaction, best-on-screen satisfaction and rounds to meet, per group and system (± std)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers
+    import matplotlib.pyplot as plt
+
+    summary = result.summary()
+    metrics = [("satisfaction", "mean satisfaction"), ("best_satisfaction", "best on screen"),
+               ("rounds_to_meet", "rounds until met")]  # fmt: skip
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
+    systems = list(dict.fromkeys(summary["system"]))
+    groups = list(dict.fromkeys(summary["group"]))
+    width = 0.8 / max(len(systems), 1)
+    for ax, (key, title) in zip(axes, metrics, strict=True):
+        for j, system in enumerate(systems):
+            part = summary[summary["system"] == system].set_index("group").reindex(groups)
+            xs = [g + (j - (len(systems) - 1) / 2) * width for g in range(len(groups))]
+            ax.bar(xs, part[f"{key}_mean"], width, yerr=part[f"{key}_std"].fillna(0.0), capsize=3, label=system)
+        ax.set_xticks(range(len(groups)), groups)
+        ax.set_title(title)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("GeneRec closed loop (mean ± std over seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def summary_frame(result: LoopResult) -> pd.DataFrame:
+    """The table as a frame of strings (for printing without rich)."""
+    return pd.DataFrame(table_rows(result), columns=headers())

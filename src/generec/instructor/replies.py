@@ -1,0 +1,77 @@
+"""Short natural replies, built only from the closed set of things the instructor understood.
+
+Replies never echo the user's raw words back (user text is data, not something
+to repeat verbatim); they name vocabulary values, counts and item positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from generec.instructor.activation import Activation, Create, Edit
+from generec.instructor.dialogue import ConstraintSet
+from generec.instructor.schema import Intent, Understanding
+
+_TASK_WORDS = {
+    "thumbnail_selection": "pick a better thumbnail for",
+    "thumbnail_generation": "make a new thumbnail for",
+    "clipping": "trim",
+    "style_transfer": "restyle",
+    "revision": "revise",
+}
+
+
+def _words(values: Iterable[str]) -> str:
+    vs = [v.replace("_", " ") for v in values]
+    if not vs:
+        return ""
+    return vs[0] if len(vs) == 1 else ", ".join(vs[:-1]) + " and " + vs[-1]
+
+
+def describe(u: Understanding | None) -> str:
+    """``"red, cat and beach"`` from the understood values (empty when there are none)."""
+    if u is None:
+        return ""
+    return _words(v for _, v in sorted(u.pairs()))
+
+
+def constraints_text(c: ConstraintSet) -> str:
+    parts = [f"no {v.replace('_', ' ')}" for _, v in sorted(c.excluded)]
+    parts += [f"only {v.replace('_', ' ')}" for _, v in sorted(c.required)]
+    if c.max_duration_s is not None:
+        parts.append(f"at most {c.max_duration_s:g} seconds")
+    return ", ".join(parts)
+
+
+def action_reply(u: Understanding | None, act: Activation) -> str:
+    what = describe(u)
+    if isinstance(act.action, Edit):
+        return f"Sure, I'll {_TASK_WORDS.get(act.action.task, 'edit')} that video" + (f" ({what})." if what else ".")
+    if isinstance(act.action, Create):
+        if act.reason == "negative_streak":
+            return "Nothing here seems to suit you, so I'm making something new for you (AI-generated)."
+        return "I'm creating a new video" + (f" with {what}" if what else " for you") + " (AI-generated)."
+    return "Here are some videos" + (f" with {what}." if what else " you might like.")
+
+
+def feedback_reply(intent: Intent, has_item: bool, constraints: ConstraintSet) -> str:
+    if intent is Intent.LIKE:
+        return "Glad you like it! I'll show you more like that." if has_item else "Noted, I'll keep that in mind."
+    standing = constraints_text(constraints)
+    return "Got it, I'll show you less like that." + (f" Current filters: {standing}." if standing else "")
+
+
+def constraint_reply(intent: Intent, constraints: ConstraintSet, dropped: int = 0) -> str:
+    standing = constraints_text(constraints)
+    if intent is Intent.CLEAR_CONSTRAINT:
+        if not standing:
+            return "Done, no filters are active now."
+        return f"Done, I removed {dropped} filter(s). Still active: {standing}."
+    return f"Got it, from now on: {standing}." if standing else "Okay."
+
+
+CLARIFY_WHAT = "What should the new video show? Tell me a subject, a place or a style."
+CLARIFY_ITEM = "Which video do you mean? You can say 'this one' or 'the second video'."
+CLARIFY_INTENT = "Sorry, I'm not sure what you'd like. Should I find videos, change one, or make a new one?"
+CHITCHAT = "Hi! Tell me what you'd like to watch, or ask me to edit or create a video."
+ASK_WHY = "I picked it because it is close to what you watched and liked before."

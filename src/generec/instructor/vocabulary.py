@@ -1,0 +1,133 @@
+"""The corpus vocabulary the understanding fills slots from.
+
+The instructor never hard-codes the words of one world: a :class:`Vocabulary`
+is built from any corpus (attribute -> values, optional synonyms and plurals),
+e.g. :meth:`Vocabulary.from_sim` for GeneRec-Sim or :meth:`Vocabulary.from_items`
+for imported items whose ``attributes`` carry values.
+
+Example
+-------
+>>> v = Vocabulary({"category": ["cat", "dog"], "style": ["sketch"]}, synonyms={"cat": ["kitty"]})
+>>> sorted(v.surfaces_of("cat"))
+['cat', 'cats', 'kitties', 'kitty']
+>>> v.attribute_of("sketch")
+'style'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from generec.errors import DataError
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[.,;!?]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; ``.,;!?`` kept as their own tokens (they bound negation scope)."""
+    return _TOKEN.findall(text.lower().replace("_", " "))
+
+
+def _plurals(phrase: str) -> set[str]:
+    # Plural of the head (last) word; enough for "kitty"->"kitties", "bus"->"buses", "car"->"cars".
+    *head, last = phrase.split(" ")
+    # Words already ending in "s" ("streets", "glass") are left alone: a wrong plural is worse than none.
+    if not last.isalpha() or len(last) < 3 or last.endswith("s"):
+        return set()
+    if last.endswith("y") and last[-2] not in "aeiou":
+        forms = {last[:-1] + "ies"}
+    elif last.endswith(("x", "ch", "sh")):
+        forms = {last + "es"}
+    else:
+        forms = {last + "s"}
+    return {" ".join([*head, f]) for f in forms}
+
+
+class Vocabulary:
+    """Attribute values and the surface forms that name them.
+
+    Parameters
+    ----------
+    attributes : mapping of str to sequence of str
+        Attribute name -> its values (e.g. ``{"colour": ["red", ...]}``). A value may
+        belong to one attribute only.
+    synonyms : mapping of str to sequence of str, optional
+        Value -> other ways to say it.
+    plurals : mapping of str to str, optional
+        Irregular plurals (``{"person": "people"}``); regular ones are derived.
+    """
+
+    def __init__(
+        self,
+        attributes: Mapping[str, Sequence[str]],
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        plurals: Mapping[str, str] | None = None,
+    ) -> None:
+        if not attributes or not any(attributes.values()):
+            raise DataError("a vocabulary needs at least one attribute with values")
+        self.attributes: dict[str, tuple[str, ...]] = {a: tuple(vs) for a, vs in attributes.items()}
+        self._attr_of: dict[str, str] = {}
+        for attr, values in self.attributes.items():
+            for v in values:
+                if v in self._attr_of and self._attr_of[v] != attr:
+                    raise DataError(f"value {v!r} belongs to both {self._attr_of[v]!r} and {attr!r}; rename one")
+                self._attr_of[v] = attr
+        self._surfaces: dict[str, set[str]] = {}
+        for value in self._attr_of:
+            forms = {" ".join(tokenize(value))}
+            forms.update(" ".join(tokenize(s)) for s in (synonyms or {}).get(value, ()))
+            if plurals and value in plurals:
+                forms.add(" ".join(tokenize(plurals[value])))
+            forms |= {p for f in list(forms) for p in _plurals(f)}
+            self._surfaces[value] = {f for f in forms if f}
+
+    @classmethod
+    def from_sim(cls) -> Vocabulary:
+        """The GeneRec-Sim vocabulary (categories, colours, sizes, motions, scenes, styles)."""
+        from generec.data.sim import vocab as sim
+
+        return cls(sim.VOCAB, synonyms=sim.SYNONYMS, plurals=getattr(sim, "PLURAL", None))
+
+    @classmethod
+    def from_items(cls, attribute_dicts: Iterable[Mapping[str, Any]], keys: Sequence[str] | None = None) -> Vocabulary:
+        """Collect the string values of item ``attributes`` (optionally only ``keys``) into a vocabulary."""
+        found: dict[str, dict[str, None]] = {}
+        for attrs in attribute_dicts:
+            for key, val in attrs.items():
+                if keys is not None and key not in keys:
+                    continue
+                vals = val if isinstance(val, list | tuple) else [val]
+                for v in vals:
+                    if isinstance(v, str) and v:
+                        found.setdefault(key, {})[v] = None
+        return cls({k: list(vs) for k, vs in found.items()})
+
+    def attribute_of(self, value: str) -> str:
+        try:
+            return self._attr_of[value]
+        except KeyError:
+            raise DataError(f"{value!r} is not a value of this vocabulary") from None
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._attr_of
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self._attr_of)
+
+    def surfaces_of(self, value: str) -> set[str]:
+        return set(self._surfaces[value])
+
+    def surface_table(self) -> dict[tuple[str, ...], str]:
+        """Token tuple of every surface form -> the value it names (first value wins on clashes)."""
+        table: dict[tuple[str, ...], str] = {}
+        for value, forms in self._surfaces.items():
+            for f in sorted(forms):
+                table.setdefault(tuple(f.split(" ")), value)
+        return table
+
+    def display(self, value: str) -> str:
+        """How to say a value in a reply (``left_to_right`` -> ``left to right``)."""
+        return value.replace("_", " ")

@@ -1,0 +1,397 @@
+"""The GeneRec loop (ARCHITECTURE.md, "The loop, as data"): :class:`GeneRec` and :meth:`Session.step`.
+
+One step: (1) the user's events are stored first, then what they said; (2) the instructor
+decides; (3) the ranker ranks the items this user may see, human and AI; (4) slow generation
+is *queued* as a store job (a worker runs it; its item arrives in a later step, the step never
+waits); (5) made items pass the fidelity policy before anyone sees them; (6) the exposure policy
+puts what the user asked for first; (7) a :class:`Response` with the reply, items and why.
+
+Example
+-------
+>>> gr = GeneRec.from_config(Settings(home=home))                            # doctest: +SKIP
+>>> session = gr.session("u0000001")                                          # doctest: +SKIP
+>>> r = session.step("show me cats in the snow")                              # doctest: +SKIP
+>>> r.reply, [s.item.id for s in r.items][:3]                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from generec.config import Settings, load_settings
+from generec.errors import GeneRecError, NotFoundError
+from generec.instructor.dialogue import DialogueManager
+from generec.pipeline_jobs import JobRunner, TrimRunner, publish_made
+from generec.pipeline_parts import (
+    ContentRanker,
+    Decision,
+    ExposurePolicy,
+    Instructor,
+    LazyInstructor,
+    Ranker,
+    RequestedFirst,
+    normalise_decision,
+    plain_attributes,
+    user_profile,
+    why_shown,
+)
+from generec.store import Job, MediaStore, Store, TurnRole
+from generec.types import Candidate, Event, EventKind, Guidance, Instruction, Item, JobStatus
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Decision", "GeneRec", "JobLimitError", "Response", "Session", "ShownItem"]
+
+
+class JobLimitError(GeneRecError):
+    """A user already has as many generation jobs queued or running as allowed."""
+
+
+@dataclasses.dataclass(slots=True)
+class ShownItem:
+    """One item of a response: the item, its score and source, and a sentence saying why it is here."""
+
+    item: Item
+    score: float
+    source: str
+    why: str
+    thumbnail_hash: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Response:
+    """What one step returns: the reply, the items to show, why, and the user's open or just-finished jobs."""
+
+    reply: str
+    items: list[ShownItem]
+    why: dict[str, str]
+    decision: Decision
+    jobs: list[Job] = dataclasses.field(default_factory=list)
+    queued: Job | None = None
+
+
+def default_runners(settings: Settings) -> dict[str, JobRunner]:
+    """Editor runners that can run on this install: encoder-guided ones when an encoder loads."""
+    runners: dict[str, JobRunner] = {"clipping": TrimRunner()}
+    try:
+        from generec.pipeline_jobs import StyleRunner
+
+        runners["style_transfer"] = StyleRunner()
+    except (GeneRecError, ImportError) as exc:
+        log.info("style transfer is off: %s", exc)
+    try:
+        from generec.encoders import encoder_from_settings
+        from generec.pipeline_jobs import ClipRunner, ThumbnailRunner
+
+        enc = settings.encoder
+        if enc.path is None and (Path(settings.models_dir) / "encoder").is_dir():  # where the demo trains it
+            enc = enc.model_copy(update={"path": str(Path(settings.models_dir) / "encoder")})
+        encoder = encoder_from_settings(enc)
+        runners["clipping"] = ClipRunner(encoder)
+        runners["thumbnail_selection"] = ThumbnailRunner(encoder)
+    except (GeneRecError, ImportError, OSError) as exc:
+        log.info("no encoder (%s): personalized clip/thumbnail jobs are off, 'make it shorter' trims", exc)
+    return runners
+
+
+def default_fidelity(settings: Settings, store: Store) -> Any:
+    """The deployment's fidelity policy (``settings.fidelity``); every made item must pass it."""
+    from generec.fidelity.policy import FidelityPolicy
+
+    return FidelityPolicy.from_settings(settings, store=store)
+
+
+class GeneRec:
+    """The composed system: store, media, ranker, instructor, job runners, fidelity and exposure policies.
+
+    Build it with :meth:`from_config`; pass any component to replace the default (each is a protocol
+    of :mod:`generec.pipeline_parts` / :mod:`generec.pipeline_jobs`).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        media: MediaStore,
+        *,
+        ranker: Ranker | None = None,
+        instructor: Instructor | None = None,
+        runners: Mapping[str, JobRunner] | None = None,
+        fidelity: Any = None,
+        exposure: ExposurePolicy | None = None,
+        catalog_ttl_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.media = media
+        self.ranker = ranker or ContentRanker()
+        self.instructor = instructor or LazyInstructor(settings)
+        self.runners = dict(runners) if runners is not None else default_runners(settings)
+        self.fidelity = fidelity if fidelity is not None else default_fidelity(settings, store)
+        self.dialogue = DialogueManager(store)
+        self.exposure = exposure or RequestedFirst()
+        self.catalog_ttl_s = catalog_ttl_s
+        self._catalog: tuple[float, dict[str, Item]] = (0.0, {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: str | Path | Settings | None = None, **components: Any) -> GeneRec:
+        """Open the store and media store of ``config`` (a TOML path or :class:`Settings`) and compose."""
+        settings = config if isinstance(config, Settings) else load_settings(config)
+        Path(settings.home).mkdir(parents=True, exist_ok=True)
+        store = Store.open(settings)
+        return cls(settings, store, MediaStore(settings.media_dir, settings.media), **components)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def session(self, user_id: str, session_id: str | None = None) -> Session:
+        """A conversation with ``user_id`` (:class:`NotFoundError` for an unknown user)."""
+        self.store.get_user(user_id)
+        return Session(self, user_id, session_id or "web")
+
+    # ------------------------------------------------------------------ items a user may see
+    def catalog(self) -> dict[str, Item]:
+        """Public items, cached for ``catalog_ttl_s`` (steps are frequent; the corpus changes slowly)."""
+        now = time.monotonic()
+        with self._lock:
+            stamp, items = self._catalog
+            if now - stamp > self.catalog_ttl_s or not items:
+                items = {i.id: i for i in self.store.list_items(viewer=None, limit=None)}
+                self._catalog = (now, items)
+            return items
+
+    def visible_items(self, user_id: str) -> list[Item]:
+        """Every item ``user_id`` may see now: public ones plus AI items made for them, checks passed."""
+        from generec.fidelity.policy import is_blocked
+
+        now = time.time()
+        own = self.store.list_items(viewer=user_id, origin="ai", limit=500)
+        merged = {**self.catalog(), **{i.id: i for i in own}}
+        return [i for i in merged.values() if i.visible_for(user_id, now) and not is_blocked(i)]
+
+    # ------------------------------------------------------------------ jobs
+    @property
+    def job_kinds(self) -> list[str]:
+        return [f"edit_{task}" for task in self.runners]
+
+    def enqueue(self, user_id: str, decision: Decision, instruction: str = "") -> Job:
+        """Queue the job ``decision`` asks for; :class:`JobLimitError` past the per-user limit."""
+        if decision.task not in self.runners:
+            raise GeneRecError(f"no runner for task {decision.task!r} on this install")
+        limit = self.settings.service.max_jobs_per_user
+        open_jobs = [j for j in self.store.list_jobs(user_id=user_id, limit=200) if not j.is_finished]
+        if len(open_jobs) >= limit:
+            raise JobLimitError(
+                f"you already have {len(open_jobs)} generation job(s) in progress (limit {limit}); "
+                "wait for one to finish or cancel it"
+            )
+        text = decision.guidance.instruction_text if decision.guidance else instruction
+        length = decision.guidance.length_s if decision.guidance else None
+        params = {"task": decision.task, "item_id": decision.item_id, "instruction": text or "", "length_s": length}
+        return self.store.create_job(f"edit_{decision.task}", params, user_id=user_id)
+
+    def run_job(self, job: Job, worker_id: str | None = None) -> Job:
+        """Run a claimed job to the end: made item checked and stored, or the job failed with the reason."""
+        try:
+            return self._run(job, worker_id)
+        except GeneRecError as exc:
+            return self._fail(job, str(exc), worker_id)
+        except Exception as exc:  # a bug in a runner must not kill the worker or leave the job hanging
+            log.exception("job %s crashed", job.id)
+            return self._fail(job, f"internal error: {type(exc).__name__}: {exc}", worker_id)
+
+    def _fail(self, job: Job, reason: str, worker_id: str | None) -> Job:
+        try:
+            return self.store.fail_job(job.id, reason, worker_id=worker_id)
+        except GeneRecError:  # cancelled meanwhile, or taken over after a lost lease
+            return self.store.get_job(job.id)
+
+    def _run(self, job: Job, worker_id: str | None) -> Job:
+        runner = self.runners.get(str(job.params.get("task")))
+        if runner is None:
+            raise GeneRecError(f"this install cannot run {job.kind!r} jobs any more (no runner)")
+        user_id = job.user_id or ""
+        parent = self.store.get_item(str(job.params.get("item_id")), viewer=user_id)  # authz at run time too
+        if not parent.allow_ai_edits and parent.uploader_id != user_id:
+            raise GeneRecError(f"the uploader of {parent.id!r} does not allow AI edits of it")
+        if not parent.media_hash:
+            raise GeneRecError(f"item {parent.id!r} has no media to edit")
+
+        def progress(fraction: float, message: str) -> None:
+            self.store.update_job(job.id, progress=min(max(fraction, 0.0), 0.95), message=message, worker_id=worker_id)
+
+        guidance = Guidance(instruction_text=job.params.get("instruction") or None, length_s=job.params.get("length_s"))
+        progress(0.05, f"starting {runner.task}")
+        tmp_root = Path(self.settings.home) / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+            made = runner.run(parent, self.media.path_for(parent.media_hash), guidance, Path(tmp), progress)
+            progress(0.8, "checking the result (safety, privacy, rights, quality)")
+            item, result = publish_made(made, parent, requested_by=user_id, store=self.store, media=self.media,
+                                        policy=self.fidelity, settings=self.settings, out_dir=Path(tmp),
+                                        instruction=guidance.instruction_text or "")  # fmt: skip
+        message = "ready" if result.passed else f"made, but held back by checks: {', '.join(result.blocked_by)}"
+        return self.store.finish_job(job.id, result_item_id=item.id, message=message, worker_id=worker_id)
+
+
+class Session:
+    """One user's conversation with GeneRec; :meth:`step` is the loop."""
+
+    def __init__(self, system: GeneRec, user_id: str, session_id: str = "web") -> None:
+        self.system = system
+        self.user_id = user_id
+        self.session_id = session_id
+        self.shown: list[str] = []
+        self._announced: set[str] = set()
+        self._announced_loaded = False
+        self._constraints: Any = None  # the user's standing wishes ("no cats"), from the conversation
+        self._lock = threading.Lock()
+
+    def step(
+        self, instruction: str | None = None, events: Iterable[Event] = (), k: int = 12, focus: str | None = None
+    ) -> Response:
+        """Store ``events``, understand ``instruction``, rank, queue generation; never waits for a job.
+
+        ``focus`` is the item the user is looking at ("make *this* shorter" refers to it).
+        """
+        with self._lock:  # two tabs of one user: steps take turns, so nothing is announced twice
+            return self._step(instruction, list(events), k, focus)
+
+    def _step(self, instruction: str | None, events: list[Event], k: int, focus: str | None) -> Response:
+        store = self.system.store
+        self._store_events(list(events))
+        instruction = instruction.strip()[:2000] if instruction and instruction.strip() else None
+        recent = store.events_for_user(self.user_id, limit=200)
+        decision, remembered = self._understand(instruction, recent, focus) if instruction else (Decision(), {})
+        reply, queued = self._act(decision, instruction or "")
+        jobs = store.list_jobs(user_id=self.user_id, limit=20)
+        delivered, notes, announced = self._deliveries(jobs)
+        visible = self.system.visible_items(self.user_id)
+        ranked = self._rank(visible, recent, decision, k)
+        chosen = self.system.exposure.expose(delivered, ranked, k)
+        items = self._shown([*visible, *delivered], chosen, decision)
+        reply = " ".join(x for x in [reply, *notes] if x)
+        self.shown = [s.item.id for s in items]
+        if instruction is not None or announced:
+            payload = {"intent": decision.intent, "reason": decision.reason, "items": self.shown[:20],
+                       "delivered": announced, "job": queued.id if queued else None, **remembered}  # fmt: skip
+            store.add_turn(self.user_id, TurnRole.ASSISTANT, reply, session_id=self.session_id, payload=payload)
+        why = {s.item.id: s.why for s in items}
+        return Response(reply, items, why, decision, jobs, queued)
+
+    def _understand(
+        self, instruction: str, recent: Sequence[Event], focus: str | None = None
+    ) -> tuple[Decision, dict[str, Any]]:
+        """Load the dialogue state, store what was said, decide; return the decision and what to remember."""
+        store = self.system.store
+        if focus is not None:  # only an item this user may see can be the subject of an edit
+            store.get_item(focus, viewer=self.user_id)
+        ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
+        origins = {i.id: i.origin for i in store.get_items(ids, system=True)}
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction, events=recent,
+                                          shown=self.shown, focus_item=focus, item_origin=origins)  # fmt: skip
+        store.add_instruction(Instruction(self.user_id, instruction, time.time(), self.session_id))
+        decision = normalise_decision(self.system.instructor.decide(state))
+        if decision.feedback is not None:  # "I love this one": the words are feedback on an item too
+            with contextlib.suppress(NotFoundError):
+                self._store_events([dataclasses.replace(decision.feedback, user_id=self.user_id, ts=time.time())])
+        self._constraints = state.constraints
+        remembered: dict[str, Any] = {"constraints": state.constraints.to_dict()}
+        if decision.clarify:  # the next turn may answer the question: the instructor reads this back
+            attrs = {a: list(v) for a, v in decision.wants.items()}
+            remembered["clarify"] = {"intent": decision.intent, "attributes": attrs}
+        return decision, remembered
+
+    def record(self, events: Iterable[Event]) -> int:
+        """Store events without a full step (a feed client reporting impressions); return how many."""
+        return len(self._store_events(list(events)))
+
+    def _store_events(self, events: list[Event]) -> list[Event]:
+        if not events:
+            return events
+        for e in events:
+            if e.user_id != self.user_id:
+                raise GeneRecError(f"an event names user {e.user_id!r}; events must be the session user's own")
+        ids = sorted({e.item_id for e in events})
+        visible = {i.id for i in self.system.store.get_items(ids, viewer=self.user_id)}
+        missing = [i for i in ids if i not in visible]
+        if missing:
+            raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")
+        self.system.store.add_events(events)
+        return events
+
+    def _act(self, decision: Decision, instruction: str) -> tuple[str, Job | None]:
+        if decision.action == "retrieve":
+            return decision.reply, None
+        if decision.task not in self.system.runners:
+            what = "making new videos" if decision.action == "create" else f"the {decision.task} edit"
+            return (f"Sorry, {what} is not available on this install yet (no trained model); "
+                    "here is the closest I could find instead."), None  # fmt: skip
+        if decision.item_id is None:
+            return "Which video do you mean? Pick one and ask again.", None
+        job = self.system.enqueue(self.user_id, decision, instruction)
+        return f"{decision.reply} I'll show it here when it is ready.".strip(), job
+
+    def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Item], list[str], list[str]]:
+        """Finished jobs not yet announced in this conversation: their items go first, failures are explained."""
+        store = self.system.store
+        fresh = [j for j in jobs if j.is_finished and j.id not in self._announced]
+        if fresh and not self._announced_loaded:  # announcements live in the conversation: a restart keeps them
+            for turn in store.turns(self.user_id, limit=200):
+                self._announced.update((turn.payload or {}).get("delivered", []))
+            self._announced_loaded = True
+            fresh = [j for j in fresh if j.id not in self._announced]
+        items, notes, done = [], [], []
+        for job in fresh:
+            done.append(job.id)
+            self._announced.add(job.id)
+            if job.status is JobStatus.DONE and job.result_item_id:
+                try:
+                    items.append(store.get_item(job.result_item_id, viewer=self.user_id))
+                    notes.append("Your new item is ready (badged AI).")
+                except NotFoundError:
+                    notes.append(f"I made what you asked for, but it did not pass our checks: {job.message}.")
+            elif job.status is JobStatus.FAILED:
+                notes.append(f"Sorry, a generation job failed: {job.error}.")
+        return items, notes, done
+
+    def _rank(self, items: Sequence[Item], recent: Sequence[Event], decision: Decision, k: int) -> list[Candidate]:
+        if self._constraints is None:
+            self._constraints = self.system.dialogue.load(self.user_id, self.session_id).constraints
+        if self._constraints:
+            items = [i for i in items if self._constraints.allows(plain_attributes(i.attributes))]
+        by_id = {i.id: i for i in items}
+        missing = [e.item_id for e in recent if e.item_id not in by_id]
+        known = {**by_id, **{i.id: i for i in self.system.store.get_items(missing, system=True)}} if missing else by_id
+        profile = user_profile(recent, known)
+        for attribute, values in decision.wants.items():  # what they just asked for outweighs the past
+            for v in values:
+                profile[(attribute, v)] = profile.get((attribute, v), 0.0) + 10.0
+        judged = {e.item_id for e in recent if e.kind in (EventKind.LIKE, EventKind.DISLIKE, EventKind.SKIP)}
+        if isinstance(self.system.ranker, ContentRanker):
+            return self.system.ranker.rank(profile, items, k, exclude=judged)
+        return [c for c in self.system.ranker.rank(profile, items, k + len(judged)) if c.item_id not in judged][:k]
+
+    def _shown(self, visible: Sequence[Item], chosen: Sequence[Candidate], decision: Decision) -> list[ShownItem]:
+        items = {i.id: i for i in visible}  # already checked: visible to this user now, checks passed
+        own_thumbs = {
+            i.parent_id: i.thumbnail_hash
+            for i in visible
+            if i.is_ai and i.attributes.get("task") == "thumbnail" and i.visible_to == self.user_id
+        }
+        out = []
+        for c in chosen:
+            item = items.get(c.item_id)
+            if item is None:
+                continue
+            out.append(ShownItem(item, c.score, c.source, why_shown(item, c, decision), own_thumbs.get(item.id)))
+        return out

@@ -1,0 +1,180 @@
+"""Item routes: metadata, media with range requests, "why am I seeing this", and uploads by uploaders.
+
+Every item is read with the caller as viewer, so another user's private item answers 404
+exactly as a missing one does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from generec.errors import GeneRecError, MediaError, NotFoundError
+from generec.pipeline import Decision, JobLimitError
+from generec.service.api import ctx, item_json, job_json, verdict_json
+from generec.service.auth import current_user, require_role
+from generec.service.media import file_response
+from generec.types import Guidance, Item, Role, User
+
+router = APIRouter(prefix="/api")
+_SUFFIX = {"video/mp4": ".mp4", "video/webm": ".webm", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
+def visible_item(request: Request, item_id: str, user: User) -> Item:
+    return ctx(request).generec.store.get_item(item_id, viewer=user.id)
+
+
+@router.get("/items/{item_id}", tags=["items"])
+def item(item_id: str, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    return item_json(visible_item(request, item_id, user))
+
+
+def _media(request: Request, media_hash: str | None, what: str, item_id: str) -> StreamingResponse:
+    if not media_hash:
+        raise HTTPException(404, f"item {item_id!r} has no {what}")
+    generec = ctx(request).generec
+    try:
+        path = generec.media.path_for(media_hash)
+        mime = generec.store.get_media(media_hash).mime
+    except (NotFoundError, MediaError):
+        raise HTTPException(404, f"the {what} file of item {item_id!r} is missing from the media store") from None
+    return file_response(path, mime, request.headers.get("range"), media_hash)
+
+
+@router.get("/items/{item_id}/media", tags=["items"])
+def media(item_id: str, request: Request, user: User = Depends(current_user)) -> StreamingResponse:
+    """The item's video or image; honours ``Range: bytes=...`` (206) so players can seek."""
+    it = visible_item(request, item_id, user)
+    return _media(request, it.media_hash, "media", item_id)
+
+
+@router.get("/items/{item_id}/thumbnail", tags=["items"])
+def thumbnail(item_id: str, request: Request, user: User = Depends(current_user)) -> StreamingResponse:
+    """The item's cover: the caller's personalized one when GeneRec made one, else the uploader's."""
+    it = visible_item(request, item_id, user)
+    own = [
+        i
+        for i in ctx(request).generec.visible_items(user.id)
+        if i.parent_id == item_id and i.is_ai and i.visible_to == user.id and i.attributes.get("task") == "thumbnail"
+    ]
+    return _media(request, own[-1].thumbnail_hash if own else it.thumbnail_hash, "thumbnail", item_id)
+
+
+@router.get("/items/{item_id}/why", tags=["items"])
+def why(item_id: str, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    """Who made the item and how (provenance), and every check's verdict on it."""
+    it = visible_item(request, item_id, user)
+    store = ctx(request).generec.store
+    try:
+        p = store.get_provenance(item_id)
+        provenance = {"made_by": p.made_by, "task": p.task, "model_id": p.model_id, "parents": list(p.parents),
+                      "authorship": p.authorship.value, "author_id": p.author_id, "created_at": p.created_at,
+                      "params": {k: v for k, v in p.params.items() if k != "instruction"}}  # fmt: skip
+    except NotFoundError:
+        provenance = None
+    who = "GeneRec (AI)" if it.is_ai else f"uploaded by {it.uploader_id or 'unknown'}"
+    return {"item": item_json(it), "who": who, "provenance": provenance,
+            "verdicts": [verdict_json(v) for v in store.verdicts_for(item_id)]}  # fmt: skip
+
+
+# ------------------------------------------------------------------ uploads
+def _title(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise HTTPException(422, "an upload needs a title (query parameter 'title')")
+    return text[:200]
+
+
+async def _receive(request: Request, dst: Path, limit: int) -> int:
+    size = 0
+    with open(dst, "wb") as f:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"upload too large (limit {limit} bytes)")
+            f.write(chunk)
+    if size == 0:
+        raise HTTPException(422, "the upload is empty; send the file's bytes as the request body")
+    return size
+
+
+@router.post("/uploads", tags=["uploads"])
+async def upload(request: Request, title: str = Query(..., max_length=200), caption: str = Query("", max_length=2000),
+                 allow_ai_edits: bool = Query(True), user: User = Depends(current_user)) -> dict[str, Any]:  # fmt: skip
+    """Upload a video (raw body, ``Content-Type: video/mp4`` or ``video/webm``); uploaders only.
+
+    The file is validated (decodable, within the limits); with ``allow_ai_edits`` GeneRec also
+    queues an AI-edited version for the uploader to review (private to them until they share it).
+    """
+    require_role(user, Role.UPLOADER)
+    c = ctx(request)
+    mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if mime not in _SUFFIX:
+        raise HTTPException(415, f"unsupported content type {mime or 'none'!r}; send one of {', '.join(_SUFFIX)}")
+    tmp_root = Path(c.generec.settings.home) / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=_SUFFIX[mime], dir=tmp_root)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        await _receive(request, tmp, c.generec.settings.service.max_upload_bytes)
+        return _store_upload(c, user, tmp, _title(title), caption, allow_ai_edits)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _store_upload(c: Any, user: User, path: Path, title: str, caption: str, allow: bool) -> dict[str, Any]:
+    from generec.media import media_record
+
+    generec = c.generec
+    media_record(path, settings=generec.settings.media)  # validates: decodable, within limits, not truncated
+    record = generec.media.put_file(path)
+    records = [record]
+    thumb_hash = None
+    if record.mime.startswith("video/"):
+        from generec.media import thumbnail
+
+        thumb = generec.media.put_file(thumbnail(path, path.with_suffix(".png"), 0.0))
+        records.append(thumb)
+        thumb_hash = thumb.hash
+    item = Item(
+        id=f"up{uuid.uuid4().hex[:14]}",
+        title=title,
+        caption=caption.strip(),
+        uploader_id=user.id,
+        created_at=time.time(),
+        media_hash=record.hash,
+        thumbnail_hash=thumb_hash,
+        allow_ai_edits=allow,
+    )
+    generec.store.add_item(item, records)
+    offered = None
+    if allow and record.mime.startswith("video/") and "clipping" in generec.runners:
+        decision = Decision(
+            "edit_clip", "", "edit", "clipping", item.id, Guidance(instruction_text="a shorter version")
+        )
+        try:
+            offered = job_json(generec.enqueue(user.id, decision))
+        except (JobLimitError, GeneRecError):
+            offered = None  # the upload itself succeeded; the offer can be asked for later in the chat
+    return {"item": item_json(item), "offered_job": offered}
+
+
+@router.get("/uploads", tags=["uploads"])
+def my_uploads(request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    """The caller's uploads, each with the AI-edited versions made for them."""
+    store = ctx(request).generec.store
+    mine = store.list_items(viewer=user.id, uploader_id=user.id, origin="human", limit=200)
+    out = []
+    for it in mine:
+        versions = store.list_items(viewer=user.id, parent_id=it.id, origin="ai", limit=20)
+        out.append({**item_json(it), "versions": [item_json(v) for v in versions if v.visible_to == user.id]})
+    return {"uploads": out}

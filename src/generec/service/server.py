@@ -1,0 +1,73 @@
+"""Running the service: :func:`serve` (what ``generec serve`` and ``generec demo`` call) and demo logins."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from generec.config import Settings
+from generec.errors import ConfigError, NotFoundError
+from generec.types import Role, User
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoLogin:
+    """A sign-in for the demo: the user, a fresh token, and the URL that signs the browser in."""
+
+    user_id: str
+    token: str
+    url: str
+
+
+def create_demo_login(
+    store: Any, base_url: str = "http://127.0.0.1:8000", *, user_id: str = DEMO_USER, role: Role = Role.UPLOADER
+) -> DemoLogin:
+    """Create (or reuse) the demo user and issue a token; the URL carries it once, the page then forgets it."""
+    try:
+        store.get_user(user_id)
+    except NotFoundError:
+        store.add_user(User(id=user_id, name="Demo viewer", role=role))
+    token = store.create_token(user_id, label="demo login")
+    return DemoLogin(user_id, token, f"{base_url.rstrip('/')}/#token={token}")
+
+
+def serve(settings: Settings, world: Any = None, open_browser: bool = False, *, generec: Any = None) -> None:
+    """Start the HTTP service on ``settings.service.host:port`` until interrupted (Ctrl+C).
+
+    ``world`` (a loaded GeneRec-Sim world) is only used to name it in the banner; the store under
+    ``settings.home`` must already hold the items (``generec demo`` loads them).
+    """
+    import uvicorn
+
+    from generec.pipeline import GeneRec
+    from generec.service.app import create_app
+
+    host, port = settings.service.host, settings.service.port
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: the API is reachable from other machines", host)
+    if generec is None:
+        from generec.store import Store
+
+        with Store.open(settings) as store:  # before composing the rest: say at once when the home is empty
+            if store.counts()["items"] == 0:
+                raise ConfigError(
+                    f"the store in {settings.home} holds no items; run `generec demo --home {settings.home}` first"
+                )
+        generec = GeneRec.from_config(settings)
+    login = create_demo_login(generec.store, f"http://{host}:{port}")
+    name = f" (world: {getattr(world, 'root', world)})" if world is not None else ""
+    print(f"GeneRec is serving {settings.home}{name}\n  open {login.url}\n  API docs: http://{host}:{port}/docs")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(login.url)
+    app = create_app(generec)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        generec.close()

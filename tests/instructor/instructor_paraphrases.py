@@ -1,0 +1,55 @@
+"""Paraphrases written for testing only: none is a seed or a world template (text, intent, expected pairs).
+
+Expected pairs use the labelled-slot format of :mod:`generec.instructor.scoring`.
+"""
+
+PARAPHRASES: list[tuple[str, str, set[tuple[str, str]]]] = [
+    ("could I get a few clips featuring puppies", "recommend", {("category", "dog")}),
+    ("anything good with birds at the seaside?", "recommend", {("category", "bird"), ("scene", "beach")}),
+    ("I'd enjoy watching some neon stuff tonight", "recommend", {("style", "neon")}),
+    (
+        "please make a brand-new clip where a tiny green fish spins underwater",
+        "create",
+        {("size", "small"), ("colour", "green"), ("category", "fish"), ("motion", "spinning"), ("scene", "underwater")},
+    ),
+    (
+        "generate an original cartoon of a cat in the desert",
+        "create",
+        {("style", "cartoon"), ("category", "cat"), ("scene", "desert")},
+    ),
+    (
+        "I want you to produce a video of a yellow ball bouncing in the city",
+        "create",
+        {("colour", "yellow"), ("category", "ball"), ("motion", "bouncing"), ("scene", "city")},
+    ),
+    ("the cover of the third video is terrible, choose another one", "edit_thumbnail", {("item_ref", "3")}),
+    ("give that video a better preview frame", "edit_thumbnail", {("item_ref", "this")}),
+    ("use a shot of the dog as the thumbnail", "edit_thumbnail", {("category", "dog")}),
+    ("shorten the first clip to 4 seconds", "edit_clip", {("item_ref", "1"), ("duration_s", "4")}),
+    ("this drags, cut it shorter", "edit_clip", {("item_ref", "this"), ("duration", "shorter")}),
+    ("only leave the moment where the bird appears", "edit_clip", {("category", "bird")}),
+    ("redo this one as a watercolor painting", "edit_style", {("item_ref", "this"), ("style", "watercolour")}),
+    ("could the last video get a sepia look", "edit_style", {("item_ref", "last"), ("style", "sepia")}),
+    ("give it that pixel-art vibe", "edit_style", {("item_ref", "this"), ("style", "pixelated")}),
+    ("make the car purple instead", "edit_revise", {("category", "car"), ("colour", "purple")}),
+    ("move the action of this clip to a forest", "edit_revise", {("item_ref", "this"), ("scene", "forest")}),
+    ("let the cat go round in circles", "edit_revise", {("category", "cat"), ("motion", "circling")}),
+    ("wow, I adore this one", "like", {("item_ref", "this")}),
+    ("pink flowers are just lovely, more of that", "like", {("colour", "pink"), ("category", "flower")}),
+    ("the second one was brilliant", "like", {("item_ref", "2")}),
+    ("ugh, I really dislike the second video", "dislike", {("item_ref", "2")}),
+    ("I've seen way too many desert clips", "dislike", {("scene", "desert")}),
+    ("please, no more kittens", "dislike", {("category", "cat")}),
+    ("from now on, exclude anything set at night", "set_constraint", {("scene", "night")}),
+    ("only grayscale videos for me from today", "set_constraint", {("style", "grayscale")}),
+    ("nothing over 8 seconds from now on please", "set_constraint", {("max_duration_s", "8")}),
+    ("clear my restrictions", "clear_constraint", set()),
+    ("okay, dogs are allowed again", "clear_constraint", {("category", "dog")}),
+    ("reset the filter on sketch videos", "clear_constraint", {("style", "sketch")}),
+    ("why did I get the first video?", "ask_why", {("item_ref", "1")}),
+    ("why on earth is this being recommended to me", "ask_why", {("item_ref", "this")}),
+    ("what's the reason you keep suggesting cars", "ask_why", {("category", "car")}),
+    ("hey, how's your day going", "chitchat", set()),
+    ("thanks a lot, that's all", "chitchat", set()),
+    ("who made you?", "chitchat", set()),
+]

@@ -1,0 +1,54 @@
+"""Run the real service on 127.0.0.1 for the live tests: ``python serve_for_tests.py HOME PORT [SLOW_S]``.
+
+``SLOW_S`` > 0 makes the clip job report progress for that many seconds before trimming, so a
+test can kill the server while the job is running.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from generec.config import Settings
+from generec.pipeline import GeneRec
+from generec.pipeline_jobs import TrimRunner
+from generec.pipeline_parts import Decision
+from generec.service.app import create_app
+from generec.types import Guidance
+
+
+class ShorterInstructor:
+    def decide(self, state):  # noqa: ANN001, ANN201
+        if "shorter" in (state.instruction or "") and state.shown:
+            target = state.focus_item or state.shown[0]
+            return Decision("edit_clip", "Making a shorter version.", "edit", "clipping", target,
+                            Guidance(instruction_text=state.instruction, length_s=1.0))  # fmt: skip
+        return Decision("recommend", "Here you go.")
+
+
+class SlowTrim(TrimRunner):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def run(self, parent, source, guidance, out_dir, progress):  # noqa: ANN001, ANN201
+        steps = max(1, int(self.seconds / 0.2))
+        for n in range(steps):
+            progress(0.05 + 0.5 * n / steps, f"slow step {n + 1}/{steps}")
+            time.sleep(0.2)
+        return super().run(parent, source, guidance, out_dir, progress)
+
+
+def main() -> None:
+    home, port = Path(sys.argv[1]), int(sys.argv[2])
+    slow = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    settings = Settings(home=home, service={"port": port, "workers": 1, "rate_per_s": 1000, "rate_burst": 1000})
+    runners = {"clipping": SlowTrim(slow) if slow > 0 else TrimRunner()}
+    generec = GeneRec.from_config(settings, instructor=ShorterInstructor(), runners=runners)
+    uvicorn.run(create_app(generec), host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

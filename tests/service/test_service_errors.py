@@ -1,0 +1,100 @@
+"""Every error is a JSON body with a message; request size and rate limits; the page and OpenAPI are served."""
+
+from __future__ import annotations
+
+import pytest
+
+from generec.service.limits import RateLimit
+from generec.service.media import parse_range
+
+
+def _is_json_error(r, status: int) -> str:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    message = r.json()["error"]["message"]
+    assert message and "Traceback" not in message and "<html" not in r.text.lower()
+    return message
+
+
+def test_error_bodies_are_json(client, tokens, auth) -> None:
+    h = auth(tokens["bob"])
+    assert "no such endpoint" in _is_json_error(client.get("/api/nothing-here", headers=h), 404)
+    assert "not allowed" in _is_json_error(client.delete("/api/feed", headers=h), 405)
+    assert "events" in _is_json_error(client.post("/api/events", headers=h, json={"events": []}), 422)
+    bad_kind = client.post("/api/events", headers=h, json={"events": [{"item_id": "x", "kind": "hack"}]})
+    assert "kind" in _is_json_error(bad_kind, 422)
+    _is_json_error(
+        client.post(
+            "/api/events",
+            headers=h,
+            content=b"{not json",
+        ),
+        422,
+    )
+    _is_json_error(client.get("/api/feed?k=0", headers=h), 422)
+    _is_json_error(client.post("/api/chat", headers=h, json={"text": ""}), 422)
+    _is_json_error(client.get("/api/jobs/nope", headers=h), 404)
+    _is_json_error(client.post("/api/auth/login", json={"token": "wrong-token-123"}), 401)
+
+
+def test_body_size_limit(client, tokens, auth) -> None:
+    h = auth(tokens["bob"])
+    big = b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    msg = _is_json_error(client.post("/api/chat", headers={**h, "Content-Type": "application/json"}, content=big), 413)
+    assert "too large" in msg
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"a" * 65536
+
+    _is_json_error(client.post("/api/chat", headers={**h, "Content-Type": "application/json"}, content=chunks()), 413)
+
+
+def test_rate_limit_answers_429_with_retry_after(system, tokens, auth) -> None:
+    from fastapi.testclient import TestClient
+
+    from generec.pipeline import GeneRec
+    from generec.service.app import create_app
+
+    settings = system.settings.model_copy(update={"service": system.settings.service.model_copy(
+        update={"rate_per_s": 1.0, "rate_burst": 3})})  # fmt: skip
+    strict = GeneRec(settings, system.store, system.media, instructor=system.instructor, runners={},
+                     fidelity=system.fidelity)  # fmt: skip
+    with TestClient(create_app(strict, workers=0), raise_server_exceptions=False) as c:
+        codes = [c.get("/api/me", headers=auth(tokens["bob"])).status_code for _ in range(6)]
+        assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
+        r = c.get("/api/me", headers=auth(tokens["bob"]))
+        assert "too many" in _is_json_error(r, 429) and int(r.headers["retry-after"]) >= 1
+        assert c.get("/api/me", headers=auth(tokens["alice"])).status_code == 200  # buckets are per client
+        assert c.get("/").status_code == 200  # the page is not rate limited
+
+
+def test_token_bucket_refills() -> None:
+    limiter = RateLimit(None, rate_per_s=2.0, burst=2)
+    assert limiter.allow("k", now=0.0) == 0.0 and limiter.allow("k", now=0.0) == 0.0
+    assert limiter.allow("k", now=0.0) > 0
+    assert limiter.allow("k", now=1.0) == 0.0
+
+
+@pytest.mark.parametrize("header,expected", [("bytes=0-9", (0, 9)), ("bytes=10-", (10, 99)), ("bytes=-5", (95, 99)),
+                                             ("bytes=90-500", (90, 99))])  # fmt: skip
+def test_parse_range(header, expected) -> None:
+    assert parse_range(header, 100) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=5-2", "items=0-1", "bytes=-0", "bytes=0-1,4-5", "bytes=-"])
+def test_parse_range_refuses(header) -> None:
+    from fastapi import HTTPException
+
+    with pytest.raises(HTTPException) as err:
+        parse_range(header, 100)
+    assert err.value.status_code == 416 and err.value.headers["Content-Range"] == "bytes */100"
+
+
+def test_page_and_openapi_are_served(client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "<video" in page.text and 'lang="en"' in page.text
+    assert client.get("/static/app.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/feed", "/api/chat", "/api/events", "/api/items/{item_id}/media", "/api/jobs/{job_id}/events"):
+        assert path in spec["paths"]
