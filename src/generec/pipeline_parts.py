@@ -161,11 +161,17 @@ class LazyInstructor:
     def warm(self) -> Any:
         with self._lock:
             if self._instructor is None:
+                from generec.data.sim.instructions import generate_instructions
                 from generec.instructor.factory import build_instructor, build_understanding
                 from generec.instructor.vocabulary import Vocabulary
 
                 cfg = self.settings.instructor
-                self._instructor = build_instructor(cfg, build_understanding(cfg, Vocabulary.from_sim()))
+                # The built-in world's labelled instructions (train families only) teach the intents
+                # beyond the instructor's own seed examples.
+                rows = generate_instructions(600, seed=0)
+                examples = [(r["text"], r["intent"]) for r in rows if r["split"] == "train"]
+                understanding = build_understanding(cfg, Vocabulary.from_sim(), examples)
+                self._instructor = build_instructor(cfg, understanding)
             return self._instructor
 
     def decide(self, state: Any) -> Any:

@@ -5,18 +5,20 @@ from generec.cli import main
 
 @pytest.mark.slow
 def test_demo_builds_then_reuses_the_world_and_store(tmp_path, capsys):
-    args = ["demo", "--home", str(tmp_path), "--users", "30", "--items", "12", "--seed", "3", "--quiet", "--no-serve"]
+    args = ["demo", "--home", str(tmp_path), "--users", "30", "--items", "12", "--seed", "3", "--quiet", "--no-serve", "--encoder-steps", "3"]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "building the demo world" in first
     assert "really likes" in first
     assert (tmp_path / "generec.db").is_file()
     assert any((tmp_path / "media").rglob("*.mp4"))
+    assert (tmp_path / "models" / "encoder" / "model.safetensors").is_file()
 
     assert main(args) == 0
     second = capsys.readouterr().out
     assert "reusing the demo world" in second
     assert "reusing the store" in second
+    assert "reusing the encoder" in second
 
 
 def test_demo_rejects_a_bad_world_size(tmp_path, capsys):

@@ -1,10 +1,12 @@
-"""Cosine@K, PS@K and the user-side Click@K on a tiny GeneRec-Sim world."""
+"""Cosine@K, PS@K and the user-side Click@K / Like@K (through the world's simulator) on a tiny GeneRec-Sim world."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from generec.data.sim import clickmodel as cm
+from generec.editor.batch import PackedFrames
 from generec.errors import DataError
 from generec.evaluation.personalization import (
     CLIPPING_METHODS,
@@ -13,6 +15,7 @@ from generec.evaluation.personalization import (
     cosine_at_k,
     prepare_world,
     thumbnail_experiment,
+    user_side_scores,
 )
 
 
@@ -47,6 +50,7 @@ def test_thumbnail_table(data, tmp_path):
     for metric in ("Cosine@2", "PS@4", "Click@4"):
         assert np.isfinite(table[metric]).all() and (table[f"{metric} sd"] >= 0).all()
     assert ((table["Click@2"] > 0) & (table["Click@2"] < 1)).all()
+    assert not any(m.startswith("Like") for m in result.metrics)  # a thumbnail says nothing about watching
     # Eq. 1 maximises the cosine with t* over the frames, so it beats a random frame in every run.
     sel, rnd = result.runs[("Selection (Eq. 1)", "Cosine@4")], result.runs[("Random Frame", "Cosine@4")]
     assert (sel >= rnd).all()
@@ -60,7 +64,75 @@ def test_thumbnail_table(data, tmp_path):
 def test_clipping_table(data):
     result = clipping_experiment(data, clip_len=4, stride=2, ks=(3,), runs=2)
     assert list(result.table.index) == list(CLIPPING_METHODS)
-    assert set(result.gaps["worse"]) == {"Unclipped", "1st Clip", "Random clip"}
+    assert result.metrics == ["Cosine@3", "PS@3", "Click@3", "Like@3"]
+    assert ((result.table["Like@3"] > 0) & (result.table["Like@3"] < 1)).all()
+    gaps = result.gaps
+    assert set(gaps["worse"]) == {"Unclipped", "1st Clip", "Random clip"} and "Like@3" in set(gaps["metric"])
+    assert gaps["runs_won"].between(0, 1).all()
+
+
+def test_whole_video_user_side_is_the_simulators_item_score(data):
+    # Unclipped, frame by frame, must give what the simulator says for the item itself (its shots
+    # weighted by running time, its true duration): the per-frame path loses nothing.
+    sim = data.world.simulator()
+    users = data.user_ids[:6]
+    items = np.stack([c[:3] for c in data.candidates[:6]])
+    lengths = data.attrs.lengths[items]
+    click, like = user_side_scores(sim, users, data.attrs, data.fps, items, np.zeros_like(items), lengths)
+    ids, who = data.item_ids[items].ravel(), np.repeat(users, 3)
+    expected_click = sim.click_prob(who, ids, pairwise=True, popularity=False)
+    np.testing.assert_allclose(click.ravel(), expected_click, rtol=1e-4)
+    np.testing.assert_allclose(like.ravel(), sim.like_prob(who, ids, pairwise=True), rtol=1e-3)
+
+
+def _planted(data):
+    """One item of 24 frames: 8 of the user's least liked feature, 8 of their favourite, 8 of the worst again."""
+    sim = data.world.simulator()
+    user = data.user_ids[0]
+    w = sim.weights[sim.user_index([user])[0]]
+    fav, bad = np.eye(len(w), dtype=np.float32)[[np.argmax(w), np.argmin(w)]]
+    attrs = PackedFrames.pack([np.stack([bad] * 8 + [fav] * 8 + [bad] * 8)])
+    return sim, np.asarray([user]), attrs, np.asarray([8.0])
+
+
+def test_a_window_with_the_favourite_shot_wins_through_the_simulator(data):
+    sim, user, attrs, fps = _planted(data)
+    items = np.zeros((1, 4), dtype=np.int64)
+    start, length = np.asarray([[0, 8, 4, 0]]), np.asarray([[8, 8, 8, 24]])  # bad | fav | half-half | whole
+    click, like = (x[0] for x in user_side_scores(sim, user, attrs, fps, items, start, length))
+    assert click[1] > click[2] > click[0] and like[1] > like[2] > like[0]
+    # soft-max, not the mean: a third of the video being the favourite shot is most of the pull
+    mean_util = sim.weights[sim.user_index(user)[0]] @ attrs.features[0].mean(axis=0)
+    assert click[3] > float(cm.click_prob(np.asarray(mean_util), 0.0, sim.model))
+    assert click[3] < click[1]  # ... minus tau * log(1 / share)
+    # the time cost: the whole video (3 s) is liked less than its best second, which it contains
+    assert like[3] < like[1]
+
+
+def test_clicks_ignore_duration_likes_pay_for_it(data):
+    sim, user, _, fps = _planted(data)
+    fav = np.eye(sim.weights.shape[1], dtype=np.float32)[np.argmax(sim.weights[sim.user_index(user)[0]])]
+    attrs = PackedFrames.pack([np.stack([fav] * 32)])
+    items = np.zeros((1, 2), dtype=np.int64)
+    click, like = user_side_scores(sim, user, attrs, fps, items, np.zeros((1, 2)), np.asarray([[8, 32]]))
+    assert click[0, 0] == pytest.approx(click[0, 1])
+    sat = cm.satisfaction(np.asarray(sim.utility(user, fav[None, None], pairwise=True)), np.asarray([1.0, 4.0]),
+                          sim.model)  # fmt: skip
+    np.testing.assert_allclose(like[0], cm.like_prob(sat, sim.model), rtol=1e-5)
+    assert like[0, 0] > like[0, 1]
+
+
+def test_user_side_scores_reject_bad_windows(data):
+    sim, user, attrs, fps = _planted(data)
+    zeros = np.zeros((1, 1), dtype=np.int64)
+    with pytest.raises(DataError, match="inside its item"):
+        user_side_scores(sim, user, attrs, fps, zeros, zeros + 20, zeros + 8)  # runs past frame 24
+    with pytest.raises(DataError, match="at least one frame"):
+        user_side_scores(sim, user, attrs, fps, zeros, zeros, zeros)
+    with pytest.raises(DataError, match="users=1"):
+        user_side_scores(sim, user, attrs, fps, np.zeros((1, 2), dtype=np.int64), zeros, zeros + 1)
+    with pytest.raises(DataError, match="unknown user"):
+        user_side_scores(sim, np.asarray(["nobody"]), attrs, fps, zeros, zeros, zeros + 1)
 
 
 def test_bad_protocol_parameters(data):

@@ -12,14 +12,15 @@ import pytest
 
 PEAK_RSS_LIMIT_KIB = 1024 * 1024  # 1 GiB
 
-# Runs in a fresh interpreter so that ru_maxrss measures only this work, not the test session.
+# Runs in a fresh interpreter and reads its own VmHWM, so the peak covers only this work (ru_maxrss would
+# still carry the forking pytest process's peak after exec).
 _SCRIPT = """
-import json, resource, sys
+import json, sys
 from generec.cli import main
 from generec.media import sample_frames
 rc = main(["import", "videos", sys.argv[1], "--home", sys.argv[2]])
 times, frames = sample_frames(sys.argv[3], 64, size=256)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"rc": rc, "frames": list(frames.shape), "peak_kib": peak}))
 """
 

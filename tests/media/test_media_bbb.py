@@ -14,9 +14,10 @@ from generec.errors import DataError
 
 GIB = 1024**3
 
-# The child prints its peak RSS (ru_maxrss, KiB on Linux) so the number covers only that work.
+# The child prints its own peak RSS so the number covers only that work. VmHWM, not ru_maxrss: after
+# fork+exec Linux's ru_maxrss still carries the forking parent's peak (a big pytest process), VmHWM does not.
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from generec.media import cut, media_record, probe, sample_frames
 film, task, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
@@ -28,7 +29,7 @@ else:
     info = probe(cut(film, out, 300.0, 312.0, size=480))
     result = {"duration": info.duration, "has_audio": info.has_audio, "frames": info.frames, "width": info.width}
 result["seconds"] = time.perf_counter() - t0
-result["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+result["peak_rss"] = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps(result))
 """
 

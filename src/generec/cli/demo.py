@@ -52,6 +52,22 @@ def _load_into_store(world, settings, quiet: bool):
     return store
 
 
+def _encoder(world, settings, steps: int, quiet: bool) -> Path:
+    """Train the offline encoder on the world once (the editor's thumbnail and clip jobs need it)."""
+    out = Path(settings.models_dir) / "encoder"
+    if (out / "model.safetensors").is_file():
+        _out.print(f"[green]reusing[/] the encoder in {out}")
+        return out
+    from generec.encoders.recipe import train_world_encoder
+
+    _out.print(f"training the offline encoder ({steps} steps) into {out}")
+    cache = Path(settings.home) / "cache" / "features"
+    _, report = train_world_encoder(world.root, out, steps=steps, cache_dir=cache, progress=not quiet)
+    if report is not None:
+        _out.print(report.table())
+    return out
+
+
 def _show_world(world, store) -> None:
     summary = Table(title="The demo world", show_header=False)
     for key, value in world.summary().items():
@@ -97,6 +113,9 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the demo world (same seed, same world)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build the world again even if one exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    encoder_steps: int = typer.Option(
+        200, "--encoder-steps", min=1, help="Training steps of the offline encoder on the first run."
+    ),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web page and API afterwards."),
     port: int = typer.Option(8000, "--port", help="Port of the web page (on 127.0.0.1)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
@@ -115,6 +134,7 @@ def demo(
     started = time.perf_counter()
     world = _world(Path(settings.home), users, items, seed, rebuild, quiet)
     store = _load_into_store(world, settings, quiet)
+    _encoder(world, settings, encoder_steps, quiet)
     try:
         _show_world(world, store)
         _show_user(world, store)

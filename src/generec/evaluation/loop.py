@@ -15,6 +15,12 @@ attributes (seeded); queued jobs run between rounds (``gr.run_job``, synchronous
 items get ground truth from provenance (:func:`~generec.evaluation.loop_parts.derived_shots`);
 those without any are excluded and counted (``unscored``).
 
+Metrics per shown item, content only (made items have no popularity): ``p_click`` = P(click);
+``satisfaction`` = P(click) x P(like | click), the expected like per impression (liking depends
+on the simulator's satisfaction: utility minus the time cost of watching); ``best_satisfaction``
+= the best shown item's, per round. ``met``: a shown item has >= ``threshold`` of its running
+time on the request; ``rounds_to_meet`` counts a never-met user as ``rounds + 1``.
+
 Example
 -------
 >>> result = run_loop(World.load("demo-world"), LoopConfig(users=20, rounds=5, seeds=(0, 1, 2)))  # doctest: +SKIP
@@ -48,7 +54,7 @@ from generec.evaluation.loop_parts import (
     match_share,
     unmet_users,
 )
-from generec.types import Event, EventKind
+from generec.types import Event, EventKind, JobStatus
 
 __all__ = ["CREATION_NOTE", "SYSTEMS", "LoopConfig", "LoopResult", "run_loop"]
 
@@ -58,7 +64,7 @@ CREATION_NOTE = (
     "so 'full' = 'editing' + creation requests the pipeline declines; no created items are simulated"
 )
 GROUPS = ("all", "unmet")
-RATES = ("ctr", "like_rate", "satisfaction", "best_satisfaction", "met_rate")
+RATES = ("ctr", "like_rate", "p_click", "satisfaction", "best_satisfaction", "met_rate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +121,17 @@ class LoopResult:
         agg.columns = [f"{m}_{s}" for m, s in agg.columns]
         return agg.reset_index()
 
+    def paired_gain(self, metric: str, group: str = "unmet", system: str = "full", base: str = "retrieval") -> dict:
+        """``system`` minus ``base`` on ``metric`` per seed (same users, same click draws): mean, std, wins."""
+        per_seed = self.per_seed()
+        part = per_seed[per_seed["group"] == group].pivot(index="seed", columns="system", values=metric)
+        if system not in part or base not in part:
+            raise GeneRecError(f"both {system!r} and {base!r} must have run to compare them")
+        diff = (part[system] - part[base]).dropna()
+        return {"metric": metric, "group": group, "system": system, "base": base, "mean": float(diff.mean()),
+                "std": float(diff.std()) if len(diff) > 1 else 0.0, "wins": int((diff > 0).sum()),
+                "seeds": len(diff)}  # fmt: skip
+
 
 def _metrics(df: pd.DataFrame) -> dict[str, float]:
     impressions = df["impressions"].sum()
@@ -124,6 +141,7 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
         "users": float(len(df)),
         "ctr": float(df["clicks"].sum() / impressions) if impressions else float("nan"),
         "like_rate": float(df["likes"].sum() / impressions) if impressions else float("nan"),
+        "p_click": float(df["p_click_sum"].sum() / scored) if scored else float("nan"),
         "satisfaction": float(df["satisfaction_sum"].sum() / scored) if scored else float("nan"),
         "best_satisfaction": float(df["best_sum"].sum() / df["judged_rounds"].sum())
         if df["judged_rounds"].sum()
@@ -131,6 +149,7 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
         "met_rate": float(met.mean()) if len(df) else float("nan"),
         "rounds_to_meet": float(df["met_round"].fillna(df["rounds"] + 1).mean()) if len(df) else float("nan"),
         "jobs": float(df["jobs"].sum()),
+        "jobs_ready": float(df["jobs_ready"].sum()),
         "unscored": float(df["unscored"].sum()),
     }
 
@@ -184,17 +203,18 @@ def _system(system: str, home: Path, threshold: float) -> Any:
 def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopConfig, seed: int) -> dict[str, Any]:
     """T rounds of one user with one system; returns the user's counts."""
     rng = np.random.default_rng([seed, int(truth.sim.user_index(user)[0])])
-    model = truth.sim.model
-    out = {"impressions": 0, "clicks": 0, "likes": 0, "scored": 0, "satisfaction_sum": 0.0, "unscored": 0,
-           "jobs": 0, "met_round": None, "best_sum": 0.0, "judged_rounds": 0}  # fmt: skip
+    out = {"impressions": 0, "clicks": 0, "likes": 0, "scored": 0, "satisfaction_sum": 0.0, "p_click_sum": 0.0,
+           "unscored": 0,
+           "jobs": 0, "jobs_ready": 0, "met_round": None, "best_sum": 0.0, "judged_rounds": 0}  # fmt: skip
     session, events = gr.session(user, "loop"), []
     for rnd in range(1, cfg.rounds + 1):
-        response = session.step(req.text if out["met_round"] is None else None, events=events, k=cfg.k)
+        response = session.step(req.text, events=events, k=cfg.k)  # a standing request: their taste
         if response.queued is not None:  # generation runs between rounds, here synchronously
             out["jobs"] += 1
             job = gr.store.claim_job("loop-worker", kinds=gr.job_kinds)
             if job is not None:
-                gr.run_job(job, "loop-worker")
+                done = gr.run_job(job, "loop-worker")
+                out["jobs_ready"] += int(done.status is JobStatus.DONE and done.message == "ready")
         ids = [s.item.id for s in response.items]
         shots = [truth.shots_of(i, gr.store) for i in ids]
         kept = [(i, s) for i, s in zip(ids, shots, strict=True) if s]
@@ -202,15 +222,19 @@ def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopCon
         events = []
         if not kept:
             continue
-        util = np.asarray(truth.sim.utility(user, cm.featurize_many([{"shots": s} for _, s in kept])))
-        p_click = cm.click_prob(util, 0.0, model)  # content alone: made items have no popularity yet
+        items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
+        p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
+        p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
+        p_dislike = cm.dislike_prob(np.atleast_1d(truth.sim.satisfaction(user, items)), truth.sim.model)
         click = rng.random(len(kept)) < p_click
-        like = click & (rng.random(len(kept)) < cm.like_prob(util, model))
-        dislike = click & ~like & (rng.random(len(kept)) < cm.dislike_prob(util, model))
+        like = click & (rng.random(len(kept)) < p_like)
+        dislike = click & ~like & (rng.random(len(kept)) < p_dislike)
         out["impressions"] += len(kept)
         out["scored"] += len(kept)
-        out["satisfaction_sum"] += float(p_click.sum())
-        out["best_sum"] += float(p_click.max())  # the best thing on screen: what a made item adds
+        expected_like = p_click * p_like  # P(click) x P(like | click): the draw and the time it costs
+        out["p_click_sum"] += float(p_click.sum())
+        out["satisfaction_sum"] += float(expected_like.sum())
+        out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
         out["judged_rounds"] += 1
         out["clicks"] += int(click.sum())
         out["likes"] += int(like.sum())

@@ -114,7 +114,8 @@ def _cut_shots(shots: Sequence[Mapping[str, Any]], start: float, end: float) -> 
         s1 = s0 + float(shot["duration_s"])
         overlap = min(s1, end) - max(s0, start)
         if overlap > 1e-6:
-            out.append({**shot, "duration_s": overlap, "n_frames": overlap})
+            frames = float(shot.get("n_frames", shot["duration_s"])) * overlap / float(shot["duration_s"])
+            out.append({**shot, "start_s": max(s0, start) - start, "duration_s": overlap, "n_frames": frames})
     return out
 
 
@@ -143,8 +144,9 @@ class RequestInstructor:
     A request ("show me a dog in the night") becomes retrieval wanting those values. With
     ``edit=True``, when no catalogued item is mostly what was asked (``match_share`` below
     ``threshold``), it asks for a clip of the catalogued human item with the most matching
-    running time, once per item and user. With ``create=True`` and nothing to edit it asks for a
-    new video (the pipeline says so when no creation runner is installed). It reads the catalogue
+    running time, once per item and user and at most ``max_edits`` times per user and request.
+    With ``create=True`` and nothing to edit it asks for a new video (the pipeline says so when no
+    creation runner is installed). It reads the catalogue
     metadata the platform has (``Item.attributes["shots"]``), never the simulator's hidden tastes.
 
     Example
@@ -153,10 +155,11 @@ class RequestInstructor:
     >>> ins.catalog = lambda: []
     """
 
-    def __init__(self, *, edit: bool = True, create: bool = False, threshold: float = 0.75) -> None:
-        self.edit, self.create, self.threshold = edit, create, threshold
+    def __init__(self, *, edit: bool = True, create: bool = False, threshold: float = 0.75, max_edits: int = 2) -> None:
+        self.edit, self.create, self.threshold, self.max_edits = edit, create, threshold, max_edits
         self.catalog: Any = None  # () -> Sequence[Item]; bound to the system after it is built
         self._tried: set[tuple[str, str]] = set()
+        self._asked: dict[tuple[str, Request], int] = {}
 
     def decide(self, state: Any) -> Decision:
         req = Request.parse(state.instruction or "")
@@ -175,6 +178,10 @@ class RequestInstructor:
         if best[0] >= self.threshold:
             return Decision("recommend", "Here is what you asked for.", wants=wants)
         guidance = Guidance(instruction_text=req.text)
+        asked = self._asked.get((state.user_id, req), 0)
+        if asked >= self.max_edits:  # a standing request does not make a new job every round
+            return Decision("recommend", "Here is what I found.", wants=wants)
+        self._asked[(state.user_id, req)] = asked + 1
         if self.edit and best[0] > 0 and (state.user_id, best[1]) not in self._tried:
             self._tried.add((state.user_id, best[1]))
             return Decision("edit_clip", "I'll cut you the part you asked for.", "edit", "clipping", best[1],

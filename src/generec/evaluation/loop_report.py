@@ -19,11 +19,13 @@ from generec.evaluation.loop import LoopResult
 COLUMNS = (
     ("ctr", "CTR"),
     ("like_rate", "like rate"),
+    ("p_click", "P(click)"),
     ("satisfaction", "satisfaction"),
     ("best_satisfaction", "best on screen"),
     ("met_rate", "met"),
     ("rounds_to_meet", "rounds to meet"),
     ("jobs", "jobs"),
+    ("jobs_ready", "made+passed"),
 )
 """Metric column -> table header."""
 
@@ -56,7 +58,7 @@ def write_outputs(result: LoopResult, out: str | Path) -> list[Path]:
     result.per_user.to_csv(paths[0], index=False)
     result.per_seed().to_csv(paths[1], index=False)
     result.summary().to_csv(paths[2], index=False)
-    paths[3].write_text("\n".join(result.notes) + "\n")
+    paths[3].write_text("\n".join([*result.notes, *gain_lines(result)]) + "\n")
     paths.append(plot(result, out / "loop.png"))
     return paths
 
@@ -69,9 +71,9 @@ def plot(result: LoopResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     summary = result.summary()
-    metrics = [("satisfaction", "mean satisfaction"), ("best_satisfaction", "best on screen"),
-               ("rounds_to_meet", "rounds until met")]  # fmt: skip
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
+    metrics = [("p_click", "mean P(click)"), ("satisfaction", "mean satisfaction"),
+               ("best_satisfaction", "best on screen"), ("rounds_to_meet", "rounds until met")]  # fmt: skip
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.8 * len(metrics), 3.6))
     systems = list(dict.fromkeys(summary["system"]))
     groups = list(dict.fromkeys(summary["group"]))
     width = 0.8 / max(len(systems), 1)
@@ -88,6 +90,20 @@ def plot(result: LoopResult, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def gain_lines(result: LoopResult) -> list[str]:
+    """Paired (same seed) gains of the best system that ran over retrieval, for the unmet subgroup."""
+    systems = set(result.per_user["system"])
+    best = "full" if "full" in systems else "editing"
+    if "retrieval" not in systems or best not in systems:
+        return []
+    lines = []
+    for metric in ("satisfaction", "p_click", "best_satisfaction"):
+        g = result.paired_gain(metric, "unmet", best, "retrieval")
+        lines.append(f"unmet users, {best} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
+                     f"(higher in {g['wins']} of {g['seeds']} seeds)")  # fmt: skip
+    return lines
 
 
 def summary_frame(result: LoopResult) -> pd.DataFrame:

@@ -8,8 +8,12 @@ each item is shown through each method (a frame as thumbnail, or a clip). Metric
 * **PS@K** - the MMGCN prediction score of the user for an item whose visual feature is
   what was shown (MMGCN is trained on the thumbnail features; scoring uses its content path).
 * **Click@K** (beyond the paper) - the world's simulator's click probability for what was
-  shown, from the ground-truth attributes of the shot(s) the frame or clip came from
-  (popularity term off: content alone).
+  shown, computed from the ground-truth features of exactly the frames shown (each frame is
+  ``1/fps`` s of the shot on screen) and aggregated by the simulator's soft-max over them;
+  clicking costs no time and the popularity term is off (content alone).
+* **Like@K** (Table 2 only) - the simulator's like probability after watching what was shown:
+  the same soft-max utility minus the time cost of the clip's (or whole video's) seconds.
+  Table 1 has no Like@K: a thumbnail is one frame and says nothing about watching the item.
 
 Each number is the mean over ``runs`` draws of the K items, with the standard deviation over
 runs as its spread; :attr:`PersonalizationResult.gaps` gives each ordering's per-run difference.
@@ -38,7 +42,7 @@ from generec.errors import DataError, ModelError
 KS = (5, 10)
 THUMBNAIL_METHODS = ("Random Frame", "Original", "Selection (Eq. 1)")
 CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", "Selection (Eq. 2)")
-Shown = tuple[np.ndarray, np.ndarray]  # (features [U, K, d], ground-truth attribute features [U, K, F])
+Shown = tuple[np.ndarray, np.ndarray, np.ndarray]  # features [U, K, d], first frame [U, K], frames shown [U, K]
 
 
 @dataclass
@@ -52,7 +56,7 @@ class PersonalizationData:
     frames: PackedFrames  # decoded frames of every item, encoded
     frame_sums: np.ndarray  # [I, T_max + 1, d] cumulative sums of frame features (clip means)
     attrs: PackedFrames  # ground-truth shot features of every frame, [I, T_max, F]
-    attr_sums: np.ndarray
+    fps: np.ndarray  # [I] frames per second of each item (a shown frame lasts 1/fps s)
     thumbs: np.ndarray  # [I, d] features of the uploaders' thumbnails ("Original")
     thumb_frame: np.ndarray  # [I] frame the uploader's thumbnail was taken from
     users: np.ndarray  # split indices of evaluated users
@@ -95,7 +99,7 @@ def prepare_world(
 
     world = World.load(world_dir)
     split = world.dataset().split()
-    frames, attrs, thumbs, thumb_frame = [], [], [], []
+    frames, attrs, thumbs, thumb_frame, fps = [], [], [], [], []
     for iid in tqdm(split.item_ids, desc="encode items", disable=not progress):
         meta = world.item_meta(iid)
         feats = extract_frame_features(encoder, world.media_path(iid), frame_size=int(meta["frame_size"]), cache=cache)
@@ -103,6 +107,7 @@ def prepare_world(
         a, k = _frame_attributes(meta, len(feats))
         attrs.append(a)
         thumb_frame.append(k)
+        fps.append(float(meta["fps"]))
         thumbs.append(read_image(world.thumbnail_path(iid)))
     thumb_feats = encoder.encode_images(np.stack(thumbs))
     packed, packed_attrs = PackedFrames.pack(frames), PackedFrames.pack(attrs)
@@ -115,7 +120,7 @@ def prepare_world(
         )
     return PersonalizationData(
         world, split.description, encoder.id, split.item_ids, packed, _cumsum(packed), packed_attrs,
-        _cumsum(packed_attrs), thumb_feats, np.asarray(thumb_frame), users, split.user_ids[users], t_star,
+        np.asarray(fps), thumb_feats, np.asarray(thumb_frame), users, split.user_ids[users], t_star,
         candidates, model,
     )  # fmt: skip
 
@@ -161,12 +166,39 @@ def ps_scores(model, users: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return (items.view(n_u, k, -1) * u[:, None, :]).sum(-1).mean(-1).numpy()
 
 
-def click_scores(sim, user_ids: np.ndarray, attrs: np.ndarray) -> np.ndarray:
-    """Per-user Click@K: the simulator's content-only click probability for what was shown."""
-    n_u, k, f = attrs.shape
-    p = sim.click_prob(np.repeat(user_ids, k), attrs.reshape(-1, f).astype(np.float32), pairwise=True,
-                       popularity=False)  # fmt: skip
-    return np.asarray(p).reshape(n_u, k).mean(axis=1)
+def user_side_scores(
+    sim, user_ids: np.ndarray, attrs: PackedFrames, fps: np.ndarray, items: np.ndarray, start: np.ndarray,
+    length: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Click and like probability ``[U, K]`` of each user for frames ``start .. start+length-1`` of ``items``.
+
+    The simulator scores the per-frame ground-truth features of exactly the frames shown as an
+    ``[n, length, F]`` array of equally long segments, so its soft-max over shots applies. Windows of
+    different lengths are scored in groups of one length: the simulator takes no padding mask for
+    segment arrays. Its segment path assumes a default duration, so the like probability applies the
+    world's click model (``sim.model``) to the utility net of the time cost of ``length / fps`` seconds.
+
+    Example
+    -------
+    >>> click, like = user_side_scores(sim, ids, data.attrs, data.fps, items, start, length)  # doctest: +SKIP
+    """
+    from generec.data.sim import clickmodel as cm
+
+    items, start, length = (np.asarray(a, dtype=np.int64) for a in (items, start, length))
+    if not items.shape == start.shape == length.shape or items.ndim != 2 or len(items) != len(user_ids):
+        raise DataError(f"items, start and length must all be [users={len(user_ids)}, K]")
+    if (length < 1).any() or (start < 0).any() or (start + length > attrs.lengths[items]).any():
+        raise DataError("every shown window must have at least one frame and lie inside its item")
+    it, st, ln = items.ravel(), start.ravel(), length.ravel()
+    users = np.repeat(np.asarray(user_ids), items.shape[1])
+    util = np.empty(len(it), dtype=np.float64)
+    for n_frames in np.unique(ln):
+        sel = np.flatnonzero(ln == n_frames)
+        segments = attrs.features[it[sel, None], st[sel, None] + np.arange(n_frames)]  # [n, L, F]
+        util[sel] = sim.utility(users[sel], segments.astype(np.float32, copy=False), pairwise=True)
+    click = cm.click_prob(util, 0.0, sim.model)  # = sim.click_prob(..., popularity=False): no time cost
+    like = cm.like_prob(cm.satisfaction(util, ln / fps[it], sim.model), sim.model)
+    return click.reshape(items.shape), like.reshape(items.shape)
 
 
 @dataclass
@@ -201,15 +233,16 @@ class PersonalizationResult:
     @property
     def gaps(self) -> pd.DataFrame:
         pairs = list(zip(self.methods[1:], self.methods[:-1], strict=True))
-        if len(self.methods) == 4:  # clipping: Unclipped is compared with both weaker baselines
+        if len(self.methods) == 4:  # clipping: Unclipped vs both weaker baselines; Eq. 2 vs a clip as long
             pairs = [(self.methods[3], self.methods[2]), (self.methods[2], self.methods[1]),
-                     (self.methods[2], self.methods[0])]  # fmt: skip
+                     (self.methods[2], self.methods[0]), (self.methods[3], self.methods[0])]  # fmt: skip
         rows = []
         for better, worse in reversed(pairs) if len(self.methods) == 3 else pairs:
             for metric in self.metrics:
                 mean, sd = self.gap(better, worse, metric)
+                won = float(np.mean(self.runs[(better, metric)] > self.runs[(worse, metric)]))
                 rows.append({"better": better, "worse": worse, "metric": metric, "gap": mean, "sd": sd,
-                             "holds": mean > 0})  # fmt: skip
+                             "holds": mean > 0, "runs_won": won})  # fmt: skip
         return pd.DataFrame(rows)
 
     def format(self) -> str:
@@ -230,9 +263,15 @@ class PersonalizationResult:
         csv = out / f"{stem}.csv"
         self.table.to_csv(csv, index_label="method")
         self.gaps.to_csv(out / f"{stem}_gaps.csv", index=False)
-        fig, axes = plt.subplots(1, len(self.metrics), figsize=(3.2 * len(self.metrics), 3.4))
+        # one row per K, one column per metric family (Cosine, PS, Click, Like)
+        families = list(dict.fromkeys(m.split("@")[0] for m in self.metrics))
+        cuts = list(dict.fromkeys(m.split("@")[-1] for m in self.metrics))
+        fig, axes = plt.subplots(len(cuts), len(families), figsize=(3.2 * len(families), 3.2 * len(cuts)),
+                                 squeeze=False)  # fmt: skip
         t = self.table
-        for ax, metric in zip(np.atleast_1d(axes), self.metrics, strict=True):
+        for metric in self.metrics:
+            family, cut = metric.split("@")[0], metric.split("@")[-1]
+            ax = axes[cuts.index(cut), families.index(family)]
             ax.bar(range(len(t)), t[metric], yerr=t[f"{metric} sd"], capsize=3, color="C0")
             lo = (t[metric] - 3 * t[f"{metric} sd"]).min()
             hi = (t[metric] + 3 * t[f"{metric} sd"]).max()
@@ -255,7 +294,7 @@ def _window(sums: np.ndarray, items: np.ndarray, start: np.ndarray, length: np.n
 
 def _run(
     data: PersonalizationData, title: str, methods: dict[str, Callable[[np.random.Generator, np.ndarray], Shown]],
-    ks: Sequence[int], runs: int, seed: int, note: str,
+    ks: Sequence[int], runs: int, seed: int, note: str, like: bool,
 ) -> PersonalizationResult:  # fmt: skip
     if runs < 1 or not ks or min(ks) < 1:
         raise DataError(f"need runs >= 1 and positive K values, got runs={runs}, ks={list(ks)}")
@@ -267,12 +306,15 @@ def _run(
         rng = np.random.default_rng([seed, r])
         items = np.stack([rng.choice(c, size=max(ks), replace=False) for c in data.candidates])
         for name, show in methods.items():
-            feats, attrs = show(np.random.default_rng([seed, r, 1]), items)
+            feats, start, length = show(np.random.default_rng([seed, r, 1]), items)
+            click, liked = user_side_scores(sim, data.user_ids, data.attrs, data.fps, items, start, length)
             for k in ks:
-                cos = cosine_at_k(feats[:, :k], data.t_star)
-                ps = ps_scores(data.model, data.users, feats[:, :k])
-                click = click_scores(sim, data.user_ids, attrs[:, :k])
-                for metric, v in ((f"Cosine@{k}", cos), (f"PS@{k}", ps), (f"Click@{k}", click)):
+                values = {f"Cosine@{k}": cosine_at_k(feats[:, :k], data.t_star),
+                          f"PS@{k}": ps_scores(data.model, data.users, feats[:, :k]),
+                          f"Click@{k}": click[:, :k].mean(axis=1)}  # fmt: skip
+                if like:
+                    values[f"Like@{k}"] = liked[:, :k].mean(axis=1)
+                for metric, v in values.items():
                     out.setdefault((name, metric), []).append(float(v.mean()))
     return PersonalizationResult(title, tuple(methods), {k: np.asarray(v) for k, v in out.items()}, note)
 
@@ -292,17 +334,19 @@ def thumbnail_experiment(
 
     def random_frame(rng: np.random.Generator, items: np.ndarray) -> Shown:
         k = (rng.random(items.shape) * lengths[items]).astype(np.int64)
-        return data.frames.features[items, k], data.attrs.features[items, k]
+        return data.frames.features[items, k], k, np.ones_like(k)
 
     def original(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        return data.thumbs[items], data.attrs.features[items, data.thumb_frame[items]]
+        k = data.thumb_frame[items]  # the uploader's thumbnail shows the shot on screen at that frame
+        return data.thumbs[items], k, np.ones_like(k)
 
     def selection(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        k = selected[rows, items]
-        return data.frames.features[items, k], data.attrs.features[items, k]
+        k = selected[rows, items].astype(np.int64)
+        return data.frames.features[items, k], k, np.ones_like(k)
 
     methods = dict(zip(THUMBNAIL_METHODS, (random_frame, original, selection), strict=True))
-    return _run(data, "Table 1: personalized thumbnail selection", methods, ks, runs, seed, _note(data))
+    note = _note(data, "; Click@K: simulator click probability of the thumbnail's frame")
+    return _run(data, "Table 1: personalized thumbnail selection", methods, ks, runs, seed, note, like=False)
 
 
 def clipping_experiment(
@@ -316,7 +360,7 @@ def clipping_experiment(
     chosen = batch_clip(data.t_star, data.frames, clip_len, stride)  # [U, I] first frame of each best clip
 
     def shown(items: np.ndarray, start: np.ndarray, length: np.ndarray) -> Shown:
-        return _window(data.frame_sums, items, start, length), _window(data.attr_sums, items, start, length)
+        return _window(data.frame_sums, items, start, length), start, length
 
     def random_clip(rng: np.random.Generator, items: np.ndarray) -> Shown:
         n_valid = valid.sum(axis=1)[items]
@@ -333,5 +377,9 @@ def clipping_experiment(
         return shown(items, chosen[rows, items].astype(np.int64), win[items])
 
     methods = dict(zip(CLIPPING_METHODS, (random_clip, first_clip, unclipped, selection), strict=True))
-    note = _note(data, f"; clips of L={clip_len} frames, stride {stride}")
-    return _run(data, "Table 2: personalized micro-video clipping", methods, ks, runs, seed, note)
+    note = _note(
+        data,
+        f"; clips of L={clip_len} frames, stride {stride}; Click@K / Like@K: simulator click "
+        "probability (soft-max over the frames shown) / like probability after watching them",
+    )
+    return _run(data, "Table 2: personalized micro-video clipping", methods, ks, runs, seed, note, like=True)

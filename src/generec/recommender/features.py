@@ -43,7 +43,7 @@ class _Cache(Protocol):
 
 
 def frame_indices(n_frames: int, count: int) -> np.ndarray:
-    """Indices of ``count`` frames at the centres of equal slices of ``n_frames`` (as :func:`generec.media.sample_frames`)."""
+    """Indices of ``count`` frames at the centres of ``count`` equal slices (as :func:`generec.media.sample_frames`)."""
     if n_frames < 1 or count < 1:
         raise DataError(f"cannot sample {count} frame(s) from {n_frames}: both must be at least 1")
     return np.minimum(((np.arange(count) + 0.5) * n_frames / count).astype(np.int64), n_frames - 1)
