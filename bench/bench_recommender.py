@@ -235,12 +235,30 @@ def sim_features(ds, split, args: argparse.Namespace) -> tuple[dict, str]:  # no
         cache = FeatureCache(args.feature_cache) if args.feature_cache else None
         encoder = load_encoder("generec", args.encoder)
         feats = item_features_from_encoder(
-            World.load(args.world), encoder, frames=args.frames, cache=cache, item_ids=list(split.item_ids)
+            World.load(args.world),
+            encoder,
+            frames=args.frames,
+            cache=cache,
+            item_ids=list(split.item_ids),
+            text_fn=text_embedder(args, encoder),
         )
-        return feats, f"GeneRec encoder {args.encoder}: visual = mean of {args.frames} frames, text = title + caption"
+        text = "MiniLM" if args.text == "minilm" else "the encoder"
+        return (
+            feats,
+            f"GeneRec encoder {args.encoder}: visual = mean of {args.frames} frames; text ({text}) = title + caption",
+        )
     visual = visual_features(ds, split.item_ids, args.encoder)
     source = "GeneRec encoder (thumbnail)" if args.encoder else "8x8 pixels + colour histogram"
     return {"visual": visual, "text": item_text_features(ds, split.item_ids)}, f"visual ({source}) + text (MiniLM)"
+
+
+def text_embedder(args: argparse.Namespace, encoder):  # noqa: ANN001, ANN201
+    """``--text minilm``: all-MiniLM-L6-v2 384-d vectors; ``encoder``: the encoder's own text tower."""
+    if args.text == "minilm":
+        from generec.encoders.text import MiniLMText
+
+        return MiniLMText().embed
+    return encoder.encode_texts
 
 
 def taste_meta(world, user_id: str, liked: bool, seed: int) -> dict:  # noqa: ANN001
@@ -264,12 +282,13 @@ def taste_meta(world, user_id: str, liked: bool, seed: int) -> dict:  # noqa: AN
     return {"seed": seed, "fps": cfg.fps, "frame_size": cfg.frame_size, "shots": shots, "main_shot": 0, "title": title}
 
 
-def cold_features(world, metas: list, encoder, frames: int) -> dict:  # noqa: ANN001
+def cold_features(metas: list, encoder, frames: int, text_fn) -> dict:  # noqa: ANN001
+    """Features of new items exactly as the corpus got them: rendered frames through the encoder, title + caption."""
     from generec.data.sim import render_item
     from generec.recommender.features import meta_text, video_feature
 
     visual = np.stack([video_feature(encoder, render_item(m), count=frames) for m in metas])
-    return {"visual": visual, "text": encoder.encode_texts([meta_text(m) for m in metas])}
+    return {"visual": visual, "text": np.asarray(text_fn([meta_text(m) for m in metas]), dtype=np.float32)}
 
 
 def cold_table(models: list, split, args: argparse.Namespace) -> None:  # noqa: ANN001
@@ -286,7 +305,7 @@ def cold_table(models: list, split, args: argparse.Namespace) -> None:  # noqa: 
         for liked in (True, False)
         for u, uid in zip(users, uids, strict=True)
     ]
-    feats = cold_features(world, metas, encoder, args.frames)
+    feats = cold_features(metas, encoder, args.frames, text_embedder(args, encoder))
     n = len(users)
     print(f"\ncold items: {n} users, each with a new item made to their taste and one against it (rendered by the sim)")
     print(
@@ -385,6 +404,9 @@ def main() -> None:
         help="sim item features: thumbnail pixels + MiniLM text, or the --encoder's video frames + title/caption",
     )
     p.add_argument("--frames", type=int, default=8, help="Frames per video for --features encoder.")
+    p.add_argument(
+        "--text", choices=["minilm", "encoder"], default="minilm", help="Text vectors for --features encoder."
+    )
     p.add_argument("--feature-cache", default=None, help="FeatureCache directory for --features encoder.")
     p.add_argument("--cold-users", type=int, default=500, help="Users in the cold-item test (--features encoder).")
     p.add_argument("--quiet", action="store_true")

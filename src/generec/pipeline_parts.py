@@ -22,6 +22,7 @@ import dataclasses
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from generec.types import Candidate, Event, EventKind, Guidance, Item
@@ -162,6 +163,8 @@ class LazyInstructor:
         with self._lock:
             if self._instructor is None:
                 from generec.data.sim.instructions import generate_instructions
+                from generec.encoders.cache import FeatureCache
+                from generec.encoders.text import MiniLMText
                 from generec.instructor.factory import build_instructor, build_understanding
                 from generec.instructor.vocabulary import Vocabulary
 
@@ -170,7 +173,9 @@ class LazyInstructor:
                 # beyond the instructor's own seed examples.
                 rows = generate_instructions(600, seed=0)
                 examples = [(r["text"], r["intent"]) for r in rows if r["split"] == "train"]
-                understanding = build_understanding(cfg, Vocabulary.from_sim(), examples)
+                # Sentence embeddings are cached on disk, so a restarted service is ready in seconds.
+                text = MiniLMText(cache=FeatureCache(Path(self.settings.home) / "cache" / "features"))
+                understanding = build_understanding(cfg, Vocabulary.from_sim(), examples, encoder=text)
                 self._instructor = build_instructor(cfg, understanding)
             return self._instructor
 

@@ -64,6 +64,16 @@ def test_features_of_a_world_in_the_order_asked(world, encoder, tmp_path):
     # A Dataset view of the same world gives the same vectors.
     from_ds = item_features_from_encoder(world.dataset(), encoder, frames=4, progress=False)
     np.testing.assert_allclose(from_ds["visual"], feats["visual"], atol=1e-5)
+    # Another text embedder can replace the encoder's text tower; it gets title + caption per item.
+    seen: list[str] = []
+
+    def lengths(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return np.array([[len(t), 1.0] for t in texts], np.float32)
+
+    own_text = item_features_from_encoder(world, encoder, frames=4, cache=cache, text_fn=lengths, progress=False)
+    assert own_text["text"].shape == (len(ids), 2)
+    assert seen[0] == item_text(world.items["title"].iat[0], world.items["caption"].iat[0])
 
 
 def test_rendered_frames_match_the_file(world, encoder):

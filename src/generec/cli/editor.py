@@ -172,7 +172,10 @@ def reproduce_clipping(
     clip_len: int = typer.Option(8, "--clip-len", "-L", help="Frames per clip (the paper tried 4, 8, 16, 32)."),
     stride: int = typer.Option(1, "--stride", help="Frames the window slides by."),
 ) -> None:  # fmt: skip
-    """Table 2 (clipping): Random clip, 1st Clip, Unclipped, Eq. 2 selection; Cosine@K, PS@K, Click@K.
+    """Table 2 (clipping): Random clip, 1st Clip, Unclipped, Eq. 2 selection; Cosine@K, PS@K, Click@K, Like@K.
+
+    Click@K and Like@K come from the world's user simulator on exactly the frames shown: Click is
+    the chance the user opens it, Like the chance they like it after watching (it pays for the time).
 
     Example: generec reproduce clipping --world demo-world --encoder models/encoder --clip-len 8
     """

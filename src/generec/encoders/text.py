@@ -105,6 +105,10 @@ class MiniLMText:
         out = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=bar)
         return l2_normalize(np.asarray(out, dtype=np.float32))
 
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """The :class:`~generec.encoders.base.Encoder` name for :meth:`embed` (any text user can take this tower)."""
+        return self.embed(texts)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[N, 384]`` float32 embeddings; each distinct text is computed once (and cached if a cache is set)."""
         texts = check_texts(texts)

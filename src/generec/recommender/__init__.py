@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from generec.recommender.base import Recommender
 from generec.recommender.bpr import BPRMF
+from generec.recommender.features import item_features_from_encoder
 from generec.recommender.index import RetrievalIndex, VisibilityFilter
 from generec.recommender.lightgcn import LightGCN
 from generec.recommender.mmgcn import MMGCN
@@ -50,5 +51,6 @@ __all__ = [
     "RetrievalIndex",
     "UserHist",
     "VisibilityFilter",
+    "item_features_from_encoder",
     "load_model",
 ]

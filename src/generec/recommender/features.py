@@ -102,6 +102,7 @@ def item_features_from_encoder(
     frames: int = 8,
     cache: _Cache | None = None,
     item_ids: Sequence[str] | None = None,
+    text_fn: Callable[[list[str]], np.ndarray] | None = None,
     progress: bool = True,
 ) -> dict[str, np.ndarray]:
     """``{"visual": [n, d], "text": [n, d]}`` for the items of a GeneRec-Sim world or a dataset.
@@ -119,6 +120,9 @@ def item_features_from_encoder(
         A :class:`generec.encoders.FeatureCache`: visual vectors keyed by (encoder id, file hash, sampling).
     item_ids
         Rows to return, in this order (e.g. ``split.item_ids``); default every item in table order.
+    text_fn
+        Embeds the texts instead of ``encoder.encode_texts`` (e.g. ``MiniLMText().embed``: on GeneRec-Sim
+        the raw 384-d sentence vectors rank new items better than the dual encoder's 128-d projection of them).
 
     Returns
     -------
@@ -140,7 +144,7 @@ def item_features_from_encoder(
             raise MediaError(f"item {iid!r} has no media file to encode ({path}); import or render its media first")
         visual.append(_file_feature(encoder, Path(path), frames, cache))
     texts = [item_text(table.at[i, "title"], table.at[i, "caption"]) or i for i in ids]
-    text = np.asarray(encoder.encode_texts(texts), dtype=np.float32)
+    text = np.asarray((text_fn or encoder.encode_texts)(texts), dtype=np.float32)
     return {"visual": np.stack(visual).astype(np.float32), "text": text}
 
 
