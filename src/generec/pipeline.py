@@ -167,6 +167,8 @@ class GeneRec:
             if now - stamp > self.catalog_ttl_s or not items:
                 items = {i.id: i for i in self.store.list_items(viewer=None, limit=None)}
                 self._catalog = (now, items)
+                if hasattr(self.ranker, "set_popularity"):  # refreshed with the catalog, not per step
+                    self.ranker.set_popularity(self.store.item_counts())
             return items
 
     def visible_items(self, user_id: str) -> list[Item]:

@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -110,11 +111,24 @@ class ContentRanker:
     """Score = taste profile · item features + a small popularity prior; items already judged drop out.
 
     Works for new AI items without retraining (they are scored from their attributes), which is
-    what the loop needs between recommender trainings.
+    what the loop needs between recommender trainings. Popularity is what the platform observed
+    (``log1p`` of clicks and likes per item, see :meth:`set_popularity`), never a hidden attribute.
     """
 
     def __init__(self, popularity_weight: float = 0.1) -> None:
         self.popularity_weight = popularity_weight
+        self._popularity: Mapping[str, float] = {}
+        self._features: dict[str, set[tuple[str, str]]] = {}  # item id -> features (attributes never change)
+
+    def set_popularity(self, counts: Mapping[str, int]) -> None:
+        """Observed interaction counts per item (e.g. :meth:`generec.store.Store.item_counts`)."""
+        self._popularity = {item_id: math.log1p(n) for item_id, n in counts.items()}
+
+    def _item_features(self, item: Item) -> set[tuple[str, str]]:
+        pairs = self._features.get(item.id)
+        if pairs is None:
+            pairs = self._features[item.id] = item_features(item)
+        return pairs
 
     def rank(
         self,
@@ -127,10 +141,8 @@ class ContentRanker:
         for item in items:
             if item.id in exclude:
                 continue
-            score = sum(profile.get(p, 0.0) for p in item_features(item))
-            pop = item.attributes.get("popularity")
-            if isinstance(pop, int | float):
-                score += self.popularity_weight * float(pop)
+            score = sum(profile.get(p, 0.0) for p in self._item_features(item))
+            score += self.popularity_weight * self._popularity.get(item.id, 0.0)
             scored.append((-score, item.id))
         scored.sort()
         return [Candidate(item_id, -neg, "retrieval") for neg, item_id in scored[:k]]

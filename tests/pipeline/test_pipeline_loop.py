@@ -115,14 +115,19 @@ def test_private_items_of_others_are_never_ranked(loop) -> None:
 
 def test_content_ranker_and_profile() -> None:
     items = {i.id: i for i in [Item(id="c", attributes={"category": "cat"}),
-                               Item(id="d", attributes={"category": "dog", "popularity": 1.0}),
+                               Item(id="d", attributes={"category": "dog", "popularity": 99.0}),
                                Item(id="t", title="a red car")]}  # fmt: skip
     events = [Event("u", "c", EventKind.DISLIKE, 1.0), Event("u", "d", EventKind.LIKE, 2.0)]
     profile = user_profile(events, items)
     assert profile[("category", "dog")] > 0 > profile[("category", "cat")]
     ranked = ContentRanker().rank(profile, list(items.values()), k=3, exclude={"d"})
     assert [c.item_id for c in ranked] == ["t", "c"]
-    assert ContentRanker().rank({}, list(items.values()), k=3)[0].item_id == "d"  # popularity breaks ties
+    ranker = ContentRanker()
+    # a hidden "popularity" attribute (the simulator's ground truth) is never read...
+    assert ranker.rank({}, list(items.values()), k=3)[0].item_id == "c"
+    # ...observed interaction counts are, and break ties
+    ranker.set_popularity({"t": 5, "d": 1})
+    assert [c.item_id for c in ranker.rank({}, list(items.values()), k=3)] == ["t", "d", "c"]
 
 
 def test_normalise_decision_reads_the_instructors_decisions() -> None:

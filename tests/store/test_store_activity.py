@@ -24,6 +24,15 @@ def test_bulk_events_come_back_in_time_order(populated: Store) -> None:
     assert populated.counts()["events"] == 501
 
 
+def test_item_counts_are_observed_popularity(populated: Store) -> None:
+    populated.add_events(_events(8))  # per 4 events: impression, click, dwell, like; v1 and v2 alternate
+    populated.add_events([Event("u2", "v1", EventKind.CLICK, ts=9.0), Event("u2", "v2", EventKind.DISLIKE, ts=9.5)])
+    assert populated.item_counts() == {"v1": 5}  # v2 got impressions, dwell and a dislike only
+    assert populated.item_counts(kinds=["dislike"]) == {"v2": 1}
+    with pytest.raises(StoreError):
+        populated.item_counts(kinds=["purchase"])
+
+
 def test_events_limit_window_and_kinds(populated: Store) -> None:
     populated.add_events(_events(100))
     latest = populated.events_for_user("u1", limit=5)

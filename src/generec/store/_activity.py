@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from generec.errors import NotFoundError
 from generec.store import convert
@@ -90,6 +90,13 @@ class ActivityMixin(StoreBase):
             events = [convert.event_record(r) for r in s.scalars(stmt)]
         events.reverse()
         return events
+
+    def item_counts(self, kinds: Sequence[EventKind | str] = (EventKind.CLICK, EventKind.LIKE)) -> dict[str, int]:
+        """How many events of ``kinds`` each item received (items with none are absent): popularity."""
+        wanted = [as_enum(EventKind, k, "event kind").value for k in kinds]
+        stmt = select(EventRow.item_id, func.count()).where(EventRow.kind.in_(wanted)).group_by(EventRow.item_id)
+        with self._tx("counting events per item") as s:
+            return {item_id: int(n) for item_id, n in s.execute(stmt)}
 
     # ------------------------------------------------------------------ turns
     def add_turn(
