@@ -39,6 +39,7 @@ def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
             assert "token" not in page.url  # the token does not stay in the address bar
             assert "Alice" in page.inner_text("#whoami")
             first = page.inner_text("#now-name")
+            assert not page.is_visible("#now-badge")  # a human item is never badged AI-generated
             version = "document.body.dataset.feedVersion"
             seen = page.evaluate(version)
             page.click("#like")
