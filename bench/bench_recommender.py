@@ -261,27 +261,6 @@ def text_embedder(args: argparse.Namespace, encoder):  # noqa: ANN001, ANN201
     return encoder.encode_texts
 
 
-def taste_meta(world, user_id: str, liked: bool, seed: int) -> dict:  # noqa: ANN001
-    """A new 3-shot item built from the user's most (``liked``) or least preferred value of every attribute."""
-    from generec.data.sim.vocab import ATTRIBUTES, SUBJECT_ATTRIBUTES, caption_shot
-
-    prefs = world.user_preferences(user_id)
-    pick = max if liked else min
-    best = {a: pick(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
-    cfg = world.config
-    shots = []
-    for _ in range(3):
-        shot = {
-            "scene": best["scene"],
-            "style": best["style"],
-            "subjects": [{a: best[a] for a in SUBJECT_ATTRIBUTES}],
-            "n_frames": cfg.fps,
-        }
-        shots.append({**shot, "caption": caption_shot(shot)})
-    title = f"{best['colour']} {best['category']} {best['scene']}"
-    return {"seed": seed, "fps": cfg.fps, "frame_size": cfg.frame_size, "shots": shots, "main_shot": 0, "title": title}
-
-
 def cold_features(metas: list, encoder, frames: int, text_fn) -> dict:  # noqa: ANN001
     """Features of new items exactly as the corpus got them: rendered frames through the encoder, title + caption."""
     from generec.data.sim import render_item
@@ -301,7 +280,7 @@ def cold_table(models: list, split, args: argparse.Namespace) -> None:  # noqa: 
     users = np.sort(rng.choice(split.n_users, size=min(args.cold_users, split.n_users), replace=False))
     uids = [str(split.user_ids[u]) for u in users]
     metas = [
-        taste_meta(world, uid, liked, seed=int(u))
+        world.taste_item_meta(uid, liked, seed=int(u))
         for liked in (True, False)
         for u, uid in zip(users, uids, strict=True)
     ]

@@ -101,20 +101,6 @@ def encoded(sim, tmp_path_factory):
     return encoder, feats, models
 
 
-def taste_meta(world, user_id: str, liked: bool, seed: int) -> dict:
-    """A new 3-shot item (metadata the sim renders) of the user's most or least preferred value of every attribute."""
-    from generec.data.sim.vocab import ATTRIBUTES, SUBJECT_ATTRIBUTES, caption_shot
-
-    prefs = world.user_preferences(user_id)
-    pick = max if liked else min
-    best = {a: pick(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
-    subject = {a: best[a] for a in SUBJECT_ATTRIBUTES}
-    shot = {"scene": best["scene"], "style": best["style"], "subjects": [subject], "n_frames": world.config.fps}
-    shots = [{**shot, "caption": caption_shot(shot)} for _ in range(3)]
-    title = f"{best['colour']} {best['category']} {best['scene']}"
-    return {"seed": seed, "frame_size": world.config.frame_size, "shots": shots, "main_shot": 0, "title": title}
-
-
 def test_mmgcn_on_encoder_features_beats_bpr_and_predicts_clicks(sim, encoded):
     world, split, _ = sim
     _, _, models = encoded
@@ -144,7 +130,7 @@ def test_created_items_rendered_by_the_sim_rank_by_taste(sim, encoded):
     world, split, _ = sim
     encoder, _, models = encoded
     users = np.arange(0, split.n_users, 2)
-    metas = [taste_meta(world, split.user_ids[u], liked, int(u)) for liked in (True, False) for u in users]
+    metas = [world.taste_item_meta(split.user_ids[u], liked, int(u)) for liked in (True, False) for u in users]
     sim_util = world.simulator().utility(list(split.user_ids[users]) * 2, metas, pairwise=True)
     assert (sim_util[: len(users)] > sim_util[len(users) :]).all()  # the ground truth agrees
     feats = {

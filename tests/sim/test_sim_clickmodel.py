@@ -10,16 +10,7 @@ import pytest
 from generec.data.sim import World, WorldConfig, featurize
 from generec.data.sim.clickmodel import ClickModel, aggregate
 from generec.data.sim.users import population_weights
-from generec.data.sim.vocab import ATTRIBUTES
 from generec.errors import DataError
-
-
-def _extreme_item(world: World, user: str, best: bool) -> dict:
-    """A one-shot item of the user's top (or bottom) weighted value of every attribute: their favourite shot."""
-    prefs = world.user_preferences(user)
-    pick = {a: (max if best else min)(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
-    subject = {k: pick[k] for k in ("category", "colour", "size", "motion")}
-    return {"scene": pick["scene"], "style": pick["style"], "subjects": [subject]}
 
 
 def _frame_weighted_click(sim, users: list[str], meta: dict) -> np.ndarray:
@@ -80,7 +71,7 @@ def test_a_video_with_the_favourite_shot_beats_a_random_shot_of_it(meta_world: W
     all_shots = [s for i in meta_world.items["id"][:40] for s in meta_world.item_meta(i)["shots"]]
     wins = []
     for u in users:
-        fav = {**_extreme_item(meta_world, u, True), "n_frames": 8}
+        fav = {**meta_world.taste_item_meta(u, liked=True, shots=1)["shots"][0], "n_frames": 8}
         others = [dict(all_shots[k], n_frames=8) for k in rng.choice(len(all_shots), 2, replace=False)]
         video = {"shots": [others[0], fav, others[1]]}
         p_video = sim.click_prob(u, video)
@@ -95,7 +86,7 @@ def test_time_cost_favours_the_shorter_clip_of_the_same_best_shot(meta_world: Wo
     users = list(meta_world.users["id"][:50])
     other = dict(meta_world.item_meta("v0000003")["shots"][0], n_frames=8, duration_s=1.0)
     for u in users:
-        best = dict(_extreme_item(meta_world, u, True), n_frames=8, duration_s=1.0)
+        best = dict(meta_world.taste_item_meta(u, liked=True, shots=1)["shots"][0], n_frames=8, duration_s=1.0)
         short, padded, doubled = {"shots": [best]}, {"shots": [best, other]}, {"shots": [best, best]}
         sat = sim.satisfaction(u, [short, padded, doubled])
         assert sat[0] > sat[1] and sat[0] > sat[2]

@@ -6,16 +6,7 @@ import numpy as np
 import pytest
 
 from generec.data.sim import VOCAB, World, featurize
-from generec.data.sim.vocab import ATTRIBUTES
 from generec.errors import DataError
-
-
-def _extreme_item(world: World, user: str, best: bool) -> dict:
-    """A one-shot item made of the user's top (or bottom) weighted value of every attribute."""
-    prefs = world.user_preferences(user)
-    pick = {a: (max if best else min)(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
-    subject = {k: pick[k] for k in ("category", "colour", "size", "motion")}
-    return {"scene": pick["scene"], "style": pick["style"], "subjects": [subject]}
 
 
 def _prefix(meta: dict, n_frames: int) -> dict:
@@ -32,8 +23,9 @@ def _prefix(meta: dict, n_frames: int) -> dict:
 def test_users_prefer_items_made_of_their_top_attributes(meta_world: World) -> None:
     sim = meta_world.simulator()
     users = list(meta_world.users["id"][:100])
-    best = [_extreme_item(meta_world, u, True) for u in users]
-    worst = [_extreme_item(meta_world, u, False) for u in users]
+    best = [meta_world.taste_item_meta(u, liked=True) for u in users]
+    worst = [meta_world.taste_item_meta(u, liked=False) for u in users]
+    assert best[0]["shots"][0]["caption"]  # a real item description, renderable by render_item
     p_best = sim.click_prob(users, best, pairwise=True)
     p_worst = sim.click_prob(users, worst, pairwise=True)
     assert (p_best > p_worst).all()

@@ -220,6 +220,28 @@ class World:
         r = row.iloc[0]
         return {a: {v: float(r[f"{a}={v}"]) for v in VOCAB[a]} for a in ATTRIBUTES}
 
+    def taste_item_meta(self, user_id: str, liked: bool = True, seed: int = 0, shots: int = 3) -> dict[str, Any]:
+        """Metadata of a new item made of the user's most (``liked``) or least preferred value of every attribute.
+
+        The ground-truth answer to "what would this user love (or hate)?": render it with
+        :func:`~generec.data.sim.render.render_item` to test how models score items with no history.
+        """
+        from generec.data.sim.vocab import SUBJECT_ATTRIBUTES, caption_shot
+
+        prefs = self.user_preferences(user_id)
+        pick = max if liked else min
+        best = {a: pick(prefs[a], key=prefs[a].get) for a in ATTRIBUTES}
+        subject = {a: best[a] for a in SUBJECT_ATTRIBUTES}
+        shot = {"scene": best["scene"], "style": best["style"], "subjects": [subject], "n_frames": self.config.fps}
+        title = f"{best['colour']} {best['category']} {best['scene']}"
+        return {
+            "seed": seed,
+            "frame_size": self.config.frame_size,
+            "shots": [{**shot, "caption": caption_shot(shot)} for _ in range(shots)],
+            "main_shot": 0,
+            "title": title,
+        }
+
     def simulator(self) -> UserSimulator:
         """The :class:`~generec.data.sim.simulator.UserSimulator` of this world."""
         from generec.data.sim.simulator import UserSimulator  # lazily: it imports this module
