@@ -58,8 +58,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     creator = demo_creator(args.model, args.ddim_steps)
     rng = np.random.default_rng(0)
-    dims = [size for _, size in creator.spec.parts]
-    g = Guidance(instruction_emb=rng.normal(size=dims[0]), user_hist=rng.normal(size=dims[-1]))
+    # The instruction and the first user part, each at the size this model takes (joint models have two user parts).
+    parts = dict(creator.spec.parts[:2])
+    g = Guidance(**{("instruction_emb" if n == "instruction" else n): rng.normal(size=d) for n, d in parts.items()})
     shape = creator.model.config.shape
     print(
         f"model: {creator.model.parameters_count():,} parameters, window {shape.frames} frames at "

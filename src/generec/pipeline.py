@@ -1,10 +1,13 @@
 """The GeneRec loop (ARCHITECTURE.md, "The loop, as data"): :class:`GeneRec` and :meth:`Session.step`.
 
 One step: (1) the user's events are stored first, then what they said; (2) the instructor
-decides; (3) the ranker ranks the items this user may see, human and AI; (4) slow generation
-is *queued* as a store job (a worker runs it; its item arrives in a later step, the step never
-waits); (5) made items pass the fidelity policy before anyone sees them; (6) the exposure policy
-puts what the user asked for first; (7) a :class:`Response` with the reply, items and why.
+decides (a step with feedback only consults it when the rejection streak just reached N);
+(3) the ranker ranks the items this user may see, human and AI; (4) slow generation (an edit,
+or a creation with no parent) is *queued* as a store job (a worker runs it; its item arrives in
+a later step, the step never waits); (5) made items pass the fidelity policy before anyone sees
+them; (6) the exposure policy shows a made item first when it was asked for or the user is on
+a rejection streak, otherwise ranks it by content score, always labelled AI-generated;
+(7) a :class:`Response` with the reply, items and why.
 
 Example
 -------
@@ -19,32 +22,37 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from generec.config import Settings, load_settings
 from generec.errors import GeneRecError, NotFoundError
+from generec.instructor.activation import negative_streak
 from generec.instructor.dialogue import DialogueManager
-from generec.pipeline_jobs import JobRunner, TrimRunner, publish_made
+from generec.instructor.exposure import AI_LABEL
+from generec.pipeline_jobs import JobRunner, default_runners, job_seed, run_made
 from generec.pipeline_parts import (
     ContentRanker,
     Decision,
+    Delivered,
     ExposurePolicy,
     Instructor,
     LazyInstructor,
+    PolicyExposure,
     Ranker,
-    RequestedFirst,
+    Response,
+    ShownItem,
+    describe_wants,
     normalise_decision,
     plain_attributes,
     user_profile,
     why_shown,
 )
 from generec.store import Job, MediaStore, Store, TurnRole
-from generec.types import Candidate, Event, EventKind, Guidance, Instruction, Item, JobStatus
+from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Origin
 
 log = logging.getLogger(__name__)
 
@@ -53,53 +61,6 @@ __all__ = ["Decision", "GeneRec", "JobLimitError", "Response", "Session", "Shown
 
 class JobLimitError(GeneRecError):
     """A user already has as many generation jobs queued or running as allowed."""
-
-
-@dataclasses.dataclass(slots=True)
-class ShownItem:
-    """One item of a response: the item, its score and source, and a sentence saying why it is here."""
-
-    item: Item
-    score: float
-    source: str
-    why: str
-    thumbnail_hash: str | None = None
-
-
-@dataclasses.dataclass(slots=True)
-class Response:
-    """What one step returns: the reply, the items to show, why, and the user's open or just-finished jobs."""
-
-    reply: str
-    items: list[ShownItem]
-    why: dict[str, str]
-    decision: Decision
-    jobs: list[Job] = dataclasses.field(default_factory=list)
-    queued: Job | None = None
-
-
-def default_runners(settings: Settings) -> dict[str, JobRunner]:
-    """Editor runners that can run on this install: encoder-guided ones when an encoder loads."""
-    runners: dict[str, JobRunner] = {"clipping": TrimRunner()}
-    try:
-        from generec.pipeline_jobs import StyleRunner
-
-        runners["style_transfer"] = StyleRunner()
-    except (GeneRecError, ImportError) as exc:
-        log.info("style transfer is off: %s", exc)
-    try:
-        from generec.encoders import encoder_from_settings
-        from generec.pipeline_jobs import ClipRunner, ThumbnailRunner
-
-        enc = settings.encoder
-        if enc.path is None and (Path(settings.models_dir) / "encoder").is_dir():  # where the demo trains it
-            enc = enc.model_copy(update={"path": str(Path(settings.models_dir) / "encoder")})
-        encoder = encoder_from_settings(enc)
-        runners["clipping"] = ClipRunner(encoder)
-        runners["thumbnail_selection"] = ThumbnailRunner(encoder)
-    except (GeneRecError, ImportError, OSError) as exc:
-        log.info("no encoder (%s): personalized clip/thumbnail jobs are off, 'make it shorter' trims", exc)
-    return runners
 
 
 def default_fidelity(settings: Settings, store: Store) -> Any:
@@ -137,9 +98,10 @@ class GeneRec:
         self.runners = dict(runners) if runners is not None else default_runners(settings)
         self.fidelity = fidelity if fidelity is not None else default_fidelity(settings, store)
         self.dialogue = DialogueManager(store)
-        self.exposure = exposure or RequestedFirst()
+        self.exposure = exposure or PolicyExposure(settings.instructor.negative_streak)
         self.catalog_ttl_s = catalog_ttl_s
         self._catalog: tuple[float, dict[str, Item]] = (0.0, {})
+        self._catalog_ai: frozenset[str] = frozenset()  # refreshed with the catalog: no per-step corpus pass
         self._lock = threading.Lock()
 
     @classmethod
@@ -167,39 +129,54 @@ class GeneRec:
             if now - stamp > self.catalog_ttl_s or not items:
                 items = {i.id: i for i in self.store.list_items(viewer=None, limit=None)}
                 self._catalog = (now, items)
+                self._catalog_ai = frozenset(i for i, item in items.items() if item.is_ai)
                 if hasattr(self.ranker, "set_popularity"):  # refreshed with the catalog, not per step
                     self.ranker.set_popularity(self.store.item_counts())
             return items
 
     def visible_items(self, user_id: str) -> list[Item]:
         """Every item ``user_id`` may see now: public ones plus AI items made for them, checks passed."""
+        return self._visible(user_id)[0]
+
+    def _visible(self, user_id: str) -> tuple[list[Item], set[str]]:
+        """Visible items and the ids of the AI ones among them (public AI ids come cached with the catalog)."""
         from generec.fidelity.policy import is_blocked
 
         now = time.time()
         own = self.store.list_items(viewer=user_id, origin="ai", limit=500)
         merged = {**self.catalog(), **{i.id: i for i in own}}
-        return [i for i in merged.values() if i.visible_for(user_id, now) and not is_blocked(i)]
+        ai = {*self._catalog_ai, *(i.id for i in own)}
+        return [i for i in merged.values() if i.visible_for(user_id, now) and not is_blocked(i)], ai
 
     # ------------------------------------------------------------------ jobs
     @property
     def job_kinds(self) -> list[str]:
-        return [f"edit_{task}" for task in self.runners]
+        return [task if task.startswith("create_") else f"edit_{task}" for task in self.runners]
 
-    def enqueue(self, user_id: str, decision: Decision, instruction: str = "") -> Job:
-        """Queue the job ``decision`` asks for; :class:`JobLimitError` past the per-user limit."""
+    def enqueue(self, user_id: str, decision: Decision, instruction: str = "", liked: Sequence[str] = ()) -> Job:
+        """Queue the job ``decision`` asks for; :class:`JobLimitError` past the per-user limit.
+
+        ``liked``: the user's recently liked items, whose features guide a creation (User_Hist).
+        """
         if decision.task not in self.runners:
             raise GeneRecError(f"no runner for task {decision.task!r} on this install")
         limit = self.settings.service.max_jobs_per_user
-        open_jobs = [j for j in self.store.list_jobs(user_id=user_id, limit=200) if not j.is_finished]
+        jobs = self.store.list_jobs(user_id=user_id, limit=200)
+        open_jobs = [j for j in jobs if not j.is_finished]
         if len(open_jobs) >= limit:
             raise JobLimitError(
                 f"you already have {len(open_jobs)} generation job(s) in progress (limit {limit}); "
                 "wait for one to finish or cancel it"
             )
-        text = decision.guidance.instruction_text if decision.guidance else instruction
+        text = (decision.guidance.instruction_text if decision.guidance else None) or instruction or ""
         length = decision.guidance.length_s if decision.guidance else None
-        params = {"task": decision.task, "item_id": decision.item_id, "instruction": text or "", "length_s": length}
-        return self.store.create_job(f"edit_{decision.task}", params, user_id=user_id)
+        wants = {a: list(v) for a, v in decision.wants.items()}
+        params = {"task": decision.task, "item_id": decision.item_id, "instruction": text, "length_s": length,
+                  "wants": wants, "description": describe_wants(decision.wants), "explicit": decision.explicit,
+                  "reason": decision.reason, "seed": job_seed(user_id, text, len(jobs)),
+                  "liked": list(liked)[:10]}  # fmt: skip
+        kind = decision.task if decision.task.startswith("create_") else f"edit_{decision.task}"
+        return self.store.create_job(kind, params, user_id=user_id)
 
     def run_job(self, job: Job, worker_id: str | None = None) -> Job:
         """Run a claimed job to the end: made item checked and stored, or the job failed with the reason."""
@@ -218,29 +195,10 @@ class GeneRec:
             return self.store.get_job(job.id)
 
     def _run(self, job: Job, worker_id: str | None) -> Job:
-        runner = self.runners.get(str(job.params.get("task")))
-        if runner is None:
-            raise GeneRecError(f"this install cannot run {job.kind!r} jobs any more (no runner)")
-        user_id = job.user_id or ""
-        parent = self.store.get_item(str(job.params.get("item_id")), viewer=user_id)  # authz at run time too
-        if not parent.allow_ai_edits and parent.uploader_id != user_id:
-            raise GeneRecError(f"the uploader of {parent.id!r} does not allow AI edits of it")
-        if not parent.media_hash:
-            raise GeneRecError(f"item {parent.id!r} has no media to edit")
-
         def progress(fraction: float, message: str) -> None:
             self.store.update_job(job.id, progress=min(max(fraction, 0.0), 0.95), message=message, worker_id=worker_id)
 
-        guidance = Guidance(instruction_text=job.params.get("instruction") or None, length_s=job.params.get("length_s"))
-        progress(0.05, f"starting {runner.task}")
-        tmp_root = Path(self.settings.home) / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
-            made = runner.run(parent, self.media.path_for(parent.media_hash), guidance, Path(tmp), progress)
-            progress(0.8, "checking the result (safety, privacy, rights, quality)")
-            item, result = publish_made(made, parent, requested_by=user_id, store=self.store, media=self.media,
-                                        policy=self.fidelity, settings=self.settings, out_dir=Path(tmp),
-                                        instruction=guidance.instruction_text or "")  # fmt: skip
+        item, result = run_made(self, job, progress)
         message = "ready" if result.passed else f"made, but held back by checks: {', '.join(result.blocked_by)}"
         return self.store.finish_job(job.id, result_item_id=item.id, message=message, worker_id=worker_id)
 
@@ -273,22 +231,57 @@ class Session:
         self._store_events(list(events))
         instruction = instruction.strip()[:2000] if instruction and instruction.strip() else None
         recent = store.events_for_user(self.user_id, limit=200)
-        decision, remembered = self._understand(instruction, recent, focus) if instruction else (Decision(), {})
-        reply, queued = self._act(decision, instruction or "")
+        visible, ai = self.system._visible(self.user_id)
+
+        def origin(item_id: str) -> Origin:  # items no longer visible count as human (the default)
+            return Origin.AI if item_id in ai else Origin.HUMAN
+
+        streak = negative_streak(recent, origin)
+        if instruction:
+            decision, remembered = self._understand(instruction, recent, focus)
+        elif self._streak_reached(recent, events, origin, streak):  # generation switched on by rejections
+            decision, remembered = self._decide_silently(recent), {}
+        else:
+            decision, remembered = Decision(), {}
+        reply, queued = self._act(decision, instruction or "", recent)
         jobs = store.list_jobs(user_id=self.user_id, limit=20)
         delivered, notes, announced = self._deliveries(jobs)
-        visible = self.system.visible_items(self.user_id)
+        visible += [d.item for d in delivered if d.item.id not in ai]  # normally there already
+        ai |= {d.item.id for d in delivered}
         ranked = self._rank(visible, recent, decision, k)
-        chosen = self.system.exposure.expose(delivered, ranked, k)
-        items = self._shown([*visible, *delivered], chosen, decision)
+        chosen, placed = self.system.exposure.expose(delivered, ranked, k, streak, ai)
+        items = self._shown(visible, chosen, decision, placed)
         reply = " ".join(x for x in [reply, *notes] if x)
         self.shown = [s.item.id for s in items]
-        if instruction is not None or announced:
+        if instruction is not None or announced or queued is not None:
             payload = {"intent": decision.intent, "reason": decision.reason, "items": self.shown[:20],
                        "delivered": announced, "job": queued.id if queued else None, **remembered}  # fmt: skip
             store.add_turn(self.user_id, TurnRole.ASSISTANT, reply, session_id=self.session_id, payload=payload)
         why = {s.item.id: s.why for s in items}
         return Response(reply, items, why, decision, jobs, queued)
+
+    def _streak_reached(
+        self, recent: Sequence[Event], new: Sequence[Event], origin: Callable[[str], Origin], streak: int
+    ) -> bool:
+        """This step's events made the rejection streak reach a multiple of N, and a creator is installed.
+
+        Only then does a step without words consult the instructor: the idle feed stays cheap, and a
+        long streak starts one creation per N rejections, not one per step.
+        """
+        n = self.system.settings.instructor.negative_streak
+        if not new or streak < n or not any(t.startswith("create_") for t in self.system.runners):
+            return False
+        fresh = {(e.item_id, EventKind(e.kind), e.ts) for e in new}
+        before = [e for e in recent if (e.item_id, EventKind(e.kind), e.ts) not in fresh]
+        return negative_streak(before, origin) // n < streak // n
+
+    def _decide_silently(self, recent: Sequence[Event]) -> Decision:
+        """The instructor's decision for a turn with feedback only (the activation rules see the streak)."""
+        ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
+        origins = {i.id: i.origin for i in self.system.store.get_items(ids, system=True)}
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=None, events=recent,
+                                          shown=self.shown, item_origin=origins)  # fmt: skip
+        return normalise_decision(self.system.instructor.decide(state))
 
     def _understand(
         self, instruction: str, recent: Sequence[Event], focus: str | None = None
@@ -331,19 +324,27 @@ class Session:
         self.system.store.add_events(events)
         return events
 
-    def _act(self, decision: Decision, instruction: str) -> tuple[str, Job | None]:
+    def _act(self, decision: Decision, instruction: str, recent: Sequence[Event]) -> tuple[str, Job | None]:
         if decision.action == "retrieve":
             return decision.reply, None
         if decision.task not in self.system.runners:
+            if not decision.explicit:  # nobody asked (a streak): nothing to apologise for
+                return "Here is what I found.", None
             what = "making new videos" if decision.action == "create" else f"the {decision.task} edit"
             return (f"Sorry, {what} is not available on this install yet (no trained model); "
                     "here is the closest I could find instead."), None  # fmt: skip
-        if decision.item_id is None:
+        if decision.item_id is None and decision.action != "create":
             return "Which video do you mean? Pick one and ask again.", None
-        job = self.system.enqueue(self.user_id, decision, instruction)
+        try:
+            liked = [e.item_id for e in sorted(recent, key=lambda e: -e.ts) if e.is_positive]
+            job = self.system.enqueue(self.user_id, decision, instruction, list(dict.fromkeys(liked)))
+        except JobLimitError:
+            if decision.explicit:
+                raise
+            return "", None  # a streak-started creation waits for the user's open jobs
         return f"{decision.reply} I'll show it here when it is ready.".strip(), job
 
-    def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Item], list[str], list[str]]:
+    def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Delivered], list[str], list[str]]:
         """Finished jobs not yet announced in this conversation: their items go first, failures are explained."""
         store = self.system.store
         fresh = [j for j in jobs if j.is_finished and j.id not in self._announced]
@@ -358,7 +359,8 @@ class Session:
             self._announced.add(job.id)
             if job.status is JobStatus.DONE and job.result_item_id:
                 try:
-                    items.append(store.get_item(job.result_item_id, viewer=self.user_id))
+                    item = store.get_item(job.result_item_id, viewer=self.user_id)
+                    items.append(Delivered(item, explicit=bool(job.params.get("explicit", True))))
                     notes.append("Your new item is ready (badged AI).")
                 except NotFoundError:
                     notes.append(f"I made what you asked for, but it did not pass our checks: {job.message}.")
@@ -383,7 +385,9 @@ class Session:
             return self.system.ranker.rank(profile, items, k, exclude=judged)
         return [c for c in self.system.ranker.rank(profile, items, k + len(judged)) if c.item_id not in judged][:k]
 
-    def _shown(self, visible: Sequence[Item], chosen: Sequence[Candidate], decision: Decision) -> list[ShownItem]:
+    def _shown(
+        self, visible: Sequence[Item], chosen: Sequence[Candidate], decision: Decision, placed: Mapping[str, str]
+    ) -> list[ShownItem]:
         items = {i.id: i for i in visible}  # already checked: visible to this user now, checks passed
         own_thumbs = {
             i.parent_id: i.thumbnail_hash
@@ -395,5 +399,7 @@ class Session:
             item = items.get(c.item_id)
             if item is None:
                 continue
-            out.append(ShownItem(item, c.score, c.source, why_shown(item, c, decision), own_thumbs.get(item.id)))
+            how = placed.get(item.id) if item.is_ai else None
+            out.append(ShownItem(item, c.score, c.source, why_shown(item, c, decision, how), own_thumbs.get(item.id),
+                                 AI_LABEL if item.is_ai else None, how))  # fmt: skip
         return out

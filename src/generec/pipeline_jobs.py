@@ -1,6 +1,7 @@
 """Generation jobs of the loop: runners for editor/creator tasks and the path every made item takes.
 
-A :class:`JobRunner` turns a parent item's media into a new file. :func:`publish_made` then
+A :class:`JobRunner` turns a parent item's media into a new file (an editor), or a guidance into a
+new file with no parent (:class:`CreateRunner`, the creator). :func:`publish_made` then
 does what every generated item goes through, in this order, so nothing is exposed unchecked:
 watermark + signed manifest (when the fidelity extras are installed), media into the media
 store, the item stored as ``PENDING`` (never shown) and labelled AI-generated, its provenance,
@@ -22,6 +23,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from generec.errors import GeneRecError, MediaError, require
 from generec.fidelity.base import AI_LABEL
@@ -47,6 +50,7 @@ class Made:
     thumbnail: Path | None = None
     title: str = ""
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @runtime_checkable
@@ -56,6 +60,84 @@ class JobRunner(Protocol):
     task: str
 
     def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress) -> Made: ...
+
+
+CHECKPOINT_DIRS = ("creation", "creation-demo")
+"""Where a creation checkpoint is looked for: ``<models_dir>/creation``, then the packaged
+``generec/assets/checkpoints/creation-demo``."""
+
+
+def creation_checkpoint(settings: Settings) -> Path | None:
+    """The creation checkpoint this install has (a directory with ``config.json``), or ``None``."""
+    import generec
+
+    candidates = [Path(settings.models_dir) / "creation",
+                  Path(generec.__file__).parent / "assets" / "checkpoints" / "creation-demo"]  # fmt: skip
+    return next((c for c in candidates if (c / "config.json").is_file()), None)
+
+
+class CreateRunner:
+    """Makes a new video from noise with a trained :class:`generec.creator.VideoCreator` (paper §5.2).
+
+    The instruction (the description the instructor built from the request) and, when the model
+    was trained with it and the guidance has it, User_Hist steer the sampler. The clip is
+    upscaled to ``size`` px (the invisible watermark does not survive smaller videos) by pixel
+    replication, so the stored video holds exactly the model's pixels and the quality check judges
+    those, not the smoothness an interpolating upscale would invent.
+
+    Parameters
+    ----------
+    creator : VideoCreator
+        The loaded creator (with the encoder its checkpoint was trained with).
+    frames, fps, size : int, float, int
+        Length of the made clip (MCVD extension past the model's window), its frame rate and size.
+    """
+
+    task = "create_video"
+    takes_seed = True
+
+    def __init__(self, creator: Any, model_id: str, frames: int = 16, fps: float = 8.0, size: int = 256) -> None:
+        self.creator, self.model_id, self.encoder = creator, model_id, creator.encoder
+        self.frames, self.fps, self.size = frames, fps, size
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> CreateRunner:
+        """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
+        from generec.creator import VideoCreator
+        from generec.errors import ModelError
+
+        creator = VideoCreator.load(path, encoder)
+        wanted = str(creator.model.config.meta.get("encoder", ""))
+        have = str(getattr(encoder, "id", ""))
+        if wanted and wanted not in ("unknown", have):
+            raise ModelError(f"the creation checkpoint in {path} was trained with encoder {wanted!r}, "
+                             f"this install has {have!r}; load the checkpoint's encoder")  # fmt: skip
+        return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
+
+    def run(self, parent: Item | None, source: Path | None, guidance: Guidance, out_dir: Path, progress: Progress,
+            seed: int = 0) -> Made:  # fmt: skip
+        from PIL import Image
+
+        from generec.media import write_video
+
+        text = guidance.instruction_text or ""
+        hist = guidance.user_hist if "user_hist" in self.creator.spec.names else None
+        # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
+        g = Guidance(instruction_text=text or None, user_hist=hist) if text or hist is not None else None
+        progress(0.2, "creating a new video from noise")
+        clip = self.creator.create(g, frames=self.frames, seed=seed)[0]
+        frames = (np.asarray(Image.fromarray(f).resize((self.size, self.size), Image.NEAREST)) for f in clip)
+        out = write_video(frames, out_dir / "created.mp4", self.fps)
+        params = {
+            "description": text,
+            "seed": seed,
+            "frames": len(clip),
+            "fps": self.fps,
+            "steps": self.creator.steps,
+            "guided_by": [n for n, v in (("instruction", text), ("user_hist", hist)) if v is not None and len(v)],
+        }
+        return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
+                    params=params)  # fmt: skip
 
 
 class TrimRunner:
@@ -177,13 +259,33 @@ def _postprocess(path: Path, item_id: str, settings: Settings, out_dir: Path) ->
     return path, done
 
 
+def _made_item(item_id: str, made: Made, parent: Item | None, requested_by: str, media_hash: str,
+               thumb_hash: str | None) -> Item:  # fmt: skip
+    """The stored record of a made item: PENDING, private to the requester, labelled AI-generated."""
+    label = {"ai_label": AI_LABEL, "task": made.task}
+    if parent is None:  # created: described by what was asked (for ranking), never by what it shows
+        return Item(id=item_id, title=made.title, caption=str(made.params.get("description", "")),
+                    origin=Origin.AI, visibility=Visibility.PRIVATE, visible_to=requested_by,
+                    status=ItemStatus.PENDING, created_at=time.time(), media_hash=media_hash,
+                    thumbnail_hash=thumb_hash, allow_ai_edits=False, license="generated",
+                    attributes={**made.attributes, "attributes_from": "request", **label})  # fmt: skip
+    own_edit = parent.uploader_id == requested_by
+    return Item(
+        id=item_id, title=made.title or parent.title, caption=parent.caption, modality=parent.modality,
+        origin=Origin.AI, uploader_id=parent.uploader_id if own_edit else None, parent_id=parent.id,
+        visibility=Visibility.PRIVATE, visible_to=requested_by, status=ItemStatus.PENDING, created_at=time.time(),
+        media_hash=media_hash, thumbnail_hash=thumb_hash, allow_ai_edits=False, license=parent.license,
+        attributes={**{k: v for k, v in parent.attributes.items() if k != "fidelity"}, **label},
+    )  # fmt: skip
+
+
 def new_item_id() -> str:
     return f"ai{uuid.uuid4().hex[:14]}"
 
 
 def publish_made(
     made: Made,
-    parent: Item,
+    parent: Item | None,
     *,
     requested_by: str,
     store: Store,
@@ -206,25 +308,18 @@ def publish_made(
         made.path, post = _postprocess(made.path, item_id, settings, out_dir)
     record = media.put_file(made.path)
     records = [record]
-    thumb_hash = parent.thumbnail_hash
+    thumb_hash = parent.thumbnail_hash if parent else None
     if made.thumbnail is not None:
         thumb = media.put_file(made.thumbnail)
         records.append(thumb)
         thumb_hash = thumb.hash
     store.add_media(record)
-    own_edit = parent.uploader_id == requested_by
-    item = Item(
-        id=item_id, title=made.title or parent.title, caption=parent.caption, modality=parent.modality,
-        origin=Origin.AI, uploader_id=parent.uploader_id if own_edit else None, parent_id=parent.id,
-        visibility=Visibility.PRIVATE, visible_to=requested_by, status=ItemStatus.PENDING, created_at=time.time(),
-        media_hash=record.hash, thumbnail_hash=thumb_hash, allow_ai_edits=False, license=parent.license,
-        attributes={**{k: v for k, v in parent.attributes.items() if k != "fidelity"}, "ai_label": AI_LABEL,
-                    "task": made.task},
-    )  # fmt: skip
+    item = _made_item(item_id, made, parent, requested_by, record.hash, thumb_hash)
     store.add_item(item, records)
+    own_edit = parent is not None and parent.uploader_id == requested_by
     provenance = Provenance(
         item_id=item_id, made_by=made.made_by, task=made.task, model_id=made.model_id, seed=seed,
-        parents=(parent.id,), authorship=Authorship.UPLOADER if own_edit else Authorship.PLATFORM,
+        parents=(parent.id,) if parent else (), authorship=Authorship.UPLOADER if own_edit else Authorship.PLATFORM,
         author_id=requested_by if own_edit else "platform", requested_by=requested_by, created_at=time.time(),
         params={**made.params, **post, "instruction": instruction[:500]},
     )  # fmt: skip
@@ -243,3 +338,109 @@ def publish_made(
     )
     result = policy.check_and_record(subject, store)
     return store.get_item(item_id, system=True), result
+
+
+def default_runners(settings: Settings) -> dict[str, JobRunner]:
+    """Runners that can run on this install: encoder-guided editors and the creator when they load."""
+    runners: dict[str, JobRunner] = {"clipping": TrimRunner()}
+    try:
+        runners["style_transfer"] = StyleRunner()
+    except (GeneRecError, ImportError) as exc:
+        log.info("style transfer is off: %s", exc)
+    try:
+        from generec.encoders import encoder_from_settings
+
+        enc = settings.encoder
+        if enc.path is None and (Path(settings.models_dir) / "encoder").is_dir():  # where the demo trains it
+            enc = enc.model_copy(update={"path": str(Path(settings.models_dir) / "encoder")})
+        encoder = encoder_from_settings(enc)
+        runners["clipping"] = ClipRunner(encoder)
+        runners["thumbnail_selection"] = ThumbnailRunner(encoder)
+    except (GeneRecError, ImportError, OSError) as exc:
+        log.info("no encoder (%s): personalized clip/thumbnail jobs are off, 'make it shorter' trims", exc)
+        return runners
+    checkpoint = creation_checkpoint(settings)
+    if checkpoint is None:
+        log.info("no creation checkpoint (models/creation or the packaged creation-demo): creation is off")
+        return runners
+    try:
+        runners["create_video"] = CreateRunner.load(checkpoint, _checkpoint_encoder(checkpoint) or encoder)
+    except (GeneRecError, ImportError, OSError, ValueError) as exc:
+        log.warning("creation is off: %s", exc)
+    return runners
+
+
+def history_vector(encoder: Any, store: Any, media: Any, item_ids: list[str], user_id: str) -> np.ndarray | None:
+    """User_Hist: the unit mean of the liked items' features (each the unit mean of a few of its frames)."""
+    from generec.media import sample_frames
+
+    feats = []
+    for item in store.get_items(item_ids[:10], viewer=user_id):
+        if not item.media_hash:
+            continue
+        try:
+            _, frames = sample_frames(media.path_for(item.media_hash), 3)
+        except GeneRecError:
+            continue
+        v = np.asarray(encoder.encode_images(frames), np.float32).mean(0)
+        feats.append(v / (np.linalg.norm(v) + 1e-8))
+    if not feats:
+        return None
+    mean = np.mean(feats, axis=0)
+    return mean / (np.linalg.norm(mean) + 1e-8)
+
+
+def _checkpoint_encoder(checkpoint: Path) -> Any:
+    """The encoder shipped next to a checkpoint (``<checkpoint>/encoder``), or ``None``."""
+    import json
+
+    from generec.encoders import load_encoder
+
+    config = checkpoint / "encoder" / "config.json"
+    if not config.is_file():
+        return None
+    return load_encoder(json.loads(config.read_text(encoding="utf-8")).get("backend", "generec"), config.parent)
+
+
+def job_seed(user_id: str, text: str, n: int) -> int:
+    """A reproducible sampler seed for a user's ``n``-th job asking ``text``."""
+    import zlib
+
+    return zlib.crc32(f"{user_id}|{text}|{n}".encode()) & 0x7FFFFFFF
+
+
+def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
+    """Run ``job`` (edit or create) with ``system``'s runner; store and check what it made."""
+    import tempfile
+
+    runner = system.runners.get(str(job.params.get("task")))
+    if runner is None:
+        raise GeneRecError(f"this install cannot run {job.kind!r} jobs any more (no runner)")
+    user_id = job.user_id or ""
+    parent = source = None
+    if job.params.get("item_id") is not None or not str(job.params.get("task")).startswith("create_"):
+        parent = system.store.get_item(str(job.params.get("item_id")), viewer=user_id)  # authz at run time too
+        if not parent.allow_ai_edits and parent.uploader_id != user_id:
+            raise GeneRecError(f"the uploader of {parent.id!r} does not allow AI edits of it")
+        if not parent.media_hash:
+            raise GeneRecError(f"item {parent.id!r} has no media to edit")
+        source = system.media.path_for(parent.media_hash)
+    text = job.params.get("description") or job.params.get("instruction") or None
+    guidance = Guidance(instruction_text=text, length_s=job.params.get("length_s"))
+    if parent is None and job.params.get("liked") and getattr(runner, "encoder", None) is not None:
+        guidance.user_hist = history_vector(runner.encoder, system.store, system.media, job.params["liked"], user_id)
+    seed = int(job.params.get("seed") or 0)
+    progress(0.05, f"starting {runner.task}")
+    tmp_root = Path(system.settings.home) / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+        if getattr(runner, "takes_seed", False):
+            made = runner.run(parent, source, guidance, Path(tmp), progress, seed=seed)
+        else:
+            made = runner.run(parent, source, guidance, Path(tmp), progress)
+        if parent is None:  # a created item is described by what was asked, for ranking with the corpus
+            made.attributes = {a: v[0] for a, v in (job.params.get("wants") or {}).items() if v}
+        progress(0.8, "checking the result (safety, privacy, rights, quality)")
+        return publish_made(made, parent, requested_by=user_id, store=system.store, media=system.media,
+                            policy=system.fidelity, settings=system.settings, out_dir=Path(tmp),
+                            instruction=job.params.get("instruction") or "", seed=seed)  # fmt: skip

@@ -4,8 +4,10 @@
   feedback on item attributes, so human and AI items rank on one scale).
 * :class:`Instructor` — ``decide(DialogueState)``; by default :class:`LazyInstructor`, the real
   ``generec.instructor.Instructor`` built from config; :func:`normalise_decision` reads its decision.
-* :class:`ExposurePolicy` — what the user asked to have made is shown directly, everything
-  else ranks with the corpus.
+* :class:`ExposurePolicy` — :class:`PolicyExposure` applies the instructor's
+  :class:`generec.instructor.exposure.ExposurePolicy`: a made item is shown directly when the user
+  asked for it or has rejected human items repeatedly, otherwise it ranks with the corpus by content
+  score; either way it is labelled AI-generated.
 
 Example
 -------
@@ -22,7 +24,7 @@ import dataclasses
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -63,6 +65,48 @@ class Decision:
     clarify: bool = False
     reason: str = ""
     feedback: Event | None = None
+    exposure: str | None = None
+    streak: int = 0
+
+    @property
+    def explicit(self) -> bool:
+        """The user asked for generation this turn (not switched on by a streak of rejections)."""
+        return self.action != "retrieve" and self.reason != "negative_streak"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivered:
+    """A made item that just arrived for the user, and whether they asked for it."""
+
+    item: Item
+    explicit: bool
+
+
+@dataclasses.dataclass(slots=True)
+class ShownItem:
+    """One item of a response: the item, its score and source, and a sentence saying why it is here."""
+
+    item: Item
+    score: float
+    source: str
+    why: str
+    thumbnail_hash: str | None = None
+    label: str | None = None
+    """``"AI-generated"`` for every made item, ``None`` for human ones."""
+    exposure: str | None = None
+    """For a made item, the rule that placed it: ``requested`` | ``negative_streak`` (first) or ``ranked``."""
+
+
+@dataclasses.dataclass(slots=True)
+class Response:
+    """What one step returns: the reply, the items to show, why, and the user's open or just-finished jobs."""
+
+    reply: str
+    items: list[ShownItem]
+    why: dict[str, str]
+    decision: Decision
+    jobs: list[Any] = dataclasses.field(default_factory=list)  # generec.store.Job records
+    queued: Any = None
 
 
 @runtime_checkable
@@ -81,7 +125,11 @@ class Instructor(Protocol):
 
 @runtime_checkable
 class ExposurePolicy(Protocol):
-    def expose(self, requested: Sequence[Item], ranked: Sequence[Candidate], k: int) -> list[Candidate]: ...
+    """Orders a step's items: fresh made items (``delivered``) and the ranked ones (human and AI)."""
+
+    def expose(
+        self, delivered: Sequence[Delivered], ranked: Sequence[Candidate], k: int, streak: int, ai: Set[str]
+    ) -> tuple[list[Candidate], dict[str, str]]: ...
 
 
 def item_features(item: Item) -> set[tuple[str, str]]:
@@ -148,14 +196,54 @@ class ContentRanker:
         return [Candidate(item_id, -neg, "retrieval") for neg, item_id in scored[:k]]
 
 
-class RequestedFirst:
-    """Exposure: items the user asked to have made are shown directly, ahead of the ranked corpus."""
+class PolicyExposure:
+    """The instructor's exposure rules applied to one step (paper §3.4, task 2).
 
-    def expose(self, requested: Sequence[Item], ranked: Sequence[Candidate], k: int) -> list[Candidate]:
-        first = [Candidate(i.id, float("inf"), "generated") for i in requested]
-        seen = {c.item_id for c in first}
-        rest = [c for c in ranked if c.item_id not in seen]
-        return (first + rest)[: max(k, len(first))]
+    A fresh made item goes first (``direct``) when the user asked for it, or when they have now
+    rejected ``negative_streak`` human items in a row; otherwise it competes with every other item
+    on the content score the ranker gave it. Returns the candidates and, per made item shown, the
+    rule that placed it (``requested`` | ``negative_streak`` | ``ranked``).
+
+    Example
+    -------
+    >>> exp = PolicyExposure(negative_streak=2)
+    >>> made = Delivered(Item(id="g"), explicit=False)
+    >>> cands, why = exp.expose([made], [Candidate("h", 0.9), Candidate("g", 0.1)], k=2, streak=0, ai={"g"})
+    >>> [c.item_id for c in cands], why
+    (['h', 'g'], {'g': 'ranked'})
+    """
+
+    def __init__(self, negative_streak: int = 3, rules: Any = None) -> None:
+        from generec.instructor.exposure import ExposurePolicy as Rules
+
+        self.rules = rules or Rules(negative_streak)
+
+    def expose(
+        self, delivered: Sequence[Delivered], ranked: Sequence[Candidate], k: int, streak: int, ai: Set[str]
+    ) -> tuple[list[Candidate], dict[str, str]]:
+        from generec.instructor.exposure import ExposureDecision, ExposureMode
+
+        why: dict[str, str] = {}
+        direct: list[tuple[str, float]] = []
+        for d in delivered:
+            decision = self.rules.decide(explicit=d.explicit, streak=streak)
+            if decision.mode is ExposureMode.DIRECT:
+                direct.append((d.item.id, math.inf))
+                why[d.item.id] = decision.reason
+        first = {i for i, _ in direct}
+        human = [c for c in ranked if c.item_id not in ai]
+        made = [(c.item_id, c.score) for c in ranked if c.item_id in ai and c.item_id not in first]
+        merged = self.rules.arrange(human, made, ExposureDecision(ExposureMode.RANK, "ranked"))
+        if direct:
+            rest = [Candidate(e.item_id, e.score, e.source) for e in merged]
+            merged = self.rules.arrange(rest, direct, ExposureDecision(ExposureMode.DIRECT, "direct"))
+        out = [Candidate(e.item_id, e.score, "generated" if e.item_id in ai else e.source) for e in merged]
+        for c in out:
+            if c.item_id in ai:
+                why.setdefault(c.item_id, "ranked")
+        out = out[: max(k, len(direct))]
+        shown = {c.item_id for c in out}
+        return out, {i: r for i, r in why.items() if i in shown}
 
 
 # ------------------------------------------------------------------------------------------ instructor
@@ -206,7 +294,9 @@ def normalise_decision(raw: Any) -> Decision:
     action = getattr(raw, "action", None)
     name = type(action).__name__.lower() if action is not None and not isinstance(action, str) else str(action)
     kind = name if name in ACTIONS else "retrieve"
-    task = getattr(action, "task", None) or (getattr(action, "kind", None) if kind == "create" else None)
+    task = getattr(action, "task", None)
+    if kind == "create":  # the job kind that makes it: create_video / create_image
+        task = f"create_{getattr(action, 'kind', None) or 'video'}"
     intent = getattr(raw, "intent", None)
     u = getattr(raw, "understanding", None)
     wants = {a: tuple(v) for a, v in getattr(getattr(u, "slots", None), "attributes", {}).items()}
@@ -221,7 +311,39 @@ def normalise_decision(raw: Any) -> Decision:
         clarify=bool(getattr(raw, "clarify", False)),
         reason=str(getattr(raw, "reason", "") or ""),
         feedback=getattr(raw, "feedback", None),
+        exposure=_mode(getattr(raw, "exposure", None)),
+        streak=int(getattr(raw, "streak", 0) or 0),
     )
+
+
+def _mode(exposure: Any) -> str | None:
+    mode = getattr(exposure, "mode", exposure)
+    return None if mode is None else str(getattr(mode, "value", mode))
+
+
+def describe_wants(wants: Mapping[str, Sequence[str]]) -> str:
+    """A caption-like description of what was asked ("a red dog at night, watercolour style").
+
+    The creator was trained on shot captions in this word order, so it is what the instruction
+    embedding should look like; attributes that were not asked for are left out.
+
+    >>> describe_wants({"category": ("dog",), "scene": ("night",), "colour": ("red",)})
+    'a red dog at night'
+    """
+    from generec.data.sim.vocab import SCENE_PHRASE
+
+    def one(attribute: str) -> str:
+        values = wants.get(attribute) or ()
+        return str(values[0]) if values else ""
+
+    subject = " ".join(x for x in (one("size"), one("colour"), one("category") or "video", one("motion")) if x)
+    scene = one("scene")
+    text = f"a {subject.replace('_', ' ')}"
+    if scene:
+        text += " " + (SCENE_PHRASE[scene][0] if scene in SCENE_PHRASE else f"in the {scene}")
+    if one("style"):
+        text += f", {one('style')} style"
+    return text if wants else ""
 
 
 def plain_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,9 +352,16 @@ def plain_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(v, str) or (isinstance(v, list | tuple) and all(isinstance(x, str) for x in v))}  # fmt: skip
 
 
-def why_shown(item: Item, c: Candidate, decision: Decision) -> str:
-    if c.source == "generated":
-        return "You asked for this; GeneRec made it for you (AI-generated)."
+EXPOSURE_WHY = {
+    "requested": "You asked for this; GeneRec made it for you (AI-generated).",
+    "negative_streak": "You passed on several videos in a row, so GeneRec made this for you (AI-generated).",
+    "ranked": "Made by GeneRec (AI-generated); shown because it fits your tastes.",
+}
+
+
+def why_shown(item: Item, c: Candidate, decision: Decision, exposure: str | None = None) -> str:
+    if exposure is not None or c.source == "generated":
+        return EXPOSURE_WHY.get(exposure or "requested", EXPOSURE_WHY["ranked"])
     asked = [v for vs in decision.wants.values() for v in vs if v in map(str, item.attributes.values())]
     if asked:
         return f"Matches what you asked for: {', '.join(asked)}."

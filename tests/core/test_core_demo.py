@@ -5,7 +5,21 @@ from generec.cli import main
 
 @pytest.mark.slow
 def test_demo_builds_then_reuses_the_world_and_store(tmp_path, capsys):
-    args = ["demo", "--home", str(tmp_path), "--users", "30", "--items", "12", "--seed", "3", "--quiet", "--no-serve", "--encoder-steps", "3"]
+    args = [
+        "demo",
+        "--home",
+        str(tmp_path),
+        "--users",
+        "30",
+        "--items",
+        "12",
+        "--seed",
+        "3",
+        "--quiet",
+        "--no-serve",
+        "--encoder-steps",
+        "3",
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "building the demo world" in first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FPS, PLANT_FIRST, PLANT_LEN, planted
+from editor_media import FPS, PLANT_FIRST, PLANT_LEN, planted
 
 from generec.editor import Clipper, clip_scores
 from generec.editor.clipping import clip_starts

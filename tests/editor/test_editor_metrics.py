@@ -7,9 +7,14 @@ import pytest
 
 from generec.data.sim import clickmodel as cm
 from generec.editor.batch import PackedFrames
-from generec.errors import DataError
+from generec.editor.cover_prior import PriorSettings
+from generec.errors import ConfigError, DataError
 from generec.evaluation.personalization import (
     CLIPPING_METHODS,
+    EQ1,
+    EQ1_PRIOR,
+    EQ2,
+    EQ2_PRIOR,
     THUMBNAIL_METHODS,
     clipping_experiment,
     cosine_at_k,
@@ -17,6 +22,7 @@ from generec.evaluation.personalization import (
     thumbnail_experiment,
     user_side_scores,
 )
+from generec.evaluation.personalization_tuning import split_users, tune_prior
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +50,7 @@ def test_cosine_at_k_is_the_mean_pairwise_cosine():
 
 
 def test_thumbnail_table(data, tmp_path):
-    result = thumbnail_experiment(data, ks=(2, 4), runs=3, seed=1)
+    result = thumbnail_experiment(data, ks=(2, 4), runs=3, seed=1, prior=PriorSettings())
     table = result.table
     assert list(table.index) == list(THUMBNAIL_METHODS)
     for metric in ("Cosine@2", "PS@4", "Click@4"):
@@ -54,7 +60,7 @@ def test_thumbnail_table(data, tmp_path):
     # Eq. 1 maximises the cosine with t* over the frames, so it beats a random frame in every run.
     sel, rnd = result.runs[("Selection (Eq. 1)", "Cosine@4")], result.runs[("Random Frame", "Cosine@4")]
     assert (sel >= rnd).all()
-    again = thumbnail_experiment(data, ks=(2, 4), runs=3, seed=1).table
+    again = thumbnail_experiment(data, ks=(2, 4), runs=3, seed=1, prior=PriorSettings()).table
     assert table.equals(again)  # same seed, same numbers
     csv, png = result.save(tmp_path, "t1")
     assert csv.is_file() and png.stat().st_size > 1000 and (tmp_path / "t1_gaps.csv").is_file()
@@ -62,7 +68,7 @@ def test_thumbnail_table(data, tmp_path):
 
 
 def test_clipping_table(data):
-    result = clipping_experiment(data, clip_len=4, stride=2, ks=(3,), runs=2)
+    result = clipping_experiment(data, clip_len=4, stride=2, ks=(3,), runs=2, prior=PriorSettings(margin=0.1))
     assert list(result.table.index) == list(CLIPPING_METHODS)
     assert result.metrics == ["Cosine@3", "PS@3", "Click@3", "Like@3"]
     assert ((result.table["Like@3"] > 0) & (result.table["Like@3"] < 1)).all()
@@ -133,6 +139,30 @@ def test_user_side_scores_reject_bad_windows(data):
         user_side_scores(sim, user, attrs, fps, np.zeros((1, 2), dtype=np.int64), zeros, zeros + 1)
     with pytest.raises(DataError, match="unknown user"):
         user_side_scores(sim, np.asarray(["nobody"]), attrs, fps, zeros, zeros, zeros + 1)
+
+
+def test_prior_is_tuned_on_validation_users_and_reported_on_the_others(data):
+    valid, test = split_users(data, 0.3, seed=0)
+    assert not set(valid.user_ids) & set(test.user_ids)
+    assert len(valid.users) + len(test.users) == len(data.users)
+    result = thumbnail_experiment(data, ks=(3,), runs=2, seed=0)
+    assert f"reported on the other {len(test.users)}" in result.note
+    assert f"on {len(valid.users)} validation users" in result.note
+    assert isinstance(tune_prior(valid, "clipping", k=3, runs=1, clip_len=4), PriorSettings)
+    with pytest.raises(ConfigError, match="task"):
+        tune_prior(valid, "covers")
+    with pytest.raises(ConfigError, match="valid_fraction"):
+        split_users(data, 1.0, seed=0)
+
+
+def test_paper_settings_make_the_prior_rows_equal_eq1_and_eq2(data):
+    t1 = thumbnail_experiment(data, ks=(3,), runs=2, prior=PriorSettings.paper())
+    for metric in t1.metrics:
+        np.testing.assert_allclose(t1.runs[(EQ1_PRIOR, metric)], t1.runs[(EQ1, metric)], rtol=1e-6)
+    assert "given" in t1.note
+    t2 = clipping_experiment(data, clip_len=4, ks=(3,), runs=1, prior=PriorSettings.paper())
+    for metric in t2.metrics:
+        np.testing.assert_allclose(t2.runs[(EQ2_PRIOR, metric)], t2.runs[(EQ2, metric)], rtol=1e-6)
 
 
 def test_bad_protocol_parameters(data):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PLANT_FIRST, PLANT_LEN, background, planted
+from editor_media import PLANT_FIRST, PLANT_LEN, background, planted
 
 from generec.editor import ThumbnailSelector, UserEmbMap, guidance_vector, select_frame, user_hist
 from generec.encoders import FeatureCache

@@ -8,12 +8,15 @@ import pytest
 
 from generec.errors import GeneRecError, MediaError
 from generec.evaluation.loop_parts import (
+    ReaderJudge,
     Request,
-    RequestInstructor,
     ShotClipRunner,
+    Voice,
     derived_shots,
     favourite_request,
+    favourite_taste,
     match_share,
+    understood,
     unmet_users,
 )
 from generec.types import Guidance, Item, Provenance
@@ -72,28 +75,52 @@ def test_derived_shots_follow_provenance() -> None:
     assert derived_shots(Provenance("ai7", "x", "clip", params={"start_s": 9.0, "end_s": 10.0}), PARENT) is None
 
 
-class _State:
-    def __init__(self, text: str | None, user: str = "u") -> None:
-        self.instruction, self.user_id = text, user
+def test_voice_says_the_request_in_the_worlds_words_and_knows_what_it_meant() -> None:
+    from generec.data.sim.vocab import SYNONYMS
+
+    taste = {"colour": "red", "style": "sketch", "motion": "spinning"}
+    said = [Voice(Request("dog", "night"), taste, seed=s).say(intent) for s in range(6)
+            for intent in ("recommend", "edit_clip", "create")]  # fmt: skip
+    for text, intent, slots in said:
+        assert slots["category"] == "dog" and slots["scene"] == "night"
+        assert any(w in text for w in SYNONYMS["dog"]) and "night" in text
+        assert set(slots) <= {"category", "scene", *taste}
+        assert all(slots[a] == v for a, v in taste.items() if a in slots)
+        if intent == "edit_clip":
+            assert "this" in text  # a clip is about the item the user is looking at
+    assert len({t for t, _, _ in said}) > 6  # paraphrases, not one sentence
+    again = [Voice(Request("dog", "night"), taste, seed=s).say(i) for s in range(6)
+             for i in ("recommend", "edit_clip", "create")]  # fmt: skip
+    assert again == said
+    with pytest.raises(KeyError):
+        Voice(Request("dog", "night"), taste, seed=0).say("dance")
 
 
-def test_instructor_edits_only_when_allowed_and_no_good_match() -> None:
-    items = [Item(id="p", media_hash="h", attributes={"shots": PARENT})]
-    retrieval = RequestInstructor(edit=False)
-    retrieval.catalog = lambda: items
-    assert retrieval.decide(_State("show me a cat in the night")).action == "retrieve"
-    editing = RequestInstructor(edit=True)
-    editing.catalog = lambda: items
-    d = editing.decide(_State("show me a cat in the night"))
-    assert (d.action, d.task, d.item_id) == ("edit", "clipping", "p")
-    assert d.wants == {"category": ("cat",), "scene": ("night",)}
-    assert editing.decide(_State("show me a cat in the night")).action == "retrieve"  # once per item and user
-    assert editing.decide(_State("show me a dog in the snow")).action == "retrieve"  # "p" was tried for "u"
-    assert editing.decide(_State("show me a dog in the snow", user="v")).action == "edit"
-    full = RequestInstructor(edit=True, create=True)
-    full.catalog = lambda: items
-    assert full.decide(_State("show me a bird in the city")).action == "create"  # nothing to edit
-    assert full.decide(_State("hello")).action == "retrieve"
+def test_understood_counts_slot_hits_misses_and_extras() -> None:
+    assert understood({"category": ("dog",), "scene": ("night",)}, {"category": "dog", "scene": "night"}) == (2, 0, 0)
+    assert understood({"category": ("cat",)}, {"category": "dog", "scene": "night"}) == (0, 1, 2)
+    assert understood({}, {}) == (0, 0, 0)
+
+
+def test_favourite_taste_reads_the_top_values() -> None:
+    prefs = {a: {"x": 0.1, "y": 0.9} for a in ("colour", "style", "motion")}
+    assert favourite_taste(prefs) == {"colour": "y", "style": "y", "motion": "y"}
+
+
+def test_reader_judge_reads_pixels_not_requests(tmp_path: Path) -> None:
+    from generec.data.sim.render import render_shot
+    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
+    from generec.media import sample_frames, write_video
+
+    reader = AttributeReader(ReaderConfig(frames=4, size=16, width=8)).fit(n_clips=32, steps=2, progress=False)
+    shot = _shot("night", "dog", 0.0, 1.0)
+    path = write_video(iter(render_shot(shot, 8, 64, 0)), tmp_path / "made.mp4", 8)
+    (read,) = ReaderJudge(reader).shots(path)
+    assert read["read_by"] == "attribute_reader" and read["duration_s"] == pytest.approx(1.0, abs=0.2)
+    direct = reader.read(sample_frames(path, 4)[1][None])[0]  # the judge reports exactly what the reader sees
+    assert read["scene"] == direct["scene"] and read["style"] == direct["style"]
+    assert read["subjects"] == [{a: direct[a] for a in ("category", "colour", "size", "motion")}]
+    assert 0.0 <= match_share([read], Request("dog", "night")) <= 1.0
 
 
 def test_shot_clip_runner_refuses_what_it_cannot_cut(tmp_path: Path) -> None:

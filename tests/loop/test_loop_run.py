@@ -13,6 +13,7 @@ from generec.evaluation.loop import (
     GroundTruth,
     LoopConfig,
     _build_template,
+    _run_jobs,
     _run_user,
     _system,
     run_loop,
@@ -24,8 +25,8 @@ SMALL = LoopConfig(users=3, rounds=2, seeds=(0, 1), k=4)
 
 
 @pytest.fixture(scope="module")
-def result(loop_world, tmp_path_factory):
-    return run_loop(loop_world, SMALL, workdir=tmp_path_factory.mktemp("run"), progress=False)
+def result(loop_world, loop_parts, tmp_path_factory):
+    return run_loop(loop_world, SMALL, parts=loop_parts, workdir=tmp_path_factory.mktemp("run"), progress=False)
 
 
 def test_loop_runs_and_metrics_are_rates(result) -> None:
@@ -38,6 +39,10 @@ def test_loop_runs_and_metrics_are_rates(result) -> None:
     assert (per_seed["rounds_to_meet"].dropna().between(1, SMALL.rounds + 1)).all()
     assert (result.per_user["impressions"] <= SMALL.rounds * SMALL.k).all()
     assert any("creation: not available" in n for n in result.notes)
+    nlu = result.understanding()  # the real instructor understood what the simulated users said
+    assert nlu["turns"] == result.per_user["nlu_turns"].sum() > 0
+    assert nlu["intent_accuracy"] >= 0.9 and nlu["slot_f1"] >= 0.85
+    assert any("intent accuracy" in n for n in result.notes)
     summary = result.summary()
     assert {"satisfaction_mean", "satisfaction_std"} <= set(summary.columns)
     assert len(table_rows(result)) == 6
@@ -53,9 +58,9 @@ def test_retrieval_never_enqueues_and_editing_may(result) -> None:
     assert df[df["system"] != "retrieval"]["jobs"].sum() > 0  # the unmet users with a partial match get clips
 
 
-def test_same_seed_same_result(loop_world, result, tmp_path: Path) -> None:
+def test_same_seed_same_result(loop_world, loop_parts, result, tmp_path: Path) -> None:
     again = run_loop(loop_world, LoopConfig(users=3, rounds=2, seeds=(1,), k=4, systems=("editing",)),
-                     workdir=tmp_path, progress=False)  # fmt: skip
+                     parts=loop_parts, workdir=tmp_path, progress=False)  # fmt: skip
     first = result.per_user[(result.per_user["seed"] == 1) & (result.per_user["system"] == "editing")]
     assert again.per_user.reset_index(drop=True).equals(first.reset_index(drop=True))
 
@@ -72,30 +77,89 @@ def test_subgroup_is_users_without_a_good_corpus_item(loop_world) -> None:
         assert (best < 0.75) == (u in unmet)
 
 
-def test_a_clip_meets_an_unmet_request_and_retrieval_makes_nothing(loop_world, tmp_path: Path) -> None:
+def _partial_user(world, truth):
+    """An unmet user whose request some corpus item partly shows (a clip can meet it)."""
+    users = world.preferences["user_id"].astype(str).tolist()
+    requests = {u: favourite_request(world.user_preferences(u)) for u in users}
+    corpus = truth.corpus_shots()
+    unmet = unmet_users(requests, corpus, 0.75)
+    partial = {u: sum(match_share(s, requests[u]) > 0 for s in corpus.values()) for u in sorted(unmet)}
+    user = max(partial, key=lambda u: partial[u])  # the most partly matching items: one is shown early
+    assert partial[user] > 0
+    return user, requests[user]
+
+
+def test_a_clip_meets_an_unmet_request_and_retrieval_makes_nothing(loop_world, loop_parts, tmp_path: Path) -> None:
     truth = GroundTruth(loop_world)
-    users = loop_world.preferences["user_id"].astype(str).tolist()
-    requests = {u: favourite_request(loop_world.user_preferences(u)) for u in users}
-    unmet = unmet_users(requests, truth.corpus_shots(), 0.75)
-    user = next(u for u in sorted(unmet) if any(match_share(s, requests[u]) > 0 for s in truth.corpus_shots().values()))
+    user, request = _partial_user(loop_world, truth)
     template = _build_template(loop_world, tmp_path)
-    cfg = LoopConfig(users=1, rounds=3, seeds=(0,), k=4)
-    counts = {}
+    cfg = LoopConfig(users=1, rounds=4, seeds=(0,), k=16)
+    counts, made_truth = {}, []
     for system in ("retrieval", "editing"):
         home = tmp_path / system
         shutil.copytree(template, home)
-        gr = _system(system, home, cfg.threshold)
+        gr = _system(system, home, loop_parts, cfg)
         try:
-            counts[system] = _run_user(gr, truth, user, requests[user], cfg, seed=0)
+            counts[system] = _run_user(gr, truth, user, request, cfg, seed=0)
             jobs = gr.store.list_jobs(user_id=user, limit=50)
             made = gr.store.list_items(viewer=user, origin="ai", limit=50)
-            made_truth = [truth.shots_of(i.id, gr.store) for i in made]
+            made_truth = [truth.shots_of(i.id, gr) for i in made]
         finally:
             gr.close()
         if system == "retrieval":
             assert gr.runners == {} and jobs == [] and made == [] and counts[system]["met_round"] is None
-    assert counts["editing"]["jobs"] == 1 and counts["editing"]["met_round"] == 2  # the clip arrives next round
-    assert len(made_truth) == 1 and match_share(made_truth[0], requests[user]) >= 0.75  # derived from provenance
+            assert counts[system]["nlu_turns"] == cfg.rounds  # it kept asking, in words
+    edit = counts["editing"]
+    why = [(j.error, j.message) for j in jobs]
+    assert edit["jobs"] >= 1 and edit["jobs_ready"] >= 1 and edit["met_round"] is not None, why
+    assert any(match_share(s, request) >= 0.75 for s in made_truth)  # derived from provenance, not requested
+    assert edit["nlu_turns"] == edit["met_round"]  # once met, the user stops asking
+
+
+@pytest.mark.slow
+def test_creation_in_the_loop_is_judged_by_the_reader(loop_world, loop_parts, tmp_path: Path) -> None:
+    """The full system with a (tiny, real) creator: created items are shown first and read from pixels."""
+    import torch
+
+    from generec.creator import train_creation
+    from generec.data.sim.vocab import SCENE_PHRASE
+    from generec.diffusion import TrainSettings
+    from generec.encoders.dual import GeneRecEncoder
+    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
+    from generec.evaluation.loop import LoopParts
+    from generec.evaluation.loop_parts import ReaderJudge
+    from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy
+    from generec.pipeline_jobs import CreateRunner
+
+    torch.set_num_threads(1)
+    encoder = GeneRecEncoder(seed=0)
+    train_creation(loop_world, encoder, tmp_path / "creation", preset="tiny",
+                   settings=TrainSettings(steps=2, batch_size=4, checkpoint_every=100), progress=False)  # fmt: skip
+    runner = CreateRunner.load(tmp_path / "creation", encoder, frames=4)
+    runner.creator.steps = 2
+    reader = AttributeReader(ReaderConfig(frames=4, size=16, width=8)).fit(n_clips=32, steps=2, progress=False)
+    parts = LoopParts(loop_parts.instructor, runner, ReaderJudge(reader))
+    truth = GroundTruth(loop_world, parts.judge)
+    user, request = _partial_user(loop_world, truth)
+    cfg = LoopConfig(users=1, rounds=3, seeds=(0,), k=4)
+    home = tmp_path / "full"
+    shutil.copytree(_build_template(loop_world, tmp_path), home)
+    gr = _system("full", home, parts, cfg)
+    gr.fidelity = FidelityPolicy.build(checks=[c for c in DEFAULT_CHECKS if c != "quality"], store=gr.store)
+    try:
+        assert "create_video" in gr.runners
+        session = gr.session(user, "t")
+        r = session.step(f"make me a video of a {request.category} {SCENE_PHRASE[request.scene][0]}")
+        assert r.decision.action == "create" and r.queued is not None and r.queued.kind == "create_video"
+        out = {"jobs_ready": 0}
+        _run_jobs(gr, out)
+        assert out["jobs_ready"] == 1
+        top = session.step().items[0]
+        assert top.item.is_ai and top.item.parent_id is None and top.exposure == "requested"
+        shots = truth.shots_of(top.item.id, gr)
+        assert shots[0]["read_by"] == "attribute_reader"
+    finally:
+        gr.close()
 
 
 def test_bad_config_is_refused() -> None:
@@ -105,14 +169,15 @@ def test_bad_config_is_refused() -> None:
             bad.validate()
 
 
-def test_outputs_and_cli(loop_world, result, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_outputs_and_cli(loop_world, result, instructor_home, tmp_path: Path) -> None:
     from generec.cli import main
 
     paths = write_outputs(result, tmp_path / "out")
     assert {p.name for p in paths} >= {"loop.png", "loop_summary.csv", "loop_per_seed.csv", "loop_per_user.csv"}
     assert (tmp_path / "out" / "loop.png").read_bytes()[:4] == b"\x89PNG"
     rc = main(["reproduce", "loop", "--world", str(loop_world.root), "--users", "2", "--rounds", "1",
-               "--seeds", "1", "--out", str(tmp_path / "cli")])  # fmt: skip
+               "--seeds", "1", "--out", str(tmp_path / "cli"), "--cache", str(instructor_home)])  # fmt: skip
     assert rc == 0 and (tmp_path / "cli" / "loop_summary.csv").is_file()
     assert main(["reproduce", "loop", "--world", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) != 0
     assert main(["reproduce", "loop", "--world", str(loop_world.root), "--seeds", "0"]) != 0

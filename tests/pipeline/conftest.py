@@ -56,3 +56,25 @@ def loop(loop_template: Path, tmp_path: Path):
     gr = GeneRec.from_config(Settings(home=home), instructor=RuleInstructor())
     yield gr
     gr.close()
+
+
+@pytest.fixture(scope="session")
+def creation_checkpoint(loop_template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """A tiny creation model trained for a few steps on the test world (seconds): real, only not converged."""
+    import torch
+
+    from generec.creator import train_creation
+    from generec.data.sim import World
+    from generec.diffusion import TrainSettings
+    from generec.encoders.dual import GeneRecEncoder
+
+    out = tmp_path_factory.mktemp("creation") / "creation"
+    encoder = GeneRecEncoder(seed=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models train faster on one thread of a shared machine
+    try:
+        train_creation(World.load(loop_template / "world"), encoder, out, preset="tiny",
+                       settings=TrainSettings(steps=3, batch_size=4, checkpoint_every=100), progress=False)  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    return out, encoder

@@ -137,7 +137,7 @@ def test_normalise_decision_reads_the_instructors_decisions() -> None:
     d = normalise_decision(InstructorDecision(Intent.EDIT_CLIP, "ok", Edit("clipping", "v1")))
     assert (d.intent, d.action, d.task, d.item_id, d.reply) == ("edit_clip", "edit", "clipping", "v1", "ok")
     d = normalise_decision(InstructorDecision(Intent.CREATE, "new", Create("video")))
-    assert (d.action, d.task) == ("create", "video")
+    assert (d.action, d.task) == ("create", "create_video")  # the job kind that makes it
     assert normalise_decision(InstructorDecision(Intent.RECOMMEND, "", Retrieve())).action == "retrieve"
     asked = normalise_decision(InstructorDecision(Intent.EDIT_CLIP, "which one?", None, clarify=True))
     assert asked.action == "retrieve" and asked.clarify

@@ -50,7 +50,7 @@ def test_ps_at_k_prefers_items_matching_taste(planted, fitted):
     per_user = {m: np.broadcast_to(f[on], (len(users), *f[on].shape)) for m, f in feats.items()}
     a = ps_at_k(model, users, item_features=shared, reduce="none")
     b = ps_at_k(model, users, item_features=per_user, reduce="none")
-    np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_allclose(a, b, rtol=1e-5)  # calibration sorts float32 scores of different batch shapes
     assert ps_at_k(model, users, item_features={m: f[on] for m, f in feats.items()}) > ps_at_k(
         model, users, item_features={m: f[off] for m, f in feats.items()}
     )

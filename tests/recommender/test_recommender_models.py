@@ -109,6 +109,17 @@ def test_mmgcn_gcn_aggregation_learns_and_unknown_aggregation_is_refused(planted
         MMGCN(aggregation="max", verbose=False).fit(split, features=feats)
 
 
+def test_mmgcn_additive_combination_learns_and_bad_options_are_refused(planted, rand_ndcg):
+    split, feats = planted
+    model = MMGCN(combination="add", embedding_dim=16, latent_dim=16, lr=0.02, epochs=15, patience=5, verbose=False)
+    model.fit(split, features=feats)
+    assert evaluate(model, split, ks=(20,))["ndcg@20"] > 2.5 * rand_ndcg(split)
+    with pytest.raises(ModelError, match="combination"):
+        MMGCN(combination="max", verbose=False).fit(split, features=feats)
+    with pytest.raises(ModelError, match="cold_scoring"):
+        MMGCN(cold_scoring="magic", verbose=False).fit(split, features=feats)
+
+
 def test_user_hist_needs_features(planted):
     from generec.recommender import UserHist
 

@@ -82,9 +82,12 @@ def test_mmgcn_scores_created_items_finitely(sim):
 
 
 # ------------------------------------------------------------------ encoder features (the real pipeline)
+SEEDS = (0, 1, 2)  # one seed of a 300-user world is noise-sized (353 test clicks); compare means over three
+
+
 @pytest.fixture(scope="module")
 def encoded(sim, tmp_path_factory):
-    """A tiny encoder trained on the world (40 steps), item features from it, and MMGCN / BPR-MF fitted on them."""
+    """A tiny encoder trained on the world (40 steps), item features from it, MMGCN / BPR-MF fitted per seed."""
     from generec.encoders import train_world_encoder
     from generec.recommender import BPRMF
     from generec.recommender.features import item_features_from_encoder
@@ -95,35 +98,51 @@ def encoded(sim, tmp_path_factory):
     feats = item_features_from_encoder(world, encoder, frames=4, item_ids=list(split.item_ids), progress=False)
     common = {"embedding_dim": 32, "epochs": 100, "patience": 10, "verbose": False}
     models = {
-        "mmgcn": MMGCN(latent_dim=32, cold_dropout=0.5, lr=0.003, **common).fit(split, features=feats),
-        "bpr": BPRMF(lr=0.01, **common).fit(split, features=feats),  # new items through its ContentMap
+        seed: {
+            "mmgcn": MMGCN(latent_dim=32, cold_dropout=0.5, lr=0.003, cold_scoring="map", seed=seed, **common).fit(
+                split, features=feats
+            ),
+            "bpr": BPRMF(lr=0.01, seed=seed, **common).fit(split, features=feats),  # new items via its ContentMap
+        }
+        for seed in SEEDS
     }
     return encoder, feats, models
+
+
+def held_out_click_auc(world, split, model) -> float:
+    """Per held-out (test) click: the share of items the user was shown and never clicked that score lower."""
+    ev = world.events
+    shown = ev[ev["kind"] == "impression"][["user_id", "item_id"]].drop_duplicates()
+    positive = ev[ev["kind"].isin(["click", "like"])]
+    clicked = set(zip(positive["user_id"], positive["item_id"], strict=True))
+    col = {i: k for k, i in enumerate(split.item_ids)}
+    negatives = {
+        uid: [col[j] for j in g["item_id"] if (uid, j) not in clicked and j in col]
+        for uid, g in shown.groupby("user_id")
+    }
+    aucs = []
+    for u, i in split.test:
+        neg = negatives.get(split.user_ids[u], [])
+        if neg:
+            pos, others = model.score([u], [i])[0, 0], model.score([u], neg)[0]
+            aucs.append((others < pos).mean() + 0.5 * (others == pos).mean())
+    assert len(aucs) > 200
+    return float(np.mean(aucs))
 
 
 def test_mmgcn_on_encoder_features_beats_bpr_and_predicts_clicks(sim, encoded):
     world, split, _ = sim
     _, _, models = encoded
-    mmgcn, bpr = (evaluate(models[m], split, ks=(20,))["ndcg@20"] for m in ("mmgcn", "bpr"))
-    assert mmgcn > bpr, (mmgcn, bpr)
-    # Held-out clicks score above items the same user was shown and never clicked.
-    ev = world.events
-    shown = ev[ev["kind"] == "impression"][["user_id", "item_id"]].drop_duplicates()
-    positive = ev[ev["kind"].isin(["click", "like"])]
-    clicked = set(zip(positive["user_id"], positive["item_id"], strict=True))
-    row = {u: k for k, u in enumerate(split.user_ids)}
-    col = {i: k for k, i in enumerate(split.item_ids)}
-    model, aucs = models["mmgcn"], []
-    for u, i in split.test[:: max(1, len(split.test) // 150)]:
-        uid = split.user_ids[u]
-        neg = [col[j] for j in shown.loc[shown["user_id"] == uid, "item_id"] if (uid, j) not in clicked and j in col]
-        if neg and uid in row:
-            pos_score = model.score([u], [i])[0, 0]
-            aucs.append((model.score([u], neg)[0] < pos_score).mean())
-    assert len(aucs) > 50 and np.mean(aucs) > 0.55, np.mean(aucs)
+    ndcg = {m: [evaluate(models[s][m], split, ks=(20,))["ndcg@20"] for s in SEEDS] for m in ("mmgcn", "bpr")}
+    assert np.mean(ndcg["mmgcn"]) > np.mean(ndcg["bpr"]), ndcg
+    # Its user embeddings predict held-out clicks: a test click outscores the items the same user was shown
+    # and never clicked (AUC; 0.5 is chance), for every seed.
+    aucs = [held_out_click_auc(world, split, models[s]["mmgcn"]) for s in SEEDS]
+    assert min(aucs) > 0.58, aucs
 
 
 def test_created_items_rendered_by_the_sim_rank_by_taste(sim, encoded):
+    """Per user, a new item made to their hidden taste (World.taste_item_meta) and one made against it."""
     from generec.data.sim import render_item
     from generec.recommender.features import meta_text, video_feature
 
@@ -137,15 +156,17 @@ def test_created_items_rendered_by_the_sim_rank_by_taste(sim, encoded):
         "visual": np.stack([video_feature(encoder, render_item(m), count=4) for m in metas]),
         "text": encoder.encode_texts([meta_text(m) for m in metas]),
     }
-    n = len(users)
-    for name, model in models.items():
-        scores = model.score_items(users, feats)
+    n, top = len(users), split.n_items // 5  # "in the user's ranking": the top 20% of the 250 human items
+    seen = np.zeros((split.n_users, split.n_items), dtype=bool)
+    seen[split.train[:, 0], split.train[:, 1]] = True
+    for name, model in models[0].items():
+        scores = model.score_items(users, feats)  # calibrated: on the scale of model.score
         assert np.isfinite(scores).all()
         liked, disliked = scores[np.arange(n), np.arange(n)], scores[np.arange(n), n + np.arange(n)]
+        assert (liked > disliked).mean() > 0.8, (name, (liked > disliked).mean())
         corpus = model.score(users)
+        corpus[seen[users]] = -np.inf  # the user's ranking: items they have not interacted with
         rank_liked = (corpus > liked[:, None]).sum(axis=1)
         rank_disliked = (corpus > disliked[:, None]).sum(axis=1)
-        assert (liked > disliked).mean() > 0.7, (name, (liked > disliked).mean())
-        # Ranked with the human corpus, the liked new item sits far above the disliked one, in the top third.
-        assert np.median(rank_liked) < np.median(rank_disliked), name
-        assert np.median(rank_liked) < split.n_items / 3, (name, np.median(rank_liked))
+        assert (rank_liked < top).mean() > 0.5, (name, (rank_liked < top).mean())
+        assert (rank_disliked < top).mean() < 0.1, (name, (rank_disliked < top).mean())

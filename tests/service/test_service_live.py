@@ -60,7 +60,7 @@ def test_sigkill_mid_job_loses_no_event_and_no_job(template_home, tmp_path, live
 
     _, base = live_server(home)  # restart: the job is re-queued and finished
     with httpx.Client(base_url=base, headers=h, timeout=30) as c:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # the checks load models: minutes on a 2-core machine others share
         while not (state := c.get(f"/api/jobs/{job['id']}").json())["finished"]:
             assert time.monotonic() < deadline, state
             time.sleep(0.3)

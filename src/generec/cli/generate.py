@@ -105,15 +105,23 @@ def revision(
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Save (resumable) every this many steps."),
     quiet: bool = QUIET,
 ) -> None:
     """Train the content-revision model (paper §5.1.3): liked clips conditioned on the liker's User_Hist/User_Emb.
 
+    --guidance both trains one model for both (each training row fills one part), which
+    `generec reproduce revision` needs for Table 3.
+
     Example: generec train revision --world demo-world --encoder models/encoder --out models/revision
     """
+    import dataclasses
+
     from generec.editor.revision import train_revision
 
-    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    if checkpoint_every < 1:
+        raise ConfigError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
+    s = dataclasses.replace(_settings(steps, batch_size, lr, minutes, seed, threads), checkpoint_every=checkpoint_every)
     _, state = train_revision(
         world,
         load_cli_encoder(encoder, encoder_backend),
@@ -145,6 +153,10 @@ def creation(
     batch_size: int = BATCH,
     lr: float = LR,
     minutes: float | None = MINUTES,
+    checkpoint_every: int = typer.Option(200, "--checkpoint-every", help="Save (resumable) every N steps."),
+    stop_at: int | None = typer.Option(
+        None, "--stop-at", help="Stop (and save) at this step; the learning-rate schedule still runs to --steps."
+    ),
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
@@ -152,11 +164,17 @@ def creation(
 ) -> None:
     """Train the creation model (paper §5.2): shots from noise given instruction + User_Hist/User_Emb.
 
+    --guidance user_hist+user_emb trains one model that takes either user signal (or none).
     Example: generec train creation --world demo-world --encoder models/encoder --out models/creation --minutes 30
     """
+    from dataclasses import replace
+
     from generec.creator.training import train_creation
 
-    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    if checkpoint_every < 1:
+        raise ConfigError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
+    s = replace(_settings(steps, batch_size, lr, minutes, seed, threads), checkpoint_every=checkpoint_every)
+    s = replace(s, stop_at=stop_at).validate()
     cached = conditions is not None and conditions.is_file()  # then no encoder is needed (e.g. on a GPU machine)
     _, state = train_creation(
         world,
@@ -231,5 +249,5 @@ def reader(
         raise ConfigError("--clips and --steps must be at least 1")
     r = AttributeReader(ReaderConfig(frames=frames, size=size), seed=seed).fit(clips, steps, progress=not quiet)
     r.save(out)
-    typer.echo(accuracy_table(r.evaluate(1000)))
+    typer.echo(accuracy_table(r.evaluate_by_style(1000)))  # colour is only readable where the style keeps it
     typer.echo(f"saved to {out}")

@@ -6,6 +6,8 @@ This module only defines the ``reproduce`` group; each area adds its own command
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from generec.cli import app
@@ -16,3 +18,102 @@ reproduce_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(reproduce_app, name="reproduce")
+
+
+@reproduce_app.command("revision")
+def revision(
+    world: Path = typer.Option(..., "--world", "-w", help="The GeneRec-Sim world the revision model was trained on."),
+    encoder: str = typer.Option(..., "--encoder", "-e", help="Encoder directory (`generec train encoder`)."),
+    model: Path | None = typer.Option(
+        None, "--model", "-m", help="Revision model (`generec train revision --guidance both`); default: packaged demo."
+    ),
+    mmgcn: Path | None = typer.Option(
+        None, "--mmgcn", help="MMGCN directory for User_Emb and PS@K: loaded, or fitted and saved there if missing."
+    ),
+    reader: Path | None = typer.Option(
+        None, "--reader", help="Attribute reader (`generec train reader`): loaded, or trained and saved there."
+    ),
+    users: int = typer.Option(60, "--users", help="Evaluated users (K unseen items each)."),
+    runs: int = typer.Option(2, "--runs", help="Draws of the K items (the paper: 10)."),
+    strength: float = typer.Option(0.6, "--strength", help="SDEdit strength: share of the noise schedule to go back."),
+    steps: int = typer.Option(25, "--steps", help="DDIM steps for the whole schedule (an edit uses strength x steps)."),
+    guidance_scale: float = typer.Option(3.0, "--guidance-scale", help="Classifier-free guidance scale."),
+    seed: int = typer.Option(0, "--seed", help="Seed of users, items and noise."),
+    out: Path = typer.Option(Path("results/revision"), "--out", "-o", help="Folder for CSV, protocol and PNG grid."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch (1: fastest when busy)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Table 3 (paper §5.1.3): Original, User_Hist, User_Emb and unconditional revision; Cosine@K, PS@K, Click@K, FVD.
+
+    Example: generec reproduce revision --world demo-world --encoder models/encoder --reader models/reader
+    """
+    from generec.cli.revision_support import run_revision_table
+
+    run_revision_table(world, encoder, model, mmgcn, reader, users=users, runs=runs, strength=strength, steps=steps,
+                       guidance_scale=guidance_scale, seed=seed, out=out, threads=threads, quiet=quiet)  # fmt: skip
+
+
+@reproduce_app.command("creation")
+def creation(
+    world: str = typer.Option(..., "--world", "-w", help="The GeneRec-Sim world the model was trained on."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Creation checkpoint (default: the packaged demo)."),
+    encoder: str | None = typer.Option(None, "--encoder", help="Encoder directory (default: <model>/encoder)."),
+    reader: str | None = typer.Option(None, "--reader", help="Attribute reader (default: <model>/reader)."),
+    guidance_file: str | None = typer.Option(
+        None, "--guidance", help="User_Hist/User_Emb vectors: guidance.npz or a --conditions file (default: <model>)."
+    ),
+    mmgcn: str | None = typer.Option(None, "--mmgcn", help="MMGCN for PS@K (default: <model>/mmgcn if present)."),
+    users: int = typer.Option(32, "--users", help="Users to create for."),
+    k: int = typer.Option(5, "--k", help="Held-out instructions (= created clips) per user: the K of Cosine@K."),
+    steps: int = typer.Option(25, "--steps", help="DDIM steps."),
+    scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
+    seed: int = typer.Option(0, "--seed", help="Seed of users, instructions and noise."),
+    out: str = typer.Option("results/creation", "--out", "-o", help="Directory for creation.csv/.txt and the PNG."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Table 4 (paper §5.2): clips created from instruction / + User_Hist / + User_Emb, read back, FVD, Cosine@K, PS@K.
+
+    Example: generec reproduce creation --world demo-world --out results/creation
+    """
+    from pathlib import Path
+
+    import torch
+
+    from generec.creator import VideoCreator
+    from generec.creator.checkpoint import GUIDANCE_FILE, demo_checkpoint, load_guidance
+    from generec.encoders import load_encoder
+    from generec.errors import ConfigError
+    from generec.evaluation.attribute_reader import AttributeReader
+    from generec.evaluation.creation import creation_table
+
+    if min(users, k, steps) < 1 or scale < 0:
+        raise ConfigError("--users, --k and --steps must be at least 1 and --scale non-negative")
+    if threads:
+        torch.set_num_threads(threads)
+    ckpt = demo_checkpoint(model)
+    enc = load_encoder("generec", encoder or ckpt / "encoder")
+    creator = VideoCreator.load(ckpt, enc, steps=steps, guidance_scale=scale)
+    rec, rec_users = None, None
+    mm = Path(mmgcn) if mmgcn else ckpt / "mmgcn"
+    if mm.is_dir():
+        from generec.data.sim import World
+        from generec.recommender.base import Recommender
+
+        rec, rec_users = Recommender.load(mm), [str(u) for u in World.load(world).dataset().split().user_ids]
+    table = creation_table(
+        creator,
+        AttributeReader.load(reader or ckpt / "reader"),
+        world,
+        load_guidance(guidance_file or ckpt / GUIDANCE_FILE),
+        enc,
+        mmgcn=rec,
+        mmgcn_users=rec_users,
+        n_users=users,
+        k=k,
+        seed=seed,
+        progress=not quiet,
+    )
+    typer.echo(table.text())
+    for kind, path in table.save(out).items():
+        typer.echo(f"{kind}: {path}")

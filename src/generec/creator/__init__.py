@@ -7,9 +7,18 @@ Example
 >>> VideoCreator.load("models/creation", encoder).create(guidance, frames=16)  # doctest: +SKIP
 """
 
+from generec.creator.checkpoint import DEMO_CHECKPOINT, demo_checkpoint
 from generec.creator.image import ImageCreator
 from generec.creator.training import creation_rows, train_creation
 from generec.creator.video import VideoCreator
 from generec.diffusion.generator import ConditionalGenerator
 
-__all__ = ["ConditionalGenerator", "ImageCreator", "VideoCreator", "creation_rows", "train_creation"]
+__all__ = [
+    "DEMO_CHECKPOINT",
+    "ConditionalGenerator",
+    "ImageCreator",
+    "demo_checkpoint",
+    "VideoCreator",
+    "creation_rows",
+    "train_creation",
+]

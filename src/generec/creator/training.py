@@ -34,6 +34,8 @@ from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, DataError
 
+GUIDANCE_KINDS = ("user_hist", "user_emb")
+
 
 def creation_conditions(
     world: Any,
@@ -43,41 +45,52 @@ def creation_conditions(
     user_embeddings: dict[str, np.ndarray] | None = None,
     held_out: float = 0.1,
     p_drop_part: float = 0.15,
+    single_subject: bool = True,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, Any]:
     """The encoder's share of the data: a condition row per (shot, liker) and every caption's embedding.
 
+    With ``single_subject`` only one-subject shots are training rows: in a two-subject shot the
+    caption names two colours and two categories, so the pixels do not show *the* asked-for one.
     Returns ``{"item_id", "shot", "cond", "spec", "info", "captions"}``; ``captions`` maps every
     shot caption of the world (held-out items too, for evaluation) to its text embedding.
     """
     world = load_world(world)
     train_items, _ = split_items(world.items["id"], held_out, seed)
     shots = world.shots
-    table = shots[shots["item_id"].astype(str).isin(set(train_items))].reset_index(drop=True)
-    likes, users = user_guidance(world, encoder, guidance, user_embeddings, train_items, progress)
+    keep = shots["item_id"].astype(str).isin(set(train_items))
+    if single_subject and "category2" in shots:
+        keep &= shots["category2"].isna()
+    table = shots[keep].reset_index(drop=True)
+    if table.empty:
+        raise DataError("no training shots left (single-subject filter); use a larger world or single_subject=False")
+    kinds = guidance_kinds(guidance)
+    likes, users = _user_vectors(world, encoder, kinds, user_embeddings, train_items, progress)
     captions = sorted(set(shots["caption"].astype(str)))
     text = dict(zip(captions, encoder.encode_texts(captions), strict=True))
-    user_dim = len(next(iter(users.values()))) if users else int(encoder.dim)
-    spec = ConditionSpec((("instruction", int(encoder.dim)), (guidance, user_dim)))
-    pairs = pair_with_likers(table["item_id"].astype(str).tolist(), likes, users, seed)
+    spec = ConditionSpec((("instruction", int(encoder.dim)), *((k, _dim(users[k], encoder)) for k in kinds)))
+    both = {u: None for u in users[kinds[0]] if all(u in users[k] for k in kinds)}
+    pairs = pair_with_likers(table["item_id"].astype(str).tolist(), likes, both, seed)
     rng = np.random.default_rng([seed, 3])
-    cond = [
-        spec.vector(
-            {
-                "instruction": None if rng.random() < p_drop_part else text[str(table["caption"].iat[row])],
-                guidance: None if user is None or rng.random() < p_drop_part else users[user],
-            }
-        )
-        for row, user in pairs
-    ]
+    cond = []
+    for row, user in pairs:
+        # One user signal per row (uniformly among the kinds): at creation time the request carries one of them.
+        shown = kinds[int(rng.integers(len(kinds)))] if len(kinds) > 1 else kinds[0]
+        values: dict[str, np.ndarray | None] = {
+            "instruction": None if rng.random() < p_drop_part else text[str(table["caption"].iat[row])]
+        }
+        if user is not None and rng.random() >= p_drop_part:
+            values[shown] = users[shown][user]
+        cond.append(spec.vector(values))
     info = {
         "world": str(world.root),
         "rows": len(pairs),
         "shots": len(table),
         "train_items": len(train_items),
         "held_out": held_out,
-        "users_with_vectors": len(users),
+        "single_subject": single_subject,
+        "users_with_vectors": len(both),
         "seed": seed,
         "guidance": guidance,
         "encoder": getattr(encoder, "id", "unknown"),
@@ -89,13 +102,42 @@ def creation_conditions(
         "spec": spec,
         "info": info,
         "captions": text,
+        "users": users,
     }
+
+
+def guidance_kinds(guidance: str) -> tuple[str, ...]:
+    """``"user_hist"``, ``"user_emb"`` or both joined by ``+`` (one model that takes either signal)."""
+    kinds = tuple(k.strip() for k in guidance.split("+"))
+    if not kinds or any(k not in GUIDANCE_KINDS for k in kinds) or len(set(kinds)) != len(kinds):
+        raise ConfigError(f"unknown guidance {guidance!r}; use user_hist, user_emb or user_hist+user_emb")
+    return kinds
+
+
+def _dim(vectors: dict[str, np.ndarray], encoder: Any) -> int:
+    return len(next(iter(vectors.values()))) if vectors else int(encoder.dim)
+
+
+def _user_vectors(
+    world: Any, encoder: Any, kinds: tuple[str, ...], user_embeddings: Any, items: list[str], progress: bool
+) -> tuple[Any, dict[str, dict[str, np.ndarray]]]:
+    """Likes on ``items`` and, per guidance kind, every user's vector."""
+    users: dict[str, dict[str, np.ndarray]] = {}
+    likes = None
+    for kind in kinds:
+        likes, users[kind] = user_guidance(world, encoder, kind, user_embeddings, items, progress)
+    return likes, users
 
 
 def save_conditions(path: str | Path, conds: dict[str, Any]) -> Path:
     """Write :func:`creation_conditions` to an ``.npz`` (so a GPU machine needs no text encoder)."""
     caps = list(conds["captions"])
     meta = json.dumps({"spec": conds["spec"].to_dict(), "info": conds["info"]})
+    users: dict[str, np.ndarray] = {}
+    for kind, vectors in conds.get("users", {}).items():
+        if vectors:
+            users[f"users_{kind}_ids"] = np.array(list(vectors))
+            users[f"users_{kind}_vecs"] = np.stack(list(vectors.values())).astype(np.float32)
     np.savez_compressed(
         path,
         item_id=np.array(conds["item_id"]),
@@ -104,6 +146,7 @@ def save_conditions(path: str | Path, conds: dict[str, Any]) -> Path:
         caption=np.array(caps),
         caption_emb=np.stack([conds["captions"][c] for c in caps]),
         meta=np.array(meta),
+        **users,
     )
     return Path(path)
 
@@ -120,6 +163,11 @@ def load_conditions(path: str | Path) -> dict[str, Any]:
                 "spec": ConditionSpec.from_dict(meta["spec"]),
                 "info": meta["info"],
                 "captions": dict(zip([str(c) for c in z["caption"]], z["caption_emb"], strict=True)),
+                "users": {
+                    k: dict(zip([str(u) for u in z[f"users_{k}_ids"]], z[f"users_{k}_vecs"], strict=True))
+                    for k in GUIDANCE_KINDS
+                    if f"users_{k}_ids" in z.files
+                },
             }
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path} is not a conditions file written by save_conditions: {exc}") from exc

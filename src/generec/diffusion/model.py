@@ -213,12 +213,16 @@ class DiffusionModel:
         )
 
     # ------------------------------------------------------------------ files
-    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
-        """Write ``config.json``, ``weights.pt`` (training weights) and ``ema.pt`` (sampling weights)."""
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None, *, ema_only: bool = False) -> Path:
+        """Write ``config.json``, ``weights.pt`` (training weights) and ``ema.pt`` (sampling weights).
+
+        ``ema_only`` leaves out the training weights: half the size, enough to sample (a release copy).
+        """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         info = {**self.config.to_dict(), **({"extra": extra} if extra else {})}
-        torch.save({k: v.cpu() for k, v in self.net.state_dict().items()}, d / WEIGHTS)
+        if not ema_only:
+            torch.save({k: v.cpu() for k, v in self.net.state_dict().items()}, d / WEIGHTS)
         torch.save(
             {"updates": self.ema.updates, "weights": {k: v.cpu() for k, v in self.ema.model.state_dict().items()}},
             d / EMA_WEIGHTS,
@@ -236,8 +240,11 @@ class DiffusionModel:
         try:
             info = json.loads((d / CONFIG).read_text(encoding="utf-8"))
             model = cls(DiffusionConfig.from_dict(info), device=device)
-            model.net.load_state_dict(torch.load(d / WEIGHTS, map_location=device, weights_only=True))
             ema = torch.load(d / EMA_WEIGHTS, map_location=device, weights_only=True)
+            # A release copy (save(ema_only=True)) has no training weights: start them from the EMA ones.
+            has_weights = (d / WEIGHTS).is_file()
+            weights = torch.load(d / WEIGHTS, map_location=device, weights_only=True) if has_weights else ema["weights"]
+            model.net.load_state_dict(weights)
             model.ema.model.load_state_dict(ema["weights"])
             model.ema.updates = int(ema["updates"])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:

@@ -32,7 +32,11 @@ TRAINER_STATE = "trainer.pt"
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Optimiser and loop settings. ``max_minutes`` stops early (and saves) after that much wall time."""
+    """Optimiser and loop settings. ``max_minutes`` stops early (and saves) after that much wall time.
+
+    ``stop_at`` stops (and saves) at that step without changing the learning-rate schedule, which
+    runs to ``steps``: a time-cut run can be replayed exactly by step count.
+    """
 
     steps: int = 2000
     batch_size: int = 32
@@ -43,12 +47,15 @@ class TrainSettings:
     seed: int = 0
     checkpoint_every: int = 500
     max_minutes: float | None = None
+    stop_at: int | None = None
 
     def validate(self) -> TrainSettings:
         if self.steps < 1 or self.batch_size < 1:
             raise ConfigError(f"steps and batch_size must be >= 1 (got {self.steps}, {self.batch_size})")
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.stop_at is not None and self.stop_at < 1:
+            raise ConfigError(f"stop_at must be a step >= 1, got {self.stop_at}")
         return self
 
 
@@ -169,7 +176,7 @@ def fit(
     model.net.train()
     t0, start_step = time.perf_counter(), state["step"]
     bar = tqdm(total=s.steps, initial=start_step, desc="diffusion", disable=not progress, unit="step")
-    while state["step"] < s.steps:
+    while state["step"] < min(s.steps, s.stop_at or s.steps):
         step = state["step"]
         rng = np.random.default_rng([s.seed, step])
         x0, cond = data.batch(rng.integers(len(data), size=s.batch_size), model.device)
@@ -188,7 +195,9 @@ def fit(
             bar.set_postfix(loss=f"{loss.item():.4f}")
         bar.update(1)
         elapsed = time.perf_counter() - t0
-        done = state["step"] >= s.steps or (s.max_minutes is not None and elapsed > 60 * s.max_minutes)
+        done = state["step"] >= min(s.steps, s.stop_at or s.steps) or (
+            s.max_minutes is not None and elapsed > 60 * s.max_minutes
+        )
         if out_dir is not None and (done or state["step"] % s.checkpoint_every == 0):
             _save(model, opt, out_dir, _finish(state, elapsed, start_step, s))
         if done:

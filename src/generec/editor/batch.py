@@ -144,6 +144,89 @@ def batch_clip(
     return out
 
 
+# ------------------------------------------------------------------ with a prior toward the uploader's cover
+@dataclass(frozen=True)
+class PriorPick:
+    """Each user's best candidate ``best [U, I]`` (frame or clip start) and ``gap [U, I]``: its score minus the cover's.
+
+    ``kept(margins)`` says where the uploader's cover stays (``gap <= margin`` of the item).
+    """
+
+    best: np.ndarray
+    gap: np.ndarray
+
+    def kept(self, margins: np.ndarray) -> np.ndarray:
+        return self.gap <= np.asarray(margins, dtype=np.float32)[None, :]
+
+
+def _prior_pick(u: torch.Tensor, blocks: list, chunk_bytes: int, n_items: int) -> PriorPick:
+    """Arg-max over candidates per block, and how far it beats the cover.
+
+    ``blocks`` holds ``(idx, reps [n, S, d], bias [n, S], cover_rep [n, d], cover_bias [n], grid)``.
+    """
+    best = np.empty((len(u), n_items), dtype=np.int32)
+    gap = np.empty((len(u), n_items), dtype=np.float32)
+    with torch.no_grad():
+        for k, idx, rows, scores in _blocks(u, [(b[0], b[1]) for b in blocks], chunk_bytes):
+            _, _, bias, cover, cover_bias, grid = blocks[k]
+            top, arg = (scores + torch.from_numpy(bias)[None]).max(dim=2)
+            at_cover = u[rows] @ torch.from_numpy(cover).T + torch.from_numpy(cover_bias)[None]
+            best[rows, idx] = grid[arg.numpy()]
+            gap[rows, idx] = (top - at_cover).numpy()
+    return PriorPick(best, gap)
+
+
+def batch_select_prior(guidance: np.ndarray, packed: PackedFrames, prior, settings,
+                         chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> PriorPick:  # fmt: skip
+    """Eq. 1 with a :class:`~generec.editor.cover_prior.CoverPrior`: each user's best frame and its gap to the cover.
+
+    ``guidance`` is ``prior.guidance(t_star, settings)``; ``pick.kept(prior.margins(settings))`` says
+    where the uploader's cover stays (its own image is scored, not the nearest frame). With
+    ``PriorSettings.paper()`` ``pick.best`` is :func:`batch_select` exactly and nothing is kept.
+    """
+    u = _check_users(guidance, packed)
+    blocks = []
+    for idx, feats in buckets(packed):
+        cover = prior.covers_[idx]
+        bias = (settings.similarity * np.einsum("ntd,nd->nt", feats, cover)).astype(np.float32)
+        cover_bias = np.full(len(idx), settings.similarity, np.float32) * (cover * cover).sum(1)
+        blocks.append((idx, feats, bias, cover, cover_bias.astype(np.float32), np.arange(feats.shape[1])))
+    return _prior_pick(u, blocks, chunk_bytes, packed.n_items)
+
+
+def cover_clip_start(cover_frame: np.ndarray, lengths: np.ndarray, clip_len: int) -> np.ndarray:
+    """First frame of the clip centred on each item's cover frame (inside the item)."""
+    start = np.asarray(cover_frame, dtype=np.int64) - clip_len // 2
+    return np.clip(start, 0, np.maximum(np.asarray(lengths, dtype=np.int64) - clip_len, 0))
+
+
+def batch_clip_prior(guidance: np.ndarray, packed: PackedFrames, prior, settings, clip_len: int = 8,
+                     stride: int = 1, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> PriorPick:  # fmt: skip
+    """Eq. 2 with a cover prior: each user's best clip start and its gap to the clip around the cover.
+
+    The cover's clip is centred on the frame most like the cover (:func:`cover_clip_start`); with
+    ``PriorSettings.paper()`` ``pick.best`` is :func:`batch_clip` exactly and nothing is kept.
+    """
+    from generec.editor.clipping import clip_starts
+
+    check_clip_params(clip_len, stride)
+    u = _check_users(guidance, packed)
+    cover_start = cover_clip_start(prior.cover_frame_, packed.lengths, clip_len)
+    blocks = []
+    for idx, feats in buckets(packed):
+        t = feats.shape[1]
+        starts, n = clip_starts(t, clip_len, stride), min(clip_len, t)
+        cs = np.concatenate([np.zeros_like(feats[:, :1], np.float64), np.cumsum(feats, axis=1, dtype=np.float64)], 1)
+        reps = ((cs[:, starts + n] - cs[:, starts]) / n).astype(np.float32)
+        rows = np.arange(len(idx))
+        cover_rep = ((cs[rows, cover_start[idx] + n] - cs[rows, cover_start[idx]]) / n).astype(np.float32)
+        cov = prior.covers_[idx]
+        bias = (settings.similarity * np.einsum("nsd,nd->ns", reps, cov)).astype(np.float32)
+        cover_bias = (settings.similarity * (cover_rep * cov).sum(1)).astype(np.float32)
+        blocks.append((idx, reps, bias, cover_rep, cover_bias, starts))
+    return _prior_pick(u, blocks, chunk_bytes, packed.n_items)
+
+
 # ---------------------------------------------------------- the straightforward loop (the official release's)
 def loop_select(users: np.ndarray, items: Sequence[np.ndarray]) -> np.ndarray:
     """Reference: per item, its frames times all users, top-1 (as the official ``select_thumbnail.py``)."""

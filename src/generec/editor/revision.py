@@ -15,6 +15,7 @@ Example
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,12 @@ from generec.diffusion.model import DiffusionModel, to_model_space, to_pixels
 from generec.diffusion.presets import VIDEO_PRESETS, video_config
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
-from generec.errors import ConfigError
+from generec.errors import ConfigError, DataError, ModelError
 from generec.types import Guidance
 
 GUIDANCE_KINDS = ("user_hist", "user_emb")
+JOINT = "both"
+"""One model for both kinds (see :func:`revision_rows`)."""
 
 
 class Reviser(ConditionalGenerator):
@@ -85,6 +88,15 @@ class Reviser(ConditionalGenerator):
         return out[0] if single else out
 
 
+def _guidance_parts(guidance: str) -> tuple[str, ...]:
+    if guidance == JOINT:
+        return GUIDANCE_KINDS
+    if guidance not in GUIDANCE_KINDS:
+        choices = ", ".join((*GUIDANCE_KINDS, JOINT))
+        raise ConfigError(f"revision guidance must be one of {choices}, got {guidance!r}")
+    return (guidance,)
+
+
 def revision_rows(
     world: Any,
     encoder: Any,
@@ -97,17 +109,28 @@ def revision_rows(
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, ConditionSpec, dict[str, Any]]:
-    """Liked clips and their likers' guidance vectors (the paper's fine-tuning data for MCVD revision)."""
-    if guidance not in GUIDANCE_KINDS:
-        raise ConfigError(f"revision guidance must be one of {', '.join(GUIDANCE_KINDS)}, got {guidance!r}")
+    """Liked clips and their likers' guidance vectors (the paper's fine-tuning data for MCVD revision).
+
+    ``guidance="both"`` trains one model for User_Hist *and* User_Emb: the condition has both
+    parts and each training row fills one of them (drawn at random), so at inference either
+    part alone is a condition the model has seen, and the two variants share every weight.
+    """
+    kinds = _guidance_parts(guidance)
     world = load_world(world)
     train_items, _ = split_items(world.items["id"], held_out, seed)
     clips, table = shot_clips(world, frames, size, train_items, progress)
-    likes, users = user_guidance(world, encoder, guidance, user_embeddings, train_items, progress)
-    user_dim = len(next(iter(users.values()))) if users else int(encoder.dim)
-    spec = ConditionSpec(((guidance, user_dim),))
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    for kind in kinds:
+        likes, vectors[kind] = user_guidance(world, encoder, kind, user_embeddings, train_items, progress)
+    # a liker counts only if every part can be filled for them
+    users = {u: 0 for u in set.intersection(*(set(v) for v in vectors.values()))}
+    spec = ConditionSpec(tuple((k, len(next(iter(vectors[k].values())))) for k in kinds if vectors[k]))
+    if not users or len(spec.parts) != len(kinds):
+        raise DataError("no liker has a guidance vector; check the user embeddings' ids against the world's users")
     pairs = pair_with_likers(table["item_id"].tolist(), likes, users, seed, per_row=3)
-    cond = np.stack([spec.vector({guidance: None if u is None else users[u]}) for _, u in pairs])
+    pick = np.random.default_rng([seed, 5]).integers(len(kinds), size=len(pairs))
+    rows = [{} if u is None else {kinds[k]: vectors[kinds[k]][u]} for (_, u), k in zip(pairs, pick, strict=True)]
+    cond = np.stack([spec.vector(r) for r in rows])
     info = {
         "world": str(world.root),
         "rows": len(pairs),
@@ -157,3 +180,37 @@ def train_revision(
     }
     config = video_config(preset, spec.dim, meta)
     return train_conditional(config, pixels, cond, settings, out, device=device, progress=progress)
+
+
+DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "revision-demo"
+"""The packaged demo revision model (``model/``), the MMGCN whose user embeddings guided it (``mmgcn/``,
+``user_emb.npz``) and ``README.md`` with the command and seed that trained it."""
+
+
+def demo_checkpoint() -> Path:
+    """The packaged demo revision model directory; :class:`ModelError` if this install lacks it."""
+    model = DEMO_CHECKPOINT / "model"
+    if not (model / "config.json").is_file():
+        raise ModelError(
+            f"no packaged demo revision model at {model}; train one with `generec train revision` and pass --model"
+        )
+    return model
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, *, note: str = "") -> Path:
+    """Write a compact, sampling-only copy of a trained model: EMA weights in float16, no optimiser state.
+
+    Sampling uses only the EMA weights, so they are stored as both weight files (the loader
+    wants both); float16 halves the size, and a reloaded copy samples deterministically.
+    """
+    import torch
+
+    model = DiffusionModel.load(src)
+    ema = {k: v.detach().cpu().half() for k, v in model.ema.model.state_dict().items()}
+    out = Path(dst)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(ema, out / "weights.pt")
+    torch.save({"updates": model.ema.updates, "weights": ema}, out / "ema.pt")
+    info = {**model.config.to_dict(), "extra": {**model.extra, "exported_from": str(src), "note": note}}
+    (out / "config.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return out

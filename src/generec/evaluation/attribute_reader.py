@@ -35,31 +35,71 @@ from generec.errors import DataError, ModelError
 READ_ATTRIBUTES = ("category", "colour", "size", "motion", "scene", "style")
 
 
+COLOURLESS_STYLES = ("grayscale", "sepia", "sketch")
+"""Styles that replace the subject's hue (grey, brown tones, ink): no reader can see its colour there."""
+
+
 @dataclass(frozen=True)
 class ReaderConfig:
-    """Input clip length and size (inputs are resampled to it) and the network width."""
+    """Input clip length and size (inputs are resampled to it), the network width and its architecture.
+
+    ``noise`` is the largest pixel-noise level (in [-1, 1] units) of the training augmentation:
+    briefly trained diffusion models leave grain, and the reader must read through it.
+    ``arch="hybrid"`` (default) adds a per-frame branch at full resolution with max pooling, which
+    finds a small subject's colour and shape; ``"folded"`` is the plain frames-in-channels CNN.
+    """
 
     frames: int = 8
     size: int = 32
     width: int = 32
+    arch: str = "hybrid"
+    noise: float = 0.4
+
+
+def _block(a: int, b: int, stride: int) -> list[nn.Module]:
+    return [nn.Conv2d(a, b, 3, stride=stride, padding=1), nn.BatchNorm2d(b), nn.SiLU()]
 
 
 class ReaderNet(nn.Module):
-    """Frames folded into channels -> 4 strided conv blocks -> global pool -> one linear head per attribute."""
+    """A clip branch (frames folded into channels: motion, scene, style) and, for ``hybrid``, a frame branch.
+
+    The frame branch runs one 2D CNN on every frame without early downsampling and pools
+    each frame by mean *and max* over space, then by mean and max over time: a subject that
+    covers a few pixels still dominates one max-pooled channel.
+    """
 
     def __init__(self, config: ReaderConfig) -> None:
         super().__init__()
+        if config.arch not in ("hybrid", "folded"):
+            raise ModelError(f"unknown reader architecture {config.arch!r}; use hybrid or folded")
         w = config.width
         chans = [3 * config.frames, w, 2 * w, 4 * w, 4 * w]
         layers: list[nn.Module] = []
         for a, b in zip(chans[:-1], chans[1:], strict=True):
-            layers += [nn.Conv2d(a, b, 3, stride=2 if a != chans[0] else 1, padding=1), nn.BatchNorm2d(b), nn.SiLU()]
+            layers += _block(a, b, 2 if a != chans[0] else 1)
         self.body = nn.Sequential(*layers)
-        self.heads = nn.ModuleDict({a: nn.Linear(chans[-1], len(VOCAB[a])) for a in READ_ATTRIBUTES})
+        self.hybrid = config.arch == "hybrid"
+        width = chans[-1] * (2 if self.hybrid else 1)
+        if self.hybrid:
+            c = max(8, w // 4)  # every other frame passes through it: keep it narrow
+            self.frame = nn.Sequential(*_block(3, c, 1), *_block(c, 2 * c, 2), *_block(2 * c, 2 * c, 2))
+            width += 8 * c
+            self.mix = nn.Sequential(nn.Linear(width, 4 * w), nn.SiLU())
+            width = 4 * w
+        self.heads = nn.ModuleDict({a: nn.Linear(width, len(VOCAB[a])) for a in READ_ATTRIBUTES})
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = self.body(x.flatten(1, 2)).mean((2, 3))
-        return {a: head(h) for a, head in self.heads.items()}
+        h = self.body(x.flatten(1, 2))
+        if not self.hybrid:
+            feat = h.mean((2, 3))
+        else:
+            frames = x[:, ::2]  # colour and shape do not need every frame; halves the cost
+            b, t = frames.shape[:2]
+            f = self.frame(frames.flatten(0, 1))
+            f = torch.cat([f.mean((2, 3)), f.amax((2, 3))], 1).view(b, t, -1)
+            feat = torch.cat([h.mean((2, 3)), h.amax((2, 3)), f.mean(1), f.amax(1)], 1)
+            feat = self.mix(feat)
+        return {a: head(feat) for a, head in self.heads.items()}
 
 
 def render_labelled(n: int, frames: int, size: int, seed: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +119,8 @@ def _tensor(clips: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(clips)).permute(0, 1, 4, 2, 3).float() / 127.5 - 1.0
 
 
-def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Blur half the batch (down- then up-sampling) and add noise: generated pixels are soft."""
+def _augment(x: torch.Tensor, gen: torch.Generator, noise: float = 0.15) -> torch.Tensor:
+    """Blur half the batch (down- then up-sampling) and add noise up to ``noise``: generated pixels are soft."""
     b, t, c, h, w = x.shape
     blur = (torch.rand(b, generator=gen) < 0.5).to(x.device)
     if blur.any():
@@ -88,7 +128,7 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         y = F.interpolate(F.avg_pool2d(y, 2), size=(h, w), mode="bilinear", align_corners=False)
         x = x.clone()
         x[blur] = y.view(-1, t, c, h, w)
-    sigma = torch.rand(b, 1, 1, 1, 1, generator=gen) * 0.15
+    sigma = torch.rand(b, 1, 1, 1, 1, generator=gen) * noise
     return x + (sigma * torch.randn(x.shape, generator=gen)).to(x.device)
 
 
@@ -135,7 +175,7 @@ class AttributeReader:
         self.net.train()
         for _ in tqdm(range(steps), desc="attribute reader", disable=not progress):
             idx = torch.randint(0, n_clips, (batch_size,), generator=gen)
-            logits = self.net(_augment(x_all[idx.to(dev)], gen))
+            logits = self.net(_augment(x_all[idx.to(dev)], gen, self.config.noise))
             loss = sum(F.cross_entropy(logits[a], y_all[idx, k]) for k, a in enumerate(READ_ATTRIBUTES))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -173,9 +213,24 @@ class AttributeReader:
 
     def evaluate(self, n_clips: int = 1000, seed: int | None = None) -> dict[str, float]:
         """Accuracy per attribute on fresh renders from another seed (held out by construction)."""
+        return self.evaluate_by_style(n_clips, seed)["all"]
+
+    def evaluate_by_style(self, n_clips: int = 1000, seed: int | None = None) -> dict[str, dict[str, float]]:
+        """Held-out accuracy for all renders, for colour-keeping styles and for :data:`COLOURLESS_STYLES`.
+
+        Colour can only be read where the style keeps it, so judge the colour reading on the
+        ``"colour styles"`` group.
+        """
         clips, labels = render_labelled(n_clips, self.config.frames, self.config.size, 10_000 + (seed or self.seed))
         proba = self.predict_proba(clips)
-        return {a: float((proba[a].argmax(1) == labels[:, k]).mean()) for k, a in enumerate(READ_ATTRIBUTES)}
+        hit = np.stack([proba[a].argmax(1) == labels[:, k] for k, a in enumerate(READ_ATTRIBUTES)], 1)
+        style = np.asarray(VOCAB["style"])[labels[:, READ_ATTRIBUTES.index("style")]]
+        colourless = np.isin(style, COLOURLESS_STYLES)
+        groups = {"all": np.ones(len(hit), bool), "colour styles": ~colourless, "colourless styles": colourless}
+        return {
+            g: {a: float(hit[m, k].mean()) if m.any() else float("nan") for k, a in enumerate(READ_ATTRIBUTES)}
+            for g, m in groups.items()
+        }
 
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
@@ -195,7 +250,8 @@ class AttributeReader:
         d = Path(directory)
         try:
             info = json.loads((d / "config.json").read_text(encoding="utf-8"))
-            reader = cls(ReaderConfig(**info["config"]), seed=int(info["seed"]))
+            # Readers saved before ``arch`` existed are the folded CNN.
+            reader = cls(ReaderConfig(**{"arch": "folded", "noise": 0.15, **info["config"]}), seed=int(info["seed"]))
             reader.net.load_state_dict(torch.load(d / "weights.pt", weights_only=True))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
             raise ModelError(
@@ -210,11 +266,18 @@ def chance_levels() -> dict[str, float]:
     return {a: 1.0 / len(VOCAB[a]) for a in READ_ATTRIBUTES}
 
 
-def accuracy_table(accuracy: dict[str, float], title: str = "attribute reader, held-out renders") -> str:
-    """A plain-text table of accuracy next to chance."""
+def accuracy_table(
+    accuracy: dict[str, float] | dict[str, dict[str, float]], title: str = "attribute reader, held-out renders"
+) -> str:
+    """A plain-text table of accuracy next to chance (one column per group for :meth:`evaluate_by_style`)."""
     chance = chance_levels()
-    lines = [title, f"{'attribute':<10} {'accuracy':>9} {'chance':>7}"]
-    lines += [f"{a:<10} {accuracy[a]:>9.3f} {chance[a]:>7.3f}" for a in READ_ATTRIBUTES if a in accuracy]
+    groups = accuracy if all(isinstance(v, dict) for v in accuracy.values()) else {"accuracy": accuracy}
+    head = "".join(f" {g:>17}" for g in groups)
+    lines = [title, f"{'attribute':<10}{head} {'chance':>7}"]
+    for a in READ_ATTRIBUTES:
+        if all(a in g for g in groups.values()):
+            cells = "".join(f" {g[a]:>17.3f}" for g in groups.values())  # type: ignore[index]
+            lines.append(f"{a:<10}{cells} {chance[a]:>7.3f}")
     return "\n".join(lines)
 
 

@@ -1,29 +1,31 @@
 """Closed-loop simulation (issue 6, part 8): simulated users talk to GeneRec for T rounds.
 
-Three systems run the real :mod:`generec.pipeline` on a copy of a world's store:
+Three systems run the real :mod:`generec.pipeline` with the real instructor
+(:class:`generec.instructor.Instructor`: offline understanding, activation and exposure rules) on a
+copy of a world's store; they differ only in the generators installed:
 
-* ``retrieval`` — (a) the ranker only; the pipeline has no job runners, so nothing is ever queued;
-* ``editing`` — (b) retrieval + editing: a clip of the closest catalogued item when the corpus has
-  nothing that is mostly what was asked (:class:`~generec.evaluation.loop_parts.ShotClipRunner`);
-* ``full`` — (c) editing + creation *when a creation runner exists*. The pipeline has none yet, so
-  (c) runs as (b) plus the instructor asking for creation, which the pipeline declines;
-  :data:`CREATION_NOTE` says so in every output.
+* ``retrieval`` — (a) no generators: whatever the instructor decides, the pipeline ranks the corpus;
+* ``editing`` — (b) + a clipping editor (:class:`~generec.evaluation.loop_parts.ShotClipRunner`);
+* ``full`` — (c) + the creator (:class:`generec.pipeline_jobs.CreateRunner` over a trained creation
+  checkpoint). Without a checkpoint, ``full`` equals ``editing`` and :data:`CREATION_NOTE` says so.
 
-Each round a user (ground-truth tastes from the world) repeats their request until it is met,
-sees the shown items and clicks / likes / dislikes by the world's click model on the items' TRUE
-attributes (seeded); queued jobs run between rounds (``gr.run_job``, synchronously). Generated
-items get ground truth from provenance (:func:`~generec.evaluation.loop_parts.derived_shots`);
-those without any are excluded and counted (``unscored``).
+Each user (ground-truth tastes from the world) says, in words drawn from the world's instruction
+templates (:class:`~generec.evaluation.loop_parts.Voice`): round 1 their request; while it is unmet,
+"keep only the part with ..." about a shown item that partly shows it, else "make me a video of
+..."; once met, nothing (feedback only). The same words go to every system. They click / like /
+dislike the shown items by the world's click model (seeded); queued jobs run between rounds.
+Human items are judged by their true shots, clips by shots derived from provenance, created items
+by what the attribute reader reads from their pixels (never by what was requested).
 
-Metrics per shown item, content only (made items have no popularity): ``p_click`` = P(click);
-``satisfaction`` = P(click) x P(like | click), the expected like per impression (liking depends
-on the simulator's satisfaction: utility minus the time cost of watching); ``best_satisfaction``
-= the best shown item's, per round. ``met``: a shown item has >= ``threshold`` of its running
-time on the request; ``rounds_to_meet`` counts a never-met user as ``rounds + 1``.
+Metrics per shown item: ``p_click``; ``satisfaction`` = P(click) x P(like | click) (liking counts
+the time cost of watching); ``best_satisfaction`` per round; ``met``: a shown item has >=
+``threshold`` of its running time on the request; ``rounds_to_meet`` counts never as ``rounds + 1``;
+the instructor's understanding of every utterance (intent accuracy, slot F1).
 
 Example
 -------
->>> result = run_loop(World.load("demo-world"), LoopConfig(users=20, rounds=5, seeds=(0, 1, 2)))  # doctest: +SKIP
+>>> parts = LoopParts.build(cache_home="runs/loop/cache")                                          # doctest: +SKIP
+>>> result = run_loop(World.load("demo-world"), LoopConfig(users=16, rounds=5), parts=parts)       # doctest: +SKIP
 >>> result.summary().head()                                                                         # doctest: +SKIP
 """
 
@@ -41,27 +43,30 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from generec.config import Settings
+from generec.config import InstructorSettings, Settings
 from generec.data.sim import clickmodel as cm
 from generec.data.sim.world import World
 from generec.errors import GeneRecError
 from generec.evaluation.loop_parts import (
+    ReaderJudge,
     Request,
-    RequestInstructor,
     ShotClipRunner,
+    Voice,
     derived_shots,
     favourite_request,
+    favourite_taste,
     match_share,
+    understood,
     unmet_users,
 )
 from generec.types import Event, EventKind, JobStatus
 
-__all__ = ["CREATION_NOTE", "SYSTEMS", "LoopConfig", "LoopResult", "run_loop"]
+__all__ = ["CREATION_NOTE", "SYSTEMS", "LoopConfig", "LoopParts", "LoopResult", "run_loop"]
 
 SYSTEMS = ("retrieval", "editing", "full")
 CREATION_NOTE = (
-    "creation: not available - generec.pipeline has no creation job runner (no trained creator is wired in), "
-    "so 'full' = 'editing' + creation requests the pipeline declines; no created items are simulated"
+    "creation: not available - no creation checkpoint was given, so 'full' = 'editing' "
+    "(its creation requests are declined by the pipeline); no created items are simulated"
 )
 GROUPS = ("all", "unmet")
 RATES = ("ctr", "like_rate", "p_click", "satisfaction", "best_satisfaction", "met_rate")
@@ -71,7 +76,9 @@ RATES = ("ctr", "like_rate", "p_click", "satisfaction", "best_satisfaction", "me
 class LoopConfig:
     """Size of the experiment: ``users`` sampled per seed, ``rounds`` per user, ``k`` items shown a round.
 
-    ``threshold`` is the request-match share (of running time) above which an item meets a request.
+    ``threshold`` is the request-match share (of running time) above which an item meets a request;
+    ``negative_streak`` the instructor's N (rejections in a row that switch creation on);
+    ``unmet_share`` the fraction of each seed's users drawn from the unmet subgroup.
     """
 
     users: int = 20
@@ -80,6 +87,8 @@ class LoopConfig:
     k: int = 6
     threshold: float = 0.75
     systems: tuple[str, ...] = SYSTEMS
+    negative_streak: int = 3
+    unmet_share: float = 0.5
 
     def validate(self) -> LoopConfig:
         bad = [s for s in self.systems if s not in SYSTEMS]
@@ -90,11 +99,59 @@ class LoopConfig:
             (self.k >= 1, f"k must be at least 1, got {self.k}"),
             (0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}"),
             (not bad, f"unknown system(s) {bad}; choose from {', '.join(SYSTEMS)}"),
+            (self.negative_streak >= 1, f"negative_streak must be at least 1, got {self.negative_streak}"),
+            (0.0 <= self.unmet_share <= 1.0, f"unmet_share must be in [0, 1], got {self.unmet_share}"),
         ]
         for ok, message in problems:
             if not ok:
                 raise GeneRecError(message)
         return self
+
+
+@dataclasses.dataclass
+class LoopParts:
+    """The trained parts every system shares: the real instructor, and for ``full`` the creator and the reader."""
+
+    instructor: Any
+    creator: Any = None
+    judge: ReaderJudge | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        cache_home: str | Path,
+        *,
+        creation: str | Path | None = None,
+        encoder: str | Path | None = None,
+        reader: str | Path | None = None,
+        negative_streak: int = 3,
+        frames: int = 16,
+    ) -> LoopParts:
+        """The real instructor (sentence embeddings cached under ``cache_home``) and, given a creation
+        checkpoint, its :class:`~generec.pipeline_jobs.CreateRunner` (with the checkpoint's ``encoder/`` or
+        ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``)."""
+        from generec.pipeline_parts import LazyInstructor
+
+        cfg = InstructorSettings(negative_streak=negative_streak)
+        instructor = LazyInstructor(Settings(home=Path(cache_home), instructor=cfg)).warm()
+        if creation is None:
+            return cls(instructor, notes=[CREATION_NOTE])
+        from generec.encoders import load_encoder
+        from generec.evaluation.attribute_reader import AttributeReader
+        from generec.pipeline_jobs import CreateRunner
+
+        creation = Path(creation)
+        enc_dir = Path(encoder) if encoder else creation / "encoder"
+        reader_dir = Path(reader) if reader else creation / "reader"
+        if not enc_dir.is_dir() or not reader_dir.is_dir():
+            raise GeneRecError(f"creation in the loop needs the checkpoint's encoder ({enc_dir}) and an attribute "
+                               f"reader ({reader_dir}); pass --encoder / --reader")  # fmt: skip
+        runner = CreateRunner.load(creation, load_encoder("generec", enc_dir), frames=frames)
+        judge = ReaderJudge(AttributeReader.load(reader_dir))
+        note = (f"creation: {creation} ({runner.model_id}, {runner.creator.steps} DDIM steps, {frames} frames); "
+                f"created items judged by the attribute reader in {reader_dir}")  # fmt: skip
+        return cls(instructor, runner, judge, [note])
 
 
 @dataclasses.dataclass
@@ -132,6 +189,14 @@ class LoopResult:
                 "std": float(diff.std()) if len(diff) > 1 else 0.0, "wins": int((diff > 0).sum()),
                 "seeds": len(diff)}  # fmt: skip
 
+    def understanding(self) -> dict[str, float]:
+        """The instructor's understanding of every utterance in the loop: intent accuracy and slot F1."""
+        df = self.per_user
+        tp, fp, fn = df["nlu_tp"].sum(), df["nlu_fp"].sum(), df["nlu_fn"].sum()
+        turns = int(df["nlu_turns"].sum())
+        return {"turns": turns, "intent_accuracy": float(df["nlu_intent_ok"].sum() / turns) if turns else float("nan"),
+                "slot_f1": float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else float("nan")}  # fmt: skip
+
 
 def _metrics(df: pd.DataFrame) -> dict[str, float]:
     impressions = df["impressions"].sum()
@@ -150,16 +215,18 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
         "rounds_to_meet": float(df["met_round"].fillna(df["rounds"] + 1).mean()) if len(df) else float("nan"),
         "jobs": float(df["jobs"].sum()),
         "jobs_ready": float(df["jobs_ready"].sum()),
+        "created_shown": float(df["created_shown"].sum()),
         "unscored": float(df["unscored"].sum()),
     }
 
 
 # ------------------------------------------------------------------------------------------ ground truth
 class GroundTruth:
-    """True shots of the world's items and of items the loop made (derived from their provenance)."""
+    """True shots of the world's items; of clips (derived from provenance); of created items (the reader)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, judge: ReaderJudge | None = None) -> None:
         self.world = world
+        self.judge = judge
         self.sim = world.simulator()
         self._shots: dict[str, Any] = {}
 
@@ -167,12 +234,17 @@ class GroundTruth:
         ids = self.world.items["id"].astype(str).tolist()
         return {i: self.shots_of(i) for i in ids}
 
-    def shots_of(self, item_id: str, store: Any = None) -> Any:
+    def shots_of(self, item_id: str, gr: Any = None) -> Any:
         if item_id not in self._shots:
-            if item_id.startswith("ai") and store is not None:
-                prov = store.get_provenance(item_id)
-                parent = self.shots_of(prov.parents[0], store) if prov.parents else None
-                self._shots[item_id] = derived_shots(prov, parent) if parent else None
+            if item_id.startswith("ai") and gr is not None:
+                prov = gr.store.get_provenance(item_id)
+                if prov.task == "create":
+                    item = gr.store.get_item(item_id, system=True)
+                    judge = self.judge
+                    self._shots[item_id] = judge.shots(gr.media.path_for(item.media_hash)) if judge else None
+                else:
+                    parent = self.shots_of(prov.parents[0], gr) if prov.parents else None
+                    self._shots[item_id] = derived_shots(prov, parent) if parent else None
             else:
                 self._shots[item_id] = self.world.item_meta(item_id)["shots"]
         return self._shots[item_id]
@@ -189,83 +261,131 @@ def _build_template(world: World, root: Path) -> Path:
     return home
 
 
-def _system(system: str, home: Path, threshold: float) -> Any:
+def _system(system: str, home: Path, parts: LoopParts, cfg: LoopConfig) -> Any:
+    """The pipeline of one system: the same instructor, ranker and checks; only the generators differ."""
     from generec.pipeline import GeneRec
 
-    editing = system != "retrieval"
-    instructor = RequestInstructor(edit=editing, create=system == "full", threshold=threshold)
-    runners = {"clipping": ShotClipRunner()} if editing else {}
-    gr = GeneRec.from_config(Settings(home=home), instructor=instructor, runners=runners)
-    instructor.catalog = lambda: list(gr.catalog().values())
-    return gr
+    runners: dict[str, Any] = {}
+    if system != "retrieval":
+        runners["clipping"] = ShotClipRunner()
+    if system == "full" and parts.creator is not None:
+        runners["create_video"] = parts.creator
+    settings = Settings(home=home, instructor=InstructorSettings(negative_streak=cfg.negative_streak))
+    return GeneRec.from_config(settings, instructor=parts.instructor, runners=runners)
+
+
+def _utterance(voice: Voice, rnd: int, last: Sequence[tuple[str, Any]], asked: set[str], threshold: float):
+    """What the user says this round: their request, a clip of a partly matching item, or a new video."""
+    if rnd == 1:
+        return (*voice.say("recommend"), None)
+    partial = [(match_share(s, voice.request), i) for i, s in last if not i.startswith("ai") and i not in asked]
+    partial = [p for p in partial if 0.0 < p[0] < threshold]
+    if partial:
+        focus = max(partial)[1]
+        asked.add(focus)
+        return (*voice.say("edit_clip"), focus)
+    return (*voice.say("create"), None)
+
+
+def _run_jobs(gr: Any, out: dict[str, Any]) -> None:
+    """Generation runs between rounds (here synchronously, one worker)."""
+    while (job := gr.store.claim_job("loop-worker", kinds=gr.job_kinds)) is not None:
+        done = gr.run_job(job, "loop-worker")
+        out["jobs_ready"] += int(done.status is JobStatus.DONE and done.message == "ready")
+
+
+def _new_counts() -> dict[str, Any]:
+    keys = ("impressions", "clicks", "likes", "scored", "unscored", "jobs", "jobs_ready", "judged_rounds",
+            "created_shown", "nlu_turns", "nlu_intent_ok", "nlu_tp", "nlu_fp", "nlu_fn")  # fmt: skip
+    return {**dict.fromkeys(keys, 0), "satisfaction_sum": 0.0, "p_click_sum": 0.0, "best_sum": 0.0, "met_round": None}
 
 
 def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopConfig, seed: int) -> dict[str, Any]:
     """T rounds of one user with one system; returns the user's counts."""
-    rng = np.random.default_rng([seed, int(truth.sim.user_index(user)[0])])
-    out = {"impressions": 0, "clicks": 0, "likes": 0, "scored": 0, "satisfaction_sum": 0.0, "p_click_sum": 0.0,
-           "unscored": 0,
-           "jobs": 0, "jobs_ready": 0, "met_round": None, "best_sum": 0.0, "judged_rounds": 0}  # fmt: skip
-    session, events = gr.session(user, "loop"), []
+    row = int(truth.sim.user_index(user)[0])
+    rng = np.random.default_rng([seed, row])
+    voice = Voice(req, favourite_taste(truth.world.user_preferences(user)), seed=seed * 100_003 + row)
+    out = _new_counts()
+    session, events, last, asked = gr.session(user, "loop"), [], [], set()
     for rnd in range(1, cfg.rounds + 1):
-        response = session.step(req.text, events=events, k=cfg.k)  # a standing request: their taste
-        if response.queued is not None:  # generation runs between rounds, here synchronously
-            out["jobs"] += 1
-            job = gr.store.claim_job("loop-worker", kinds=gr.job_kinds)
-            if job is not None:
-                done = gr.run_job(job, "loop-worker")
-                out["jobs_ready"] += int(done.status is JobStatus.DONE and done.message == "ready")
+        text = focus = None
+        if out["met_round"] is None:  # once met, the user only reacts (a feed step)
+            text, intent, slots, focus = _utterance(voice, rnd, last, asked, cfg.threshold)
+        response = session.step(text, events=events, k=cfg.k, focus=focus)
+        if text is not None:
+            tp, fp, fn = understood(response.decision.wants, slots)
+            out["nlu_turns"] += 1
+            out["nlu_intent_ok"] += int(response.decision.intent == intent)
+            out["nlu_tp"], out["nlu_fp"], out["nlu_fn"] = out["nlu_tp"] + tp, out["nlu_fp"] + fp, out["nlu_fn"] + fn
+        out["jobs"] += int(response.queued is not None)
+        if rnd < cfg.rounds:  # after the last round nobody would see what a job makes
+            _run_jobs(gr, out)
         ids = [s.item.id for s in response.items]
-        shots = [truth.shots_of(i, gr.store) for i in ids]
-        kept = [(i, s) for i, s in zip(ids, shots, strict=True) if s]
+        kept = [(i, s) for i in ids if (s := truth.shots_of(i, gr))]
         out["unscored"] += len(ids) - len(kept)
-        events = []
-        if not kept:
-            continue
-        items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
-        p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
-        p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
-        p_dislike = cm.dislike_prob(np.atleast_1d(truth.sim.satisfaction(user, items)), truth.sim.model)
-        click = rng.random(len(kept)) < p_click
-        like = click & (rng.random(len(kept)) < p_like)
-        dislike = click & ~like & (rng.random(len(kept)) < p_dislike)
-        out["impressions"] += len(kept)
-        out["scored"] += len(kept)
-        expected_like = p_click * p_like  # P(click) x P(like | click): the draw and the time it costs
-        out["p_click_sum"] += float(p_click.sum())
-        out["satisfaction_sum"] += float(expected_like.sum())
-        out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
-        out["judged_rounds"] += 1
-        out["clicks"] += int(click.sum())
-        out["likes"] += int(like.sum())
+        out["created_shown"] += sum(1 for s in response.items if s.item.is_ai and s.item.parent_id is None)
+        events, last = [], kept
+        if kept:
+            events = _react(truth, user, kept, rng, out, time.time())
         if out["met_round"] is None and any(match_share(s, req) >= cfg.threshold for _, s in kept):
             out["met_round"] = rnd
-        now = time.time()
-        for (item_id, _), c, lk, dk in zip(kept, click, like, dislike, strict=True):
-            if c:
-                kind = EventKind.LIKE if lk else EventKind.DISLIKE if dk else EventKind.CLICK
-                events.append(Event(user, item_id, kind, now))
     return out
 
 
+def _react(truth: GroundTruth, user: str, kept: Sequence[tuple[str, Any]], rng: Any, out: dict, now: float) -> list:
+    """The user's clicks, likes and dislikes on the shown items by the world's click model; counts them."""
+    items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
+    p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
+    p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
+    p_dislike = cm.dislike_prob(np.atleast_1d(truth.sim.satisfaction(user, items)), truth.sim.model)
+    click = rng.random(len(kept)) < p_click
+    like = click & (rng.random(len(kept)) < p_like)
+    dislike = click & ~like & (rng.random(len(kept)) < p_dislike)
+    expected_like = p_click * p_like  # P(click) x P(like | click): the draw and the time it costs
+    out["impressions"] += len(kept)
+    out["scored"] += len(kept)
+    out["p_click_sum"] += float(p_click.sum())
+    out["satisfaction_sum"] += float(expected_like.sum())
+    out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
+    out["judged_rounds"] += 1
+    out["clicks"] += int(click.sum())
+    out["likes"] += int(like.sum())
+    events = []
+    for (item_id, _), c, lk, dk in zip(kept, click, like, dislike, strict=True):
+        if c:
+            kind = EventKind.LIKE if lk else EventKind.DISLIKE if dk else EventKind.CLICK
+            events.append(Event(user, item_id, kind, now))
+    return events
+
+
 def run_loop(
-    world: World, config: LoopConfig | None = None, *, workdir: str | Path | None = None, progress: bool = True
+    world: World,
+    config: LoopConfig | None = None,
+    *,
+    parts: LoopParts | None = None,
+    workdir: str | Path | None = None,
+    progress: bool = True,
 ) -> LoopResult:
-    """Run every system of ``config`` for every seed; return per-user counts and notes."""
+    """Run every system of ``config`` for every seed; return per-user counts and notes.
+
+    ``parts``: see :meth:`LoopParts.build` (default: the real instructor fitted in a temporary
+    directory, which takes minutes; no creator).
+    """
     cfg = (config or LoopConfig()).validate()
-    truth = GroundTruth(world)
     all_users = world.preferences["user_id"].astype(str).tolist()
     requests = {u: favourite_request(world.user_preferences(u)) for u in all_users}
-    unmet = unmet_users(requests, truth.corpus_shots(), cfg.threshold)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        parts = parts or LoopParts.build(Path(tmp) / "instructor", negative_streak=cfg.negative_streak)
+        truth = GroundTruth(world, parts.judge)
+        unmet = unmet_users(requests, truth.corpus_shots(), cfg.threshold)
         template = _build_template(world, Path(tmp))
         runs = [(seed, system) for seed in cfg.seeds for system in cfg.systems]
         for seed, system in tqdm(runs, desc="closed loop", disable=not progress):
-            users = _sample_users(all_users, unmet, cfg.users, seed)
+            users = _sample_users(all_users, unmet, cfg.users, seed, cfg.unmet_share)
             home = Path(tmp) / f"{system}-{seed}"
             shutil.copytree(template, home)
-            gr = _system(system, home, cfg.threshold)
+            gr = _system(system, home, parts, cfg)
             try:
                 for user in users:
                     counts = _run_user(gr, truth, user, requests[user], cfg, seed)
@@ -275,18 +395,22 @@ def run_loop(
                 gr.close()
     per_user = pd.DataFrame(rows)
     per_user["met_round"] = per_user["met_round"].astype("Float64")
-    notes = [CREATION_NOTE, _unscored_note(per_user), f"unmet subgroup: {len(unmet)} of {len(all_users)} "
+    notes = [*parts.notes, _unscored_note(per_user), f"unmet subgroup: {len(unmet)} of {len(all_users)} "
              f"world users (no corpus item has >= {cfg.threshold:.0%} of its running time on their request); "
-             "each seed samples up to half of its users from it, so 'all' over-represents it"]  # fmt: skip
-    return LoopResult(per_user, notes)
+             f"each seed draws {cfg.unmet_share:.0%} of its users from it (when it has enough)"]  # fmt: skip
+    result = LoopResult(per_user, notes)
+    nlu = result.understanding()
+    notes.append(f"instructor understanding in the loop: intent accuracy {nlu['intent_accuracy']:.3f}, "
+                 f"slot F1 {nlu['slot_f1']:.3f} over {nlu['turns']} utterances")  # fmt: skip
+    return result
 
 
-def _sample_users(all_users: Sequence[str], unmet: set[str], n: int, seed: int) -> list[str]:
-    """``n`` users for one seed, half of them (when there are enough) from the unmet subgroup."""
+def _sample_users(all_users: Sequence[str], unmet: set[str], n: int, seed: int, share: float = 0.5) -> list[str]:
+    """``n`` users for one seed, a ``share`` of them (when there are enough) from the unmet subgroup."""
     rng = np.random.default_rng(seed)
     hard = sorted(u for u in all_users if u in unmet)
     easy = sorted(u for u in all_users if u not in unmet)
-    n_hard = min(len(hard), max(n // 2, n - len(easy)))
+    n_hard = min(len(hard), max(int(round(n * share)), n - len(easy)))
     picked = list(rng.permutation(hard)[:n_hard]) + list(rng.permutation(easy)[: n - n_hard])
     return sorted(str(u) for u in picked)
 
@@ -294,6 +418,6 @@ def _sample_users(all_users: Sequence[str], unmet: set[str], n: int, seed: int) 
 def _unscored_note(per_user: pd.DataFrame) -> str:
     n = int(per_user["unscored"].sum()) if len(per_user) else 0
     if n == 0:
-        return "every shown item had ground truth (made items: derived from provenance; no attribute reader needed)"
-    return (f"{n} shown made item(s) had no derivable ground truth and were excluded from the metrics "
-            "(the attribute reader is not used here)")  # fmt: skip
+        return "every shown item had ground truth (clips: derived from provenance; created: the attribute reader)"
+    return (f"{n} shown made item(s) had no ground truth (no reader given for created items, or an edit "
+            "whose result cannot be derived) and were excluded from the metrics")  # fmt: skip

@@ -7,9 +7,9 @@
   provenance params and its parent's true shots (a clip keeps the shots of its time range, a cover
   the shot of its frame, a restyle the parent's shots with the new style when it maps onto the
   simulator's style vocabulary). ``None`` when no honest derivation exists: such items are excluded.
-* :class:`RequestInstructor` — a rule-based instructor for the loop (the real offline instructor is
-  slow to fit): it reads the vocabulary words of a request, retrieves, and when editing is allowed
-  and no catalogued item is mostly what was asked, asks for a clip of the closest catalogued item.
+* :class:`Voice` — what a simulated user says (the world's instruction templates filled from their
+  tastes); :func:`understood` scores the real instructor's understanding of it.
+* :class:`ReaderJudge` — ground truth of a *created* item: the attribute reader on its pixels.
 * :class:`ShotClipRunner` — a metadata-guided clipping editor: cuts the catalogued shots of the
   parent that show what the instruction names.
 
@@ -37,7 +37,6 @@ import numpy as np
 from generec.data.sim.vocab import CATEGORIES, SCENES, STYLES
 from generec.errors import GeneRecError, MediaError
 from generec.pipeline_jobs import Made, Progress
-from generec.pipeline_parts import Decision
 from generec.types import Guidance, Item, Provenance
 
 Shots = list[dict[str, Any]]
@@ -65,9 +64,12 @@ class Request:
     @classmethod
     def parse(cls, text: str) -> Request | None:
         """The request named by ``text`` (its category and scene words), or None when one is missing."""
-        words = set(_WORD.findall(text.lower()))
+        from generec.data.sim.vocab import SCENE_PHRASE
+
+        low = text.lower()
+        words = set(_WORD.findall(low))
         cat = [c for c in CATEGORIES if c in words]
-        scene = [s for s in SCENES if s in words]
+        scene = [s for s in SCENES if s in words or any(p in low for p in SCENE_PHRASE.get(s, ()))]  # "indoors"
         return cls(cat[0], scene[0]) if cat and scene else None
 
 
@@ -138,58 +140,90 @@ def derived_shots(provenance: Provenance, parent_shots: Sequence[Mapping[str, An
     return None
 
 
-class RequestInstructor:
-    """A rule-based instructor for the simulated loop (implements the pipeline's ``Instructor``).
+class Voice:
+    """What a simulated user says: their request in words, drawn from the world's instruction templates.
 
-    A request ("show me a dog in the night") becomes retrieval wanting those values. With
-    ``edit=True``, when no catalogued item is mostly what was asked (``match_share`` below
-    ``threshold``), it asks for a clip of the catalogued human item with the most matching
-    running time, once per item and user and at most ``max_edits`` times per user and request.
-    With ``create=True`` and nothing to edit it asks for a new video (the pipeline says so when no
-    creation runner is installed). It reads the catalogue
-    metadata the platform has (``Item.attributes["shots"]``), never the simulator's hidden tastes.
+    Values come from the user's hidden tastes (the request's category and scene, their favourite
+    colour, style and motion), surface forms from the world's synonyms, so the instructor has to
+    understand paraphrases. Each method returns ``(text, intent, slots)``: the words and what they
+    mean, against which the instructor's understanding is scored.
 
     Example
     -------
-    >>> ins = RequestInstructor(edit=False)
-    >>> ins.catalog = lambda: []
+    >>> v = Voice(Request("dog", "night"), {"colour": "red", "style": "sketch", "motion": "spinning"}, seed=0)
+    >>> text, intent, slots = v.say("create")
+    >>> intent, slots["category"], slots["scene"]
+    ('create', 'dog', 'night')
     """
 
-    def __init__(self, *, edit: bool = True, create: bool = False, threshold: float = 0.75, max_edits: int = 2) -> None:
-        self.edit, self.create, self.threshold, self.max_edits = edit, create, threshold, max_edits
-        self.catalog: Any = None  # () -> Sequence[Item]; bound to the system after it is built
-        self._tried: set[tuple[str, str]] = set()
-        self._asked: dict[tuple[str, Request], int] = {}
+    TEMPLATES = {
+        "recommend": ("i'm in the mood for {category_pl} {scene_in}", "show me a {category} {scene_in}",
+                      "any {category_pl} {scene_in}?", "i want to watch {category_pl} {scene_in}"),
+        "edit_clip": ("only keep the part of this one with the {category} {scene_in}",
+                      "cut this video down to the bit with the {category} {scene_in}",
+                      "trim this to the part with the {category} {scene_in}"),
+        "create": ("make me a video of a {colour} {category} {motion} {scene_in}",
+                   "generate {scene_in}: a {colour} {category}",
+                   "i'd love a new video where a {category} is {motion} {scene_in}",
+                   "whip up a {category} {scene_in} in {style} style for me"),
+    }  # fmt: skip
 
-    def decide(self, state: Any) -> Decision:
-        req = Request.parse(state.instruction or "")
-        if req is None:
-            return Decision("recommend", "Here is what I found.")
-        wants = {"category": (req.category,), "scene": (req.scene,)}
-        if not (self.edit or self.create):
-            return Decision("recommend", "Here is what I found.", wants=wants)
-        scored = []
-        for item in self.catalog() if self.catalog else ():
-            shots = item.attributes.get("shots")
-            if item.is_ai or not item.media_hash or not isinstance(shots, list):
-                continue
-            scored.append((match_share(shots, req), item.id))
-        best = max(scored, default=(0.0, ""))
-        if best[0] >= self.threshold:
-            return Decision("recommend", "Here is what you asked for.", wants=wants)
-        guidance = Guidance(instruction_text=req.text)
-        asked = self._asked.get((state.user_id, req), 0)
-        if asked >= self.max_edits:  # a standing request does not make a new job every round
-            return Decision("recommend", "Here is what I found.", wants=wants)
-        self._asked[(state.user_id, req)] = asked + 1
-        if self.edit and best[0] > 0 and (state.user_id, best[1]) not in self._tried:
-            self._tried.add((state.user_id, best[1]))
-            return Decision("edit_clip", "I'll cut you the part you asked for.", "edit", "clipping", best[1],
-                            guidance, wants=wants, reason="close match exists")  # fmt: skip
-        if self.create:
-            return Decision("create", "I'll make one for you.", "create", "create_video", None, guidance,
-                            wants=wants, reason="nothing close in the corpus")  # fmt: skip
-        return Decision("recommend", "This is the closest I have.", wants=wants)
+    def __init__(self, request: Request, taste: Mapping[str, str], seed: int) -> None:
+        self.request = request
+        self.values = {**taste, "category": request.category, "scene": request.scene}
+        self.rng = np.random.default_rng(seed)
+
+    def say(self, intent: str) -> tuple[str, str, dict[str, str]]:
+        from generec.data.sim.vocab import SCENE_PHRASE, SYNONYMS, plural
+
+        options = self.TEMPLATES[intent]
+        template = options[int(self.rng.integers(len(options)))]
+        slots: dict[str, str] = {}
+        words: dict[str, str] = {}
+        for field in dict.fromkeys(re.findall(r"\{(\w+)\}", template)):
+            attr = field.removesuffix("_pl").removesuffix("_in")
+            value = self.values[attr]
+            slots[attr] = value
+            if field == "scene_in":
+                words[field] = SCENE_PHRASE[value][0]
+            else:
+                forms = SYNONYMS.get(value, (value,))
+                word = forms[int(self.rng.integers(len(forms)))]
+                words[field] = plural(word) if field.endswith("_pl") else word
+        return template.format(**words), intent, slots
+
+
+def favourite_taste(preferences: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
+    """A user's favourite colour, style and motion (what they add when asking for a new video)."""
+    return {a: max(preferences[a], key=lambda v: preferences[a][v]) for a in ("colour", "style", "motion")}
+
+
+def understood(wants: Mapping[str, Sequence[str]], slots: Mapping[str, str]) -> tuple[int, int, int]:
+    """Slot true positives, false positives and false negatives of an understanding against what was said."""
+    got = {(a, v) for a, vs in wants.items() for v in vs}
+    said = set(slots.items())
+    return len(got & said), len(got - said), len(said - got)
+
+
+class ReaderJudge:
+    """Ground truth for a *created* item: what the attribute reader reads from its pixels.
+
+    Created items have no parent to derive shots from; the simulator judges them by the shot the
+    reader sees (category, colour, size, motion, scene, style), never by what was requested.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def shots(self, path: Path) -> Shots:
+        from generec.media import probe, sample_frames
+
+        _, frames = sample_frames(path, self.reader.config.frames)
+        read = self.reader.read(frames[None])[0]
+        duration = float(probe(path).duration)
+        subject = {a: read[a] for a in ("category", "colour", "size", "motion")}
+        return [{"scene": read["scene"], "style": read["style"], "subjects": [subject], "start_s": 0.0,
+                 "duration_s": duration, "n_frames": len(frames), "read_by": "attribute_reader"}]  # fmt: skip
 
 
 class ShotClipRunner:

@@ -27,21 +27,35 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
-from generec.editor.batch import PackedFrames, batch_clip, batch_select, window_plan
+from generec.editor.batch import (
+    PackedFrames,
+    batch_clip,
+    batch_clip_prior,
+    batch_select,
+    batch_select_prior,
+    cover_clip_start,
+    window_plan,
+)
+from generec.editor.cover_prior import CoverPrior, PriorSettings
 from generec.editor.thumbnail_selection import extract_frame_features
 from generec.encoders import Encoder, FeatureCache, l2_normalize
 from generec.errors import DataError, ModelError
+from generec.evaluation.personalization_result import PersonalizationResult
 
 KS = (5, 10)
-THUMBNAIL_METHODS = ("Random Frame", "Original", "Selection (Eq. 1)")
-CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", "Selection (Eq. 2)")
+EQ1, EQ1_PRIOR, ORACLE_FRAME = "Selection (Eq. 1)", "Selection (Eq. 1 + cover prior)", "Oracle frame (ground truth)"
+EQ2, EQ2_PRIOR, ORACLE_CLIP = "Selection (Eq. 2)", "Selection (Eq. 2 + cover prior)", "Oracle clip (ground truth)"
+THUMBNAIL_METHODS = ("Random Frame", "Original", EQ1, EQ1_PRIOR, ORACLE_FRAME)
+CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", EQ2, EQ2_PRIOR, ORACLE_CLIP)
+THUMBNAIL_ORDERINGS = (("Original", "Random Frame"), (EQ1_PRIOR, "Original"), (EQ1, "Original"))
+CLIPPING_ORDERINGS = (("Unclipped", "1st Clip"), ("Unclipped", "Random clip"), (EQ2_PRIOR, "Unclipped"),
+                      (EQ2, "Unclipped"))  # fmt: skip
 Shown = tuple[np.ndarray, np.ndarray, np.ndarray]  # features [U, K, d], first frame [U, K], frames shown [U, K]
 
 
@@ -64,6 +78,22 @@ class PersonalizationData:
     t_star: np.ndarray  # [U, d] mean liked-thumbnail feature (not normalised: Cosine@K uses it as is)
     candidates: list[np.ndarray]  # per evaluated user: items never interacted with
     model: object  # a fitted generec.recommender.Recommender with a content path (MMGCN)
+
+    def subset(self, rows: np.ndarray) -> PersonalizationData:
+        """The same world, items and model for the evaluated users at ``rows`` only."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return replace(self, users=self.users[rows], user_ids=self.user_ids[rows], t_star=self.t_star[rows],
+                       candidates=[self.candidates[r] for r in rows])  # fmt: skip
+
+    def simulator(self):
+        """The world's :class:`~generec.data.sim.simulator.UserSimulator`, built once per data object."""
+        if getattr(self, "_simulator", None) is None:
+            self._simulator = self.world.simulator()
+        return self._simulator
+
+    def cover_prior(self) -> CoverPrior:
+        """A :class:`~generec.editor.cover_prior.CoverPrior` fitted on this catalogue's covers and frames."""
+        return CoverPrior().fit(self.thumbs, self.frames)
 
 
 def _cumsum(packed: PackedFrames) -> np.ndarray:
@@ -201,106 +231,27 @@ def user_side_scores(
     return click.reshape(items.shape), like.reshape(items.shape)
 
 
-@dataclass
-class PersonalizationResult:
-    """Per-run metric values; ``table`` (mean and spread) and ``gaps`` summarise them."""
-
-    title: str
-    methods: tuple[str, ...]
-    runs: dict[tuple[str, str], np.ndarray]  # (method, metric) -> [runs]
-    note: str
-
-    @property
-    def metrics(self) -> list[str]:
-        return list(dict.fromkeys(m for _, m in self.runs))
-
-    @property
-    def table(self) -> pd.DataFrame:
-        rows = {}
-        for method in self.methods:
-            row = {}
-            for metric in self.metrics:
-                v = self.runs[(method, metric)]
-                row[metric], row[f"{metric} sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-            rows[method] = row
-        return pd.DataFrame.from_dict(rows, orient="index")
-
-    def gap(self, better: str, worse: str, metric: str) -> tuple[float, float]:
-        """Mean and standard deviation over runs of ``better - worse`` on ``metric``."""
-        d = self.runs[(better, metric)] - self.runs[(worse, metric)]
-        return float(d.mean()), float(d.std(ddof=1)) if len(d) > 1 else 0.0
-
-    @property
-    def gaps(self) -> pd.DataFrame:
-        pairs = list(zip(self.methods[1:], self.methods[:-1], strict=True))
-        if len(self.methods) == 4:  # clipping: Unclipped vs both weaker baselines; Eq. 2 vs a clip as long
-            pairs = [(self.methods[3], self.methods[2]), (self.methods[2], self.methods[1]),
-                     (self.methods[2], self.methods[0]), (self.methods[3], self.methods[0])]  # fmt: skip
-        rows = []
-        for better, worse in reversed(pairs) if len(self.methods) == 3 else pairs:
-            for metric in self.metrics:
-                mean, sd = self.gap(better, worse, metric)
-                won = float(np.mean(self.runs[(better, metric)] > self.runs[(worse, metric)]))
-                rows.append({"better": better, "worse": worse, "metric": metric, "gap": mean, "sd": sd,
-                             "holds": mean > 0, "runs_won": won})  # fmt: skip
-        return pd.DataFrame(rows)
-
-    def format(self) -> str:
-        t = self.table
-        cells = {m: [f"{t.loc[r, m]:.4f} ± {t.loc[r, m + ' sd']:.4f}" for r in t.index] for m in self.metrics}
-        body = pd.DataFrame(cells, index=t.index).to_string()
-        return f"{self.title}\n{self.note}\n{body}"
-
-    def save(self, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
-        """Write ``<stem>.csv`` (table), ``<stem>_gaps.csv`` and ``<stem>.png`` (bars with spread)."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        csv = out / f"{stem}.csv"
-        self.table.to_csv(csv, index_label="method")
-        self.gaps.to_csv(out / f"{stem}_gaps.csv", index=False)
-        # one row per K, one column per metric family (Cosine, PS, Click, Like)
-        families = list(dict.fromkeys(m.split("@")[0] for m in self.metrics))
-        cuts = list(dict.fromkeys(m.split("@")[-1] for m in self.metrics))
-        fig, axes = plt.subplots(len(cuts), len(families), figsize=(3.2 * len(families), 3.2 * len(cuts)),
-                                 squeeze=False)  # fmt: skip
-        t = self.table
-        for metric in self.metrics:
-            family, cut = metric.split("@")[0], metric.split("@")[-1]
-            ax = axes[cuts.index(cut), families.index(family)]
-            ax.bar(range(len(t)), t[metric], yerr=t[f"{metric} sd"], capsize=3, color="C0")
-            lo = (t[metric] - 3 * t[f"{metric} sd"]).min()
-            hi = (t[metric] + 3 * t[f"{metric} sd"]).max()
-            ax.set_ylim(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9))
-            ax.set_xticks(range(len(t)), [m.split(" (")[0] for m in t.index], rotation=30, ha="right", fontsize=7)
-            ax.set_title(metric, fontsize=9)
-        fig.suptitle(self.title, fontsize=9)
-        fig.tight_layout()
-        png = out / f"{stem}.png"
-        fig.savefig(png, dpi=120)
-        plt.close(fig)
-        return csv, png
-
-
 # --------------------------------------------------------------------------------------- experiments
 def _window(sums: np.ndarray, items: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Mean of rows ``start .. start+length-1`` of each item's packed array (via cumulative sums)."""
     return (sums[items, start + length] - sums[items, start]) / length[..., None]
 
 
-def _run(
-    data: PersonalizationData, title: str, methods: dict[str, Callable[[np.random.Generator, np.ndarray], Shown]],
-    ks: Sequence[int], runs: int, seed: int, note: str, like: bool,
-) -> PersonalizationResult:  # fmt: skip
+def _check_protocol(data: PersonalizationData, ks: Sequence[int], runs: int) -> None:
     if runs < 1 or not ks or min(ks) < 1:
         raise DataError(f"need runs >= 1 and positive K values, got runs={runs}, ks={list(ks)}")
     if max(ks) > min(len(c) for c in data.candidates):
         raise DataError(f"K={max(ks)} exceeds the unseen items of some user; use smaller K")
-    sim = data.world.simulator()
+
+
+def _run(
+    data: PersonalizationData, title: str, methods: dict[str, Callable[[np.random.Generator, np.ndarray], Shown]],
+    ks: Sequence[int], runs: int, seed: int, note: str, like: bool,
+    orderings: tuple[tuple[str, str], ...] = (),
+    ps: bool = True,
+) -> PersonalizationResult:  # fmt: skip
+    _check_protocol(data, ks, runs)
+    sim = data.simulator()
     out: dict[tuple[str, str], list[float]] = {}
     for r in range(runs):
         rng = np.random.default_rng([seed, r])
@@ -309,14 +260,16 @@ def _run(
             feats, start, length = show(np.random.default_rng([seed, r, 1]), items)
             click, liked = user_side_scores(sim, data.user_ids, data.attrs, data.fps, items, start, length)
             for k in ks:
-                values = {f"Cosine@{k}": cosine_at_k(feats[:, :k], data.t_star),
-                          f"PS@{k}": ps_scores(data.model, data.users, feats[:, :k]),
-                          f"Click@{k}": click[:, :k].mean(axis=1)}  # fmt: skip
+                values = {f"Cosine@{k}": cosine_at_k(feats[:, :k], data.t_star)}
+                if ps:
+                    values[f"PS@{k}"] = ps_scores(data.model, data.users, feats[:, :k])
+                values[f"Click@{k}"] = click[:, :k].mean(axis=1)
                 if like:
                     values[f"Like@{k}"] = liked[:, :k].mean(axis=1)
                 for metric, v in values.items():
                     out.setdefault((name, metric), []).append(float(v.mean()))
-    return PersonalizationResult(title, tuple(methods), {k: np.asarray(v) for k, v in out.items()}, note)
+    runs_ = {k: np.asarray(v) for k, v in out.items()}
+    return PersonalizationResult(title, tuple(methods), runs_, note, orderings)
 
 
 def _note(data: PersonalizationData, extra: str = "") -> str:
@@ -324,13 +277,55 @@ def _note(data: PersonalizationData, extra: str = "") -> str:
             f"{len(data.item_ids)} items{extra}")  # fmt: skip
 
 
-def thumbnail_experiment(
-    data: PersonalizationData, ks: Sequence[int] = KS, runs: int = 10, seed: int = 0
-) -> PersonalizationResult:
-    """Table 1: Random Frame, Original and Eq. 1 selection over ``runs`` draws of K unseen items per user."""
+def _once(memo: dict, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """``compute()`` the first time, then its value: the paper's picks are needed in every run."""
+    if "value" not in memo:
+        memo["value"] = compute()
+    return memo["value"]
+
+
+def _true_weights(data: PersonalizationData) -> tuple[np.ndarray, float]:
+    """The evaluated users' hidden weights ``[U, F]`` and the soft-max temperature (oracles only)."""
+    sim = data.simulator()
+    return sim.weights[sim.user_index(data.user_ids)], sim.model.temperature
+
+
+def _frame_utility(data: PersonalizationData, w: np.ndarray, items: np.ndarray, k: int) -> np.ndarray:
+    """Ground-truth utility ``[U, T]`` of every frame of item ``items[:, k]`` for each user (-inf past its end)."""
+    col = items[:, k]
+    util = np.einsum("uf,utf->ut", w, data.attrs.features[col], dtype=np.float64)
+    return np.where(np.arange(util.shape[1])[None] < data.attrs.lengths[col][:, None], util, -np.inf)
+
+
+def _resolve_prior(data: PersonalizationData, prior: PriorSettings | None, valid_fraction: float, seed: int,
+                   task: str, **clip: int) -> tuple[PersonalizationData, PriorSettings, str]:  # fmt: skip
+    """Given settings, or settings tuned on a validation split of users (the rest are reported)."""
+    if prior is not None:
+        return data, prior, f"; cover prior given ({prior.describe()})"
+    from generec.evaluation.personalization_tuning import split_users, tune_prior
+
+    valid, test = split_users(data, valid_fraction, seed)
+    chosen = tune_prior(valid, task, seed=seed, **clip)
+    return (
+        test,
+        chosen,
+        (
+            f"; cover prior ({chosen.describe()}) chosen on {len(valid.users)} validation users "
+            f"(Click@10 s.t. Cosine@10 above the baseline), reported on the other {len(test.users)}"
+        ),
+    )
+
+
+def thumbnail_methods(data: PersonalizationData, settings: PriorSettings, pick=None) -> dict[str, Callable]:
+    """Table 1's methods as ``show(rng, items) -> (features, frame, 1)``; ``pick`` reuses a prior's batch pick."""
     lengths = data.frames.lengths
     rows = np.arange(len(data.users))[:, None]
-    selected = batch_select(data.t_star, data.frames)  # [U, I]: every user x every item at once
+    prior = data.cover_prior()
+    if pick is None:
+        pick = batch_select_prior(prior.guidance(data.t_star, settings), data.frames, prior, settings)
+    kept = pick.kept(prior.margins(settings))
+    paper: dict = {}
+    truth: dict = {}
 
     def random_frame(rng: np.random.Generator, items: np.ndarray) -> Shown:
         k = (rng.random(items.shape) * lengths[items]).astype(np.int64)
@@ -340,46 +335,110 @@ def thumbnail_experiment(
         k = data.thumb_frame[items]  # the uploader's thumbnail shows the shot on screen at that frame
         return data.thumbs[items], k, np.ones_like(k)
 
-    def selection(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        k = selected[rows, items].astype(np.int64)
+    def chosen(frames: np.ndarray, keep: np.ndarray | None, items: np.ndarray) -> Shown:
+        k = frames[rows, items].astype(np.int64)
+        feats = data.frames.features[items, k]
+        if keep is not None:  # the uploader's cover stays: its own image, its own frame
+            keep = keep[rows, items]
+            feats = np.where(keep[..., None], data.thumbs[items], feats)
+            k = np.where(keep, data.thumb_frame[items], k)
+        return feats, k, np.ones_like(k)
+
+    def oracle(rng: np.random.Generator, items: np.ndarray) -> Shown:
+        w, _ = _once(truth, lambda: _true_weights(data))
+        k = np.stack([_frame_utility(data, w, items, j).argmax(axis=1) for j in range(items.shape[1])], axis=1)
         return data.frames.features[items, k], k, np.ones_like(k)
 
-    methods = dict(zip(THUMBNAIL_METHODS, (random_frame, original, selection), strict=True))
-    note = _note(data, "; Click@K: simulator click probability of the thumbnail's frame")
-    return _run(data, "Table 1: personalized thumbnail selection", methods, ks, runs, seed, note, like=False)
+    return {"Random Frame": random_frame, "Original": original,
+            EQ1: lambda rng, items: chosen(_once(paper, lambda: batch_select(data.t_star, data.frames)), None, items),
+            EQ1_PRIOR: lambda rng, items: chosen(pick.best, kept, items), ORACLE_FRAME: oracle}  # fmt: skip
 
 
-def clipping_experiment(
-    data: PersonalizationData, clip_len: int = 8, stride: int = 1, ks: Sequence[int] = KS, runs: int = 10,
-    seed: int = 0,
+def thumbnail_experiment(
+    data: PersonalizationData, ks: Sequence[int] = KS, runs: int = 10, seed: int = 0,
+    prior: PriorSettings | None = None, valid_fraction: float = 0.3,
 ) -> PersonalizationResult:  # fmt: skip
-    """Table 2: Random clip, 1st Clip, Unclipped and Eq. 2 clipping (clips of ``clip_len`` frames)."""
+    """Table 1: Random Frame, Original, Eq. 1, Eq. 1 with a cover prior and the ground-truth oracle.
+
+    ``prior=None`` tunes the cover prior on ``valid_fraction`` of the users and reports the others.
+    """
+    _check_protocol(data, ks, runs)
+    data, settings, where = _resolve_prior(data, prior, valid_fraction, seed, "thumbnails")
+    methods = thumbnail_methods(data, settings)
+    note = _note(data, f"{where}; Click@K: simulator click probability of the thumbnail's frame")
+    return _run(data, "Table 1: personalized thumbnail selection", methods, ks, runs, seed, note, like=False,
+                orderings=THUMBNAIL_ORDERINGS)  # fmt: skip
+
+
+def _oracle_clip(data: PersonalizationData, truth: tuple[np.ndarray, float], items: np.ndarray,
+                 starts: np.ndarray, valid: np.ndarray, win: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Start of the clip with the highest ground-truth utility (the simulator's soft-max over its frames)."""
+    w, tau = truth
+    out = np.empty(items.shape, dtype=np.int64)
+    for j in range(items.shape[1]):
+        u = _frame_utility(data, w, items, j)
+        top = np.max(u, axis=1, keepdims=True)
+        cs = np.concatenate([np.zeros((len(u), 1)), np.cumsum(np.exp((u - top) / tau), axis=1)], axis=1)
+        n = win[items[:, j]][:, None]
+        ends = np.minimum(starts[None, :] + n, cs.shape[1] - 1)
+        score = np.take_along_axis(cs, ends, 1) - cs[:, starts]
+        out[:, j] = starts[np.where(valid[items[:, j]], score, -np.inf).argmax(axis=1)]
+    return out
+
+
+def clipping_methods(data: PersonalizationData, settings: PriorSettings, clip_len: int, stride: int,
+                     pick=None) -> dict[str, Callable]:  # fmt: skip
+    """Table 2's methods as ``show(rng, items) -> (features, first frame, frames)``."""
     lengths = data.frames.lengths
     rows = np.arange(len(data.users))[:, None]
     starts, valid, win = window_plan(lengths, data.frames.t_max, clip_len, stride)
-    chosen = batch_clip(data.t_star, data.frames, clip_len, stride)  # [U, I] first frame of each best clip
+    prior = data.cover_prior()
+    if pick is None:
+        pick = batch_clip_prior(prior.guidance(data.t_star, settings), data.frames, prior, settings, clip_len, stride)
+    kept = pick.kept(prior.margins(settings))
+    cover_start = cover_clip_start(prior.cover_frame_, lengths, clip_len)
+    paper: dict = {}
+    truth: dict = {}
 
     def shown(items: np.ndarray, start: np.ndarray, length: np.ndarray) -> Shown:
         return _window(data.frame_sums, items, start, length), start, length
 
     def random_clip(rng: np.random.Generator, items: np.ndarray) -> Shown:
         n_valid = valid.sum(axis=1)[items]
-        pick = (rng.random(items.shape) * n_valid).astype(np.int64)
-        return shown(items, starts[pick], win[items])  # valid starts are the first n_valid of the grid
+        pick_ = (rng.random(items.shape) * n_valid).astype(np.int64)
+        return shown(items, starts[pick_], win[items])  # valid starts are the first n_valid of the grid
 
-    def first_clip(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        return shown(items, np.zeros_like(items), win[items])
+    def with_prior(rng: np.random.Generator, items: np.ndarray) -> Shown:
+        start = np.where(kept[rows, items], cover_start[items], pick.best[rows, items]).astype(np.int64)
+        return shown(items, start, win[items])
 
-    def unclipped(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        return shown(items, np.zeros_like(items), lengths[items])
+    return {"Random clip": random_clip,
+            "1st Clip": lambda rng, items: shown(items, np.zeros_like(items), win[items]),
+            "Unclipped": lambda rng, items: shown(items, np.zeros_like(items), lengths[items]),
+            EQ2: lambda rng, items: shown(items, _once(paper, lambda: batch_clip(
+                data.t_star, data.frames, clip_len, stride))[rows, items].astype(np.int64), win[items]),
+            EQ2_PRIOR: with_prior,
+            ORACLE_CLIP: lambda rng, items: shown(items, _oracle_clip(data, _once(truth, lambda: _true_weights(data)),
+                                                                   items, starts, valid, win), win[items])}  # fmt: skip
 
-    def selection(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        return shown(items, chosen[rows, items].astype(np.int64), win[items])
 
-    methods = dict(zip(CLIPPING_METHODS, (random_clip, first_clip, unclipped, selection), strict=True))
+def clipping_experiment(
+    data: PersonalizationData, clip_len: int = 8, stride: int = 1, ks: Sequence[int] = KS, runs: int = 10,
+    seed: int = 0, prior: PriorSettings | None = None, valid_fraction: float = 0.3,
+) -> PersonalizationResult:  # fmt: skip
+    """Table 2: Random clip, 1st Clip, Unclipped, Eq. 2, Eq. 2 with a cover prior, and the oracle clip.
+
+    ``prior=None`` tunes the cover prior on ``valid_fraction`` of the users and reports the others.
+    """
+    _check_protocol(data, ks, runs)
+    data, settings, where = _resolve_prior(data, prior, valid_fraction, seed, "clipping", clip_len=clip_len,
+                                           stride=stride)  # fmt: skip
+    methods = clipping_methods(data, settings, clip_len, stride)
     note = _note(
         data,
-        f"; clips of L={clip_len} frames, stride {stride}; Click@K / Like@K: simulator click "
-        "probability (soft-max over the frames shown) / like probability after watching them",
+        f"; clips of L={clip_len} frames, stride {stride}{where}; Click@K (the user-side score): simulator "
+        "click probability, soft-max over the frames shown, no time cost; Like@K: like probability after "
+        "watching them, which pays time_cost per second (any 1-s clip beats a whole video on it)",
     )
-    return _run(data, "Table 2: personalized micro-video clipping", methods, ks, runs, seed, note, like=True)
+    return _run(data, "Table 2: personalized micro-video clipping", methods, ks, runs, seed, note, like=True,
+                orderings=CLIPPING_ORDERINGS)  # fmt: skip

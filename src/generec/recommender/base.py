@@ -20,6 +20,7 @@ import torch
 
 from generec.data.dataset import Split
 from generec.errors import DataError, ModelError
+from generec.recommender.calibration import calibrate_new_scores
 from generec.recommender.graph import check_pairs, user_item_csr
 from generec.recommender.ranking import ScoreFn, dot_scorer, topk_chunked
 
@@ -151,16 +152,53 @@ class Recommender:
             )
         return content.transform(item_features)
 
-    def score_items(self, users: np.ndarray | int, item_features: Features) -> np.ndarray:
+    def score_items(self, users: np.ndarray | int, item_features: Features, calibrated: bool = True) -> np.ndarray:
         """Scores of ``users`` for new items given only their features: ``(n_users, n_new_items)``.
 
         Works for items without any interaction (AI-created or edited items).
+
+        Parameters
+        ----------
+        users
+            User indices.
+        item_features
+            ``{modality: (n_new, d)}`` features, as the model was trained with.
+        calibrated
+            ``True`` (default): scores are on the scale of :meth:`score` for the same user, so new
+            and known items can be ranked together — a new item whose content beats a share ``q``
+            of the corpus (for this user, through the model's content path) gets the user's warm
+            score at quantile ``q`` (:mod:`generec.recommender.calibration`); the map is increasing,
+            so the order of new items for a user is the same either way. ``False``: the raw
+            content-path dot products ``user_vector · item_embeddings_from_features(...)``.
         """
         self._check_fitted()
         u = torch.as_tensor(self._users(users))
         with torch.no_grad():
             item_emb = self.item_embeddings_from_features(item_features)
-            return (self.user_emb_[u] @ item_emb.T).numpy()
+            raw = self.user_emb_[u] @ item_emb.T
+        corpus = getattr(self, "content_item_emb_", None)
+        if not calibrated or corpus is None:
+            return raw.numpy()
+        return calibrate_new_scores(raw, self.user_emb_[u], corpus, self.item_emb_)
+
+    def new_item_ranks(
+        self, users: np.ndarray | int, item_features: Features, exclude_train: bool = True
+    ) -> np.ndarray:
+        """Where new items would land in each user's ranking of the corpus: ``(n_users, n_new)`` int64.
+
+        ``0`` means above every known item; ``r`` means ``r`` known items (not counting the user's
+        training items when ``exclude_train``) score higher than the new item's calibrated score.
+        """
+        scores = self.score_items(users, item_features)
+        u = self._users(users)
+        exclude = user_item_csr(self.train_, self.n_users, self.n_items) if exclude_train else None
+        out = np.zeros(scores.shape, dtype=np.int64)
+        for row, user in enumerate(u):
+            corpus = self.score([user])[0]
+            if exclude is not None:
+                corpus[exclude[1][exclude[0][user] : exclude[0][user + 1]]] = -np.inf
+            out[row] = (corpus[:, None] > scores[row][None, :]).sum(axis=0)
+        return out
 
     # ----------------------------------------------------------- persistence
     def _extra_state(self) -> dict[str, Any]:
@@ -194,6 +232,9 @@ class Recommender:
         content = getattr(self, "content_map_", None)
         if content is not None:
             state["content_map"] = content.state()
+        corpus = getattr(self, "content_item_emb_", None)
+        if corpus is not None:
+            state["content_item_emb"] = corpus
         torch.save(state, d / STATE_FILE)
         return d
 
@@ -219,5 +260,7 @@ class Recommender:
         model.train_ = state["train"].numpy()
         if "content_map" in state:
             model.content_map_ = ContentMap.from_state(state["content_map"])
+        if "content_item_emb" in state:
+            model.content_item_emb_ = state["content_item_emb"]
         model._load_extra_state(state, config)
         return model

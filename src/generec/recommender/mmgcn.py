@@ -13,11 +13,14 @@ user-item graph:
   ``x ← LeakyReLU(G [h ; x̂])``.
 * **prediction**: ``y(u, i) = Σ_m u_m · i_m``, the scores of the modalities summed.
 
-A new item (no interactions) has no neighbours and no ID embedding: its vector
-is the same branches with ``h = 0`` and ``e_id = 0``. So that this path is
-trained and not extrapolated, ``cold_dropout`` of the items per step are
-treated exactly that way during training (DropoutNet-style); that is what lets
-GeneRec score AI-created items with MMGCN, which the paper could not (footnote 8).
+A new item (no interactions) has no neighbours and no ID embedding. GeneRec
+scores it anyway, which the paper could not (footnote 8), in one of two ways
+(``cold_scoring``): by default the branches themselves with ``h = 0`` and
+``e_id = 0`` — so that this path is trained and not extrapolated,
+``cold_dropout`` of the items per step are treated exactly that way during
+training (DropoutNet-style); or a ridge map from features to the final item
+vectors learned for known items. Either way :meth:`score_items` calibrates the
+result to the scale of known items' scores (:mod:`generec.recommender.calibration`).
 """
 
 from __future__ import annotations
@@ -46,16 +49,31 @@ class _ModalityGCN(nn.Module):
     """One modality's branch: feature projection, user preference, aggregation + combination layers."""
 
     def __init__(
-        self, n_users: int, feat_dim: int, latent: int, dim: int, n_layers: int, generator: torch.Generator
+        self,
+        n_users: int,
+        feat_dim: int,
+        latent: int,
+        dim: int,
+        n_layers: int,
+        generator: torch.Generator,
+        concat: bool = True,
     ) -> None:
         super().__init__()
+        self.concat = concat
         self.preference = nn.Parameter(torch.empty(n_users, latent))
         nn.init.xavier_normal_(self.preference, generator=generator)
         self.project = _linear(feat_dim, latent, generator)
         sizes = [latent] + [dim] * n_layers
         self.conv = nn.ModuleList(_linear(sizes[k], sizes[k], generator) for k in range(n_layers))
         self.own = nn.ModuleList(_linear(sizes[k], dim, generator) for k in range(n_layers))
-        self.mix = nn.ModuleList(_linear(sizes[k] + dim, dim, generator) for k in range(n_layers))
+        # Combination (paper §3.2.2): concatenation G [h ; x̂], or element-wise G h + x̂.
+        width = [sizes[k] + dim if concat else sizes[k] for k in range(n_layers)]
+        self.mix = nn.ModuleList(_linear(width[k], dim, generator) for k in range(n_layers))
+
+    def _combine(self, mix: nn.Linear, h: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+        if self.concat:
+            return F.leaky_relu(mix(torch.cat([h, x_hat], dim=1)))
+        return F.leaky_relu(mix(h) + x_hat)
 
     def forward(
         self,
@@ -71,7 +89,7 @@ class _ModalityGCN(nn.Module):
             if keep is not None:
                 h = h * keep  # cold-dropped items see no neighbours ...
             x_hat = F.leaky_relu(own(x)) + ident  # ... and have no ID embedding
-            x = F.leaky_relu(mix(torch.cat([h, x_hat], dim=1)))
+            x = self._combine(mix, h, x_hat)
         return x
 
     def cold(self, features: torch.Tensor) -> torch.Tensor:
@@ -80,7 +98,7 @@ class _ModalityGCN(nn.Module):
         for own, mix in zip(self.own, self.mix, strict=True):
             x_hat = F.leaky_relu(own(x))
             no_neighbours = torch.zeros(len(x), x.shape[1])  # h has the width of this layer's input
-            x = F.leaky_relu(mix(torch.cat([no_neighbours, x_hat], dim=1)))
+            x = self._combine(mix, no_neighbours, x_hat)
         return x
 
 
@@ -96,6 +114,7 @@ class _MMGCNModule(nn.Module):
         cold_dropout: float,
         adjacency: torch.Tensor,
         generator: torch.Generator,
+        concat: bool = True,
     ) -> None:
         super().__init__()
         self.n_users, self.n_items, self.cold_dropout = n_users, n_items, cold_dropout
@@ -107,7 +126,10 @@ class _MMGCNModule(nn.Module):
         self.id_embedding = nn.Parameter(torch.empty(n_users + n_items, dim))
         nn.init.xavier_normal_(self.id_embedding, generator=generator)
         self.branches = nn.ModuleDict(
-            {m: _ModalityGCN(n_users, features[m].shape[1], latent, dim, n_layers, generator) for m in self.modalities}
+            {
+                m: _ModalityGCN(n_users, features[m].shape[1], latent, dim, n_layers, generator, concat)
+                for m in self.modalities
+            }
         )
 
     def _keep_mask(self, generator: torch.Generator | None) -> torch.Tensor | None:
@@ -153,7 +175,19 @@ class MMGCN(BPRTrained):
         ``D^-1/2 A D^-1/2`` weights (Kipf & Welling), which damp hub users/items.
     cold_dropout
         Fraction of items treated as new (no neighbours, no ID embedding) in each
-        training step, so that new items are scored from content alone.
+        training step, so that the modality branches learn to score items from content alone.
+    combination
+        The combination layer (paper §3.2.2): ``"concat"``, ``x = LeakyReLU(G [h ; x̂])``, or
+        ``"add"`` (element-wise), ``x = LeakyReLU(G h + x̂)``, where the ID embedding in ``x̂``
+        reaches the output without a weight matrix.
+    cold_scoring
+        How a new item gets its vector. ``"branch"`` (default): the modality branches with no
+        neighbours and no ID embedding (the paper's architecture); ``"map"``: a ridge map from its
+        features to the final vectors the model learned for known items
+        (:class:`~generec.recommender.content.ContentMap`), which carries what the graph learned
+        about those items into the content path. On GeneRec-Sim the map puts items made to a
+        user's taste higher in that user's ranking (``bench/bench_recommender.py --part sim``),
+        so use it to rank created items together with human ones.
     **kwargs
         Training parameters of :class:`~generec.recommender.training.BPRTrained`;
         ``embedding_dim`` is the ID-embedding width per modality.
@@ -169,7 +203,6 @@ class MMGCN(BPRTrained):
 
     name = "mmgcn"
     needs_features = True
-    has_content_branch = True
 
     def __init__(
         self,
@@ -177,6 +210,8 @@ class MMGCN(BPRTrained):
         latent_dim: int = 64,
         cold_dropout: float = 0.1,
         aggregation: str = "mean",
+        cold_scoring: str = "branch",
+        combination: str = "concat",
         embedding_dim: int = 64,
         lr: float = 1e-3,
         reg: float = 1e-4,
@@ -196,12 +231,23 @@ class MMGCN(BPRTrained):
         self.latent_dim = latent_dim
         self.cold_dropout = cold_dropout
         self.aggregation = aggregation
+        self.cold_scoring = cold_scoring
+        self.combination = combination
+
+    @property
+    def has_content_branch(self) -> bool:
+        """True when new items go through the modality branches instead of a content map."""
+        return self.cold_scoring == "branch"
 
     def _make_module(
         self, n_users: int, n_items: int, train: np.ndarray, features: dict[str, np.ndarray], generator: torch.Generator
     ) -> nn.Module:
         if self.aggregation not in ("mean", "gcn"):
             raise ModelError(f"MMGCN aggregation must be 'mean' or 'gcn', got {self.aggregation!r}")
+        if self.combination not in ("concat", "add"):
+            raise ModelError(f"MMGCN combination must be 'concat' or 'add', got {self.combination!r}")
+        if self.cold_scoring not in ("map", "branch"):
+            raise ModelError(f"MMGCN cold_scoring must be 'map' or 'branch', got {self.cold_scoring!r}")
         builder = mean_adjacency if self.aggregation == "mean" else normalized_adjacency
         adjacency = builder(train, n_users, n_items)
         return _MMGCNModule(
@@ -214,11 +260,14 @@ class MMGCN(BPRTrained):
             self.cold_dropout,
             adjacency,
             generator,
+            self.combination == "concat",
         )
 
     def item_embeddings_from_features(self, item_features: Mapping[str, np.ndarray]) -> torch.Tensor:
-        """Vectors of new items through each modality's branch (no neighbours, no ID embedding)."""
+        """Vectors of new items: the content map, or each modality's branch (no neighbours, no ID embedding)."""
         self._check_fitted()
+        if not self.has_content_branch:
+            return super().item_embeddings_from_features(item_features)
         checked = check_new_features(item_features, self.feature_dims_)
         self.module_.eval()
         with torch.no_grad():

@@ -27,6 +27,17 @@ from generec.recommender.ranking import dot_scorer, ranking_metrics
 from generec.recommender.sampling import NegativeSampler
 
 
+def ordered_dims(config: dict[str, Any]) -> dict[str, int]:
+    """Feature widths by modality from a saved config, in the order the model was fitted with.
+
+    Vectors are concatenated per modality in that order, so it must survive the round trip
+    (``config.json`` is written with sorted keys); configs without ``modalities`` keep key order.
+    """
+    dims = dict(config.get("feature_dims", {}))
+    order = config.get("modalities") or list(dims)
+    return {m: int(dims[m]) for m in order}
+
+
 class BPRTrained(Recommender):
     """Base for models trained with the BPR loss; subclasses define :meth:`_make_module`."""
 
@@ -142,11 +153,15 @@ class BPRTrained(Recommender):
         if feats and not getattr(self, "has_content_branch", False):
             warm = np.unique(train[:, 1])
             self.content_map_ = ContentMap(self.content_alpha).fit(feats, self.item_emb_.numpy(), rows=warm)
+        if feats:
+            # The corpus through the content path: the reference that calibrates new items' scores.
+            self.content_item_emb_ = self.item_embeddings_from_features(feats).detach().contiguous()
 
     # ---------------------------------------------------------- persistence
     def _extra_config(self) -> dict[str, Any]:
         return {
             "feature_dims": getattr(self, "feature_dims_", {}),
+            "modalities": list(getattr(self, "feature_dims_", {})),  # JSON keys get sorted; the order matters
             "best_epoch": getattr(self, "best_epoch_", None),
             "history": getattr(self, "history_", []),
         }
@@ -155,7 +170,7 @@ class BPRTrained(Recommender):
         return {"module": self.module_.state_dict()}
 
     def _load_extra_state(self, state: dict[str, Any], config: dict[str, Any]) -> None:
-        self.feature_dims_ = dict(config.get("feature_dims", {}))
+        self.feature_dims_ = ordered_dims(config)
         self.best_epoch_ = config.get("best_epoch")
         self.history_ = config.get("history", [])
         placeholder = {m: np.zeros((self.n_items, d), dtype=np.float32) for m, d in self.feature_dims_.items()}

@@ -20,6 +20,7 @@ from generec.data.dataset import Split
 from generec.recommender.base import Features, Recommender, check_features, check_split
 from generec.recommender.content import check_new_features
 from generec.recommender.graph import unique_pairs
+from generec.recommender.training import ordered_dims
 
 
 class UserHist(Recommender):
@@ -66,11 +67,11 @@ class UserHist(Recommender):
         return self._item_vectors(check_new_features(item_features, self.feature_dims_))
 
     def _extra_config(self) -> dict[str, Any]:
-        return {"feature_dims": self.feature_dims_}
+        return {"feature_dims": self.feature_dims_, "modalities": list(self.feature_dims_)}
 
     def _extra_state(self) -> dict[str, Any]:
         return {"centre": [self.centre_[m] for m in self.feature_dims_]}
 
     def _load_extra_state(self, state: dict[str, Any], config: dict[str, Any]) -> None:
-        self.feature_dims_ = dict(config["feature_dims"])
+        self.feature_dims_ = ordered_dims(config)
         self.centre_ = dict(zip(self.feature_dims_, state["centre"], strict=True))

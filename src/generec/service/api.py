@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from generec.errors import GeneRecError, NotFoundError
 from generec.pipeline import Response as StepResponse
-from generec.service.auth import COOKIE, current_user, require_role
+from generec.service.auth import COOKIE, current_user, require_role, token_of
 from generec.store import Job
 from generec.types import Event, EventKind, Item, ItemStatus, Role, User
 
@@ -96,7 +96,7 @@ def events_of(user: User, events: list[EventIn]) -> list[Event]:
 def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
     """Exchange a token for the sign-in cookie (the page uses it for video requests); returns the user."""
     try:
-        user = ctx(request).generec.store.user_for_token(body.token)
+        user = ctx(request).tokens.user(body.token)
     except NotFoundError as exc:
         raise HTTPException(401, str(exc)) from None
     response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict", max_age=30 * 86400, path="/")
@@ -104,9 +104,21 @@ def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]
 
 
 @router.post("/auth/logout", tags=["auth"])
-def logout(response: Response) -> dict[str, str]:
+def logout(request: Request, response: Response) -> dict[str, str]:
+    """Sign this browser out (drop the cookie); the token itself stays valid (see ``/auth/revoke``)."""
+    token = token_of(request)
+    if token:
+        ctx(request).tokens.forget(token)
     response.delete_cookie(COOKIE, path="/")
     return {"status": "signed out"}
+
+
+@router.post("/auth/revoke", tags=["auth"])
+def revoke(request: Request, response: Response, user: User = Depends(current_user)) -> dict[str, str]:
+    """Revoke the token this request signed in with, everywhere and at once, and drop the cookie."""
+    ctx(request).tokens.revoke(token_of(request) or "")
+    response.delete_cookie(COOKIE, path="/")
+    return {"status": "token revoked", "user_id": user.id}
 
 
 @router.get("/me", tags=["auth"])
@@ -130,8 +142,9 @@ def feed(request: Request, k: int = Query(12, ge=1, le=50), user: User = Depends
 @router.post("/events", tags=["feed"])
 def post_events(body: EventsIn, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
     """Store the caller's impressions, clicks, likes, dislikes, skips and dwell times."""
-    n = ctx(request).session(user.id).record(events_of(user, body.events))
-    return {"stored": n}
+    # Same rule as Session.record (own events, visible items), but committed together with
+    # other users' concurrent posts: one disk sync per batch instead of one per request.
+    return {"stored": ctx(request).events.write(user.id, events_of(user, body.events))}
 
 
 @router.post("/chat", tags=["chat"])
@@ -230,3 +243,10 @@ def issue_token(user_id: str, request: Request, user: User = Depends(current_use
     require_role(user, Role.ADMIN)
     token = ctx(request).generec.store.create_token(user_id, label=f"issued by {user.id}")
     return {"user_id": user_id, "token": token}
+
+
+@router.post("/admin/users/{user_id}/tokens/revoke", tags=["admin"])
+def revoke_tokens(user_id: str, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    """Revoke every token of a user (admins only); they stop working at once."""
+    require_role(user, Role.ADMIN)
+    return {"user_id": user_id, "revoked": ctx(request).tokens.revoke_user(user_id)}

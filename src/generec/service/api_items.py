@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 
 from generec.errors import GeneRecError, MediaError, NotFoundError
+from generec.fidelity.policy import is_blocked
 from generec.pipeline import Decision, JobLimitError
 from generec.service.api import ctx, item_json, job_json, verdict_json
 from generec.service.auth import current_user, require_role
@@ -37,33 +38,38 @@ def item(item_id: str, request: Request, user: User = Depends(current_user)) -> 
     return item_json(visible_item(request, item_id, user))
 
 
-def _media(request: Request, media_hash: str | None, what: str, item_id: str) -> StreamingResponse:
+def _media(request: Request, media_hash: str | None, what: str, item_id: str) -> Response:
     if not media_hash:
         raise HTTPException(404, f"item {item_id!r} has no {what}")
-    generec = ctx(request).generec
+    c = ctx(request)
     try:
-        path = generec.media.path_for(media_hash)
-        mime = generec.store.get_media(media_hash).mime
+        path = c.generec.media.path_for(media_hash)
+        mime = c.mimes.get(media_hash)
+        if mime is None:
+            mime = c.generec.store.get_media(media_hash).mime
+            if len(c.mimes) > 100_000:  # bounded memory
+                c.mimes.clear()
+            c.mimes[media_hash] = mime
     except (NotFoundError, MediaError):
         raise HTTPException(404, f"the {what} file of item {item_id!r} is missing from the media store") from None
     return file_response(path, mime, request.headers.get("range"), media_hash)
 
 
 @router.get("/items/{item_id}/media", tags=["items"])
-def media(item_id: str, request: Request, user: User = Depends(current_user)) -> StreamingResponse:
+def media(item_id: str, request: Request, user: User = Depends(current_user)) -> Response:
     """The item's video or image; honours ``Range: bytes=...`` (206) so players can seek."""
     it = visible_item(request, item_id, user)
     return _media(request, it.media_hash, "media", item_id)
 
 
 @router.get("/items/{item_id}/thumbnail", tags=["items"])
-def thumbnail(item_id: str, request: Request, user: User = Depends(current_user)) -> StreamingResponse:
+def thumbnail(item_id: str, request: Request, user: User = Depends(current_user)) -> Response:
     """The item's cover: the caller's personalized one when GeneRec made one, else the uploader's."""
     it = visible_item(request, item_id, user)
+    # Only this item's AI children made for the caller (not the whole visible set); checks passed, as in the feed.
+    children = ctx(request).generec.store.list_items(viewer=user.id, parent_id=item_id, origin="ai", limit=None)
     own = [
-        i
-        for i in ctx(request).generec.visible_items(user.id)
-        if i.parent_id == item_id and i.is_ai and i.visible_to == user.id and i.attributes.get("task") == "thumbnail"
+        i for i in children if i.visible_to == user.id and i.attributes.get("task") == "thumbnail" and not is_blocked(i)
     ]
     return _media(request, own[-1].thumbnail_hash if own else it.thumbnail_hash, "thumbnail", item_id)
 

@@ -23,7 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from generec.errors import ConfigError, GeneRecError, MediaError, NotFoundError
 from generec.pipeline import GeneRec, JobLimitError, Session
+from generec.service.auth import TokenCache
+from generec.service.events import EventWriter
 from generec.service.limits import BodyLimit, RateLimit
+from generec.service.upkeep import CatalogKeeper
 from generec.service.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -31,11 +34,14 @@ STATIC = Path(__file__).parent / "static"
 
 
 class Context:
-    """What request handlers share: the composed system, the worker pool and open sessions."""
+    """What request handlers share: the composed system, the worker pool, open sessions and valid tokens."""
 
-    def __init__(self, generec: GeneRec, pool: WorkerPool) -> None:
+    def __init__(self, generec: GeneRec, pool: WorkerPool, token_cache_s: float = 10.0) -> None:
         self.generec = generec
         self.pool = pool
+        self.tokens = TokenCache(generec.store, ttl_s=token_cache_s)
+        self.events = EventWriter(generec.store)
+        self.mimes: dict[str, str] = {}  # media hash -> type; content-addressed, so never stale
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -81,20 +87,38 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    generec: GeneRec, *, workers: int | None = None, start_workers: bool = True, warm_instructor: bool = True
+    generec: GeneRec,
+    *,
+    workers: int | None = None,
+    start_workers: bool = True,
+    warm_instructor: bool = True,
+    token_cache_s: float = 10.0,
+    catalog_ttl_s: float | None = 30.0,
 ) -> FastAPI:
-    """The app for ``generec``; its worker pool starts (after job recovery) with the app's lifespan."""
+    """The app for ``generec``; its worker pool starts (after job recovery) with the app's lifespan.
+
+    ``token_cache_s``: how long a checked token is trusted without asking the store again (0: never);
+    tokens revoked through the API stop working at once, ones revoked by another process within this.
+    ``catalog_ttl_s`` (``None``: keep ``generec``'s): how stale the shared public catalog may get; it is
+    built before the first request and rebuilt in the background, not by the request that finds it stale
+    (so a new upload reaches other users' feeds within it; a user's own AI items are read fresh).
+    """
     settings = generec.settings.service
     pool = WorkerPool(generec, settings.workers if workers is None else workers)
+    keeper = CatalogKeeper(generec, catalog_ttl_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if start_workers:
             pool.start()
+        keeper.start()
+        ctx.events.start()
         warm = getattr(generec.instructor, "warm", None)
         if warm_instructor and callable(warm):  # fit the instructor in the background so the first chat turn is quick
             threading.Thread(target=_quietly, args=(warm,), name="generec-warmup", daemon=True).start()
         yield
+        ctx.events.stop()  # what was posted is stored before the process goes
+        keeper.stop()
         pool.stop()
 
     app = FastAPI(
@@ -103,7 +127,8 @@ def create_app(
         lifespan=lifespan,
         description="Generative recommendation: a feed, a chat, generated items with provenance.",
     )
-    app.state.ctx = Context(generec, pool)
+    app.state.ctx = ctx = Context(generec, pool, token_cache_s)
+    app.state.catalog_keeper = keeper
     _install_error_handlers(app)
     from generec.service import api, api_items
 

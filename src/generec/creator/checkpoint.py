@@ -1,0 +1,88 @@
+"""The committed demo creation checkpoint: where it lives, what it holds, and how to make another.
+
+A release directory (``creation-demo``) holds everything a fresh install needs to create
+and to judge on the demo world, without training:
+
+* ``config.json`` + ``ema.pt``: the diffusion model (sampling weights only, see
+  ``DiffusionModel.save(ema_only=True)``);
+* ``encoder/``: the encoder it was trained with (instruction embeddings, User_Hist);
+* ``reader/``: the attribute reader that judges created clips;
+* ``guidance.npz``: the demo world's User_Hist and User_Emb vectors (what ``--conditions`` saved);
+* ``mmgcn/`` (optional): the MMGCN whose user embeddings are User_Emb, for PS@K;
+* ``README.txt``: the exact commands and seed that reproduce it.
+
+Example
+-------
+>>> demo_checkpoint()                                    # doctest: +SKIP
+PosixPath('.../generec/assets/checkpoints/creation-demo')
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from generec.diffusion.model import DiffusionModel
+from generec.errors import NotFoundError
+
+DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "creation-demo"
+GUIDANCE_FILE = "guidance.npz"
+
+
+def demo_checkpoint(path: str | Path | None = None) -> Path:
+    """The release directory at ``path`` (default: the packaged demo one); :class:`NotFoundError` if absent."""
+    d = Path(path) if path is not None else DEMO_CHECKPOINT
+    if not (d / "config.json").is_file():
+        raise NotFoundError(
+            f"no creation checkpoint in {d}; train one with `generec train creation` and pass its directory"
+        )
+    return d
+
+
+def load_guidance(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
+    """``{"user_hist": {user: vector}, "user_emb": {...}}`` from a guidance or conditions ``.npz``."""
+    from generec.creator.training import GUIDANCE_KINDS
+    from generec.errors import DataError
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {
+                k: dict(zip([str(u) for u in z[f"users_{k}_ids"]], z[f"users_{k}_vecs"], strict=True))
+                for k in GUIDANCE_KINDS
+                if f"users_{k}_ids" in z.files
+            }
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path} holds no user guidance vectors (users_<kind>_ids/_vecs): {exc}") from exc
+
+
+def export_checkpoint(
+    model_dir: str | Path,
+    out: str | Path,
+    *,
+    encoder_dir: str | Path,
+    reader_dir: str | Path,
+    conditions: str | Path,
+    mmgcn_dir: str | Path | None = None,
+    readme: str = "",
+) -> Path:
+    """Assemble a release directory from a trained model (EMA weights only) and its companions."""
+    d = Path(out)
+    if d.exists():
+        shutil.rmtree(d)
+    model = DiffusionModel.load(model_dir)
+    model.save(d, extra={k: v for k, v in model.extra.items() if k == "train"}, ema_only=True)
+    shutil.copytree(encoder_dir, d / "encoder", ignore=shutil.ignore_patterns("cache", "*.log"))
+    shutil.copytree(reader_dir, d / "reader")
+    if mmgcn_dir is not None:
+        shutil.copytree(mmgcn_dir, d / "mmgcn")
+    users = load_guidance(conditions)
+    arrays = {}
+    for kind, vectors in users.items():
+        arrays[f"users_{kind}_ids"] = np.array(list(vectors))
+        arrays[f"users_{kind}_vecs"] = np.stack(list(vectors.values())).astype(np.float16)  # halves the file
+    np.savez_compressed(d / GUIDANCE_FILE, **arrays)
+    if readme:
+        (d / "README.txt").write_text(readme.strip() + "\n", encoding="utf-8")
+    return d

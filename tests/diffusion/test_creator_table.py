@@ -1,0 +1,163 @@
+"""Creation's Table 4 machinery on a tiny world: joint guidance rows, the table, export + reload, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from generec.cli import main
+from generec.creator import VideoCreator, train_creation
+from generec.creator.checkpoint import DEMO_CHECKPOINT, demo_checkpoint, export_checkpoint, load_guidance
+from generec.creator.training import creation_conditions, guidance_kinds, save_conditions
+from generec.diffusion import TrainSettings
+from generec.errors import ConfigError, DataError, NotFoundError
+from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
+from generec.evaluation.creation import creation_table
+from generec.evaluation.revision_experiment import fit_mmgcn
+from generec.types import Guidance
+
+FEW = TrainSettings(steps=3, batch_size=4, checkpoint_every=2)
+JOINT = "user_hist+user_emb"
+
+
+@pytest.fixture(scope="module")
+def made(sim_world, encoder, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A briefly trained MMGCN, a tiny joint creation model with its conditions file, and a tiny reader."""
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("creation_table")
+    mmgcn, emb = fit_mmgcn(sim_world, encoder, root / "mmgcn", epochs=2)
+    cond = root / "cond.npz"
+    model, _ = train_creation(
+        sim_world, encoder, root / "model", guidance=JOINT, preset="tiny", settings=FEW, user_embeddings=emb,
+        conditions=cond, progress=False,
+    )  # fmt: skip
+    reader = AttributeReader(ReaderConfig(frames=4, size=16, width=8)).fit(32, 2, progress=False)
+    reader.save(root / "reader")
+    encoder.save_pretrained(root / "encoder")
+    return {"root": root, "mmgcn": mmgcn, "emb": emb, "model": model, "cond": cond, "reader": reader}
+
+
+def test_joint_guidance_rows_show_one_user_signal_and_single_subjects(sim_world, encoder, made) -> None:
+    conds = creation_conditions(sim_world, encoder, guidance=JOINT, user_embeddings=made["emb"], progress=False)
+    spec = conds["spec"]
+    assert spec.names == ("instruction", "user_hist", "user_emb")
+    sizes = dict(spec.parts)
+    hist = np.abs(conds["cond"][:, sizes["instruction"] : sizes["instruction"] + sizes["user_hist"]]).sum(1) > 0
+    emb = np.abs(conds["cond"][:, -sizes["user_emb"] :]).sum(1) > 0
+    assert not (hist & emb).any() and hist.any() and emb.any()  # one user signal per row, as at creation time
+    second = sim_world.shots.set_index(["item_id", "index"])["category2"].isna()
+    assert all(second[(i, k)] for i, k in zip(conds["item_id"], conds["shot"], strict=True))
+    assert conds["info"]["single_subject"] and set(conds["users"]) == {"user_hist", "user_emb"}
+    back = load_guidance(save_conditions(made["root"] / "again.npz", conds))
+    assert set(back) == {"user_hist", "user_emb"} and len(back["user_emb"]) == len(conds["users"]["user_emb"])
+    assert guidance_kinds("user_emb") == ("user_emb",)
+    for bad in ("user_hist+user_hist", "mood", ""):
+        with pytest.raises(ConfigError):
+            guidance_kinds(bad)
+    with pytest.raises(ConfigError, match="User_Emb"):
+        creation_conditions(sim_world, encoder, guidance=JOINT, progress=False)
+
+
+def test_creation_table_rows_metrics_and_files(sim_world, encoder, made, tmp_path: Path) -> None:
+    creator = VideoCreator(made["model"], encoder, steps=2)
+    users = load_guidance(made["cond"])
+    ids = [str(u) for u in sim_world.dataset().split().user_ids]
+    table = creation_table(
+        creator, made["reader"], sim_world, users, encoder, mmgcn=made["mmgcn"], mmgcn_users=ids, n_users=3, k=2,
+        held_out=0.2, progress=False,
+    )  # fmt: skip
+    assert list(table.rows) == ["Original", "Instruction", "Instruction + User_Hist", "Instruction + User_Emb"]
+    for name, row in table.rows.items():
+        assert {"hit_colour", "hit_category", "Cosine@2", "PS@2"} <= set(row)
+        assert ("FVD" in row) == (name != "Original")
+    text = table.text()
+    assert "chance" in text and "FVD protocol" in text and "unconditional" in text
+    paths = table.save(tmp_path / "out")
+    assert paths["png"].stat().st_size > 500 and "hit_colour" in paths["csv"].read_text()
+    again = creation_table(creator, made["reader"], sim_world, users, encoder, n_users=3, k=2, held_out=0.2,
+                           progress=False)  # fmt: skip
+    assert np.array_equal(again.samples["Instruction"], table.samples["Instruction"])  # same seed, same clips
+    assert "PS@K not computed" in again.text()
+    with pytest.raises(DataError, match="no user"):
+        creation_table(creator, made["reader"], sim_world, {"user_hist": {"nobody": np.ones(4)}}, encoder)
+
+
+def test_exported_checkpoint_reloads_to_the_same_samples(encoder, made, tmp_path: Path) -> None:
+    root = made["root"]
+    out = export_checkpoint(
+        root / "model", tmp_path / "release", encoder_dir=root / "encoder", reader_dir=root / "reader",
+        conditions=made["cond"], mmgcn_dir=root / "mmgcn", readme="generec train creation --seed 0",
+    )  # fmt: skip
+    assert not (out / "weights.pt").exists() and (out / "ema.pt").is_file() and (out / "guidance.npz").is_file()
+    assert demo_checkpoint(out) == out and "seed 0" in (out / "README.txt").read_text()
+    g = Guidance(instruction_text="a red car in the snow", user_hist=np.ones(encoder.dim, np.float32))
+    first = VideoCreator(made["model"], encoder, steps=3).create(g, n=2, seed=5)
+    loaded = VideoCreator.load(out, encoder, steps=3)
+    assert np.array_equal(loaded.create(g, n=2, seed=5), first)
+    assert np.array_equal(VideoCreator.load(out, encoder, steps=3).create(g, n=2, seed=5), first)
+    assert not np.array_equal(loaded.create(g, n=2, seed=6), first)
+    with pytest.raises(NotFoundError, match="generec train creation"):
+        demo_checkpoint(tmp_path / "nothing")
+
+
+def test_cli_reproduce_creation(sim_world, made, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = made["root"]
+    release = export_checkpoint(
+        root / "model", tmp_path / "rel", encoder_dir=root / "encoder", reader_dir=root / "reader",
+        conditions=made["cond"],
+    )  # fmt: skip
+    args = ["reproduce", "creation", "--world", str(sim_world.root), "--model", str(release),
+            "--users", "2", "--k", "2", "--steps", "2", "--out", str(tmp_path / "res"), "-q"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Instruction + User_Emb" in out and "FVD protocol" in out and "PS@K not computed" in out
+    assert (tmp_path / "res" / "creation_samples.png").is_file()
+    assert main([*args[:-3], "--users", "0", "-q"]) != 0
+
+
+def test_reader_reports_colour_per_style_group() -> None:
+    reader = AttributeReader(ReaderConfig(frames=4, size=16, width=8))
+    groups = reader.evaluate_by_style(40)
+    assert set(groups) == {"all", "colour styles", "colourless styles"}
+    assert "colour styles" in accuracy_table(groups)
+    with pytest.raises(Exception, match="architecture"):
+        AttributeReader(ReaderConfig(arch="mlp"))
+
+
+@pytest.mark.skipif(not (DEMO_CHECKPOINT / "config.json").is_file(), reason="demo checkpoint not packaged")
+def test_packaged_demo_checkpoint_is_small_and_reproducible() -> None:
+    from generec.encoders import load_encoder
+
+    size = sum(p.stat().st_size for p in DEMO_CHECKPOINT.rglob("*") if p.is_file())
+    assert size <= 20 * 2**20 and "--seed" in (DEMO_CHECKPOINT / "README.txt").read_text()
+    enc = load_encoder("generec", DEMO_CHECKPOINT / "encoder")
+    creator = VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4)
+    g = Guidance(instruction_text="a large red car driving left to right through the snow, plain style")
+    assert np.array_equal(creator.create(g, seed=1), VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4).create(g, seed=1))
+    assert AttributeReader.load(DEMO_CHECKPOINT / "reader").config.size == creator.model.config.shape.size
+
+
+def test_stop_at_cuts_a_run_that_resumes_exactly(tmp_path: Path) -> None:
+    from generec.diffusion import DiffusionConfig, DiffusionModel, TrainingData, fit
+    from generec.diffusion.image_denoiser import ImageDenoiserConfig
+
+    def fresh() -> DiffusionModel:
+        return DiffusionModel(DiffusionConfig("image", ImageDenoiserConfig(size=8, width=8, mults=(1,))), seed=0)
+
+    data = TrainingData(np.random.default_rng(0).integers(0, 255, (6, 8, 8, 3), dtype=np.uint8))
+    whole = fresh()
+    fit(whole, data, TrainSettings(steps=4, batch_size=2, warmup=1), progress=False)
+    cut = fresh()
+    s = TrainSettings(steps=4, batch_size=2, warmup=1, stop_at=2)
+    assert fit(cut, data, s, tmp_path / "m", progress=False)["step"] == 2
+    again = fresh()
+    assert fit(again, data, TrainSettings(steps=4, batch_size=2, warmup=1), tmp_path / "m", progress=False)["step"] == 4
+    for a, b in zip(whole.net.parameters(), again.net.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)  # same schedule, same batches: the cut run replays the whole one
+    with pytest.raises(ConfigError, match="stop_at"):
+        TrainSettings(stop_at=0).validate()
