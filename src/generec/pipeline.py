@@ -203,6 +203,18 @@ class GeneRec:
         return self.store.finish_job(job.id, result_item_id=item.id, message=message, worker_id=worker_id)
 
 
+def check_events(store: Store, user_id: str, events: Sequence[Event]) -> None:
+    """The rule for storing feedback: a user's own events, about items that user may see."""
+    for e in events:
+        if e.user_id != user_id:
+            raise GeneRecError(f"an event names user {e.user_id!r}; events must be the session user's own")
+    ids = sorted({e.item_id for e in events})
+    visible = {i.id for i in store.get_items(ids, viewer=user_id)}
+    missing = [i for i in ids if i not in visible]
+    if missing:
+        raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")
+
+
 class Session:
     """One user's conversation with GeneRec; :meth:`step` is the loop."""
 
@@ -313,14 +325,7 @@ class Session:
     def _store_events(self, events: list[Event]) -> list[Event]:
         if not events:
             return events
-        for e in events:
-            if e.user_id != self.user_id:
-                raise GeneRecError(f"an event names user {e.user_id!r}; events must be the session user's own")
-        ids = sorted({e.item_id for e in events})
-        visible = {i.id for i in self.system.store.get_items(ids, viewer=self.user_id)}
-        missing = [i for i in ids if i not in visible]
-        if missing:
-            raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")
+        check_events(self.system.store, self.user_id, events)
         self.system.store.add_events(events)
         return events
 

@@ -39,6 +39,7 @@ def test_chat_queues_a_job_that_arrives_badged_with_provenance(system, client, t
     assert job["message"] == "ready", job  # the trimmed edit passes every check (the blocked path: tests/pipeline)
     top = feed["items"][0]
     assert top["id"] == made and top["ai_generated"] and top["label"] and top["source"] == "generated"
+    assert top["exposure"] == "requested"  # asked for in the chat: shown first, and the feed says why
     assert "ready" in feed["reply"]
     why = client.get(f"/api/items/{made}/why", headers=h).json()
     assert why["provenance"]["parents"] == [first] and why["provenance"]["author_id"] == "platform"

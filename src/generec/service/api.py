@@ -79,7 +79,7 @@ def step_json(r: StepResponse) -> dict[str, Any]:
     return {
         "reply": r.reply,
         "items": [{**item_json(s.item, s.thumbnail_hash), "score": s.score if s.score != float("inf") else None,
-                   "source": s.source, "why": s.why} for s in r.items],  # fmt: skip
+                   "source": s.source, "why": s.why, "exposure": s.exposure} for s in r.items],  # fmt: skip
         "intent": r.decision.intent, "action": r.decision.action,
         "job": job_json(r.queued) if r.queued else None,
         "jobs": [job_json(j) for j in r.jobs if not j.is_finished],

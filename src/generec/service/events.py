@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from generec.errors import GeneRecError, NotFoundError
+from generec.pipeline import check_events
 from generec.types import Event
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,8 @@ class EventWriter:
         self.batches = 0  # transactions committed by the writer thread (for tests and benches)
 
     def check(self, user_id: str, events: Sequence[Event]) -> None:
-        """The rule of :meth:`Session.record`: a user's own events, about items that user may see."""
-        for e in events:
-            if e.user_id != user_id:
-                raise GeneRecError(f"an event names user {e.user_id!r}; events must be the signed-in user's own")
-        ids = sorted({e.item_id for e in events})
-        visible = {i.id for i in self.store.get_items(ids, viewer=user_id)}
-        missing = [i for i in ids if i not in visible]
-        if missing:
-            raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")
+        """The rule of :meth:`Session.record` (:func:`generec.pipeline.check_events`)."""
+        check_events(self.store, user_id, events)
 
     def write(self, user_id: str, events: Sequence[Event]) -> int:
         """Check and durably store ``events`` of ``user_id``; return how many were stored."""
