@@ -35,7 +35,9 @@ def understanding() -> OfflineUnderstanding:
 
 def _compose(home: Path, checkpoint: tuple[Path, object], instructor: object) -> GeneRec:
     path, encoder = checkpoint
-    runner = CreateRunner.load(path, encoder, frames=4, size=256)
+    # 16 frames, not 4: the watermark is read from votes pooled over frames, and 4 tiny frames left it at
+    # 84-94% of bits, around the detector's threshold (the check then rightly held the clip back).
+    runner = CreateRunner.load(path, encoder, frames=16, size=256)
     runner.creator.steps = 3  # a few DDIM steps: the wiring is under test, not the pictures
     settings = Settings(home=home, instructor=InstructorSettings(negative_streak=N))
     gr = GeneRec.from_config(settings, instructor=instructor, runners={"create_video": runner})
@@ -65,15 +67,6 @@ def _run_jobs(gr: GeneRec) -> list:
     return done
 
 
-# Open defect (seen in 2 of 5 full-suite runs, never alone): the tiny test creator's clip is sometimes held
-# back by the identifiability check ("made, but held back by checks: identifiability"), so there is no ready
-# item to expose. Not yet reproduced in isolation; the exposure rules themselves are covered by the other tests.
-IDENTIFIABILITY_FLAKE = pytest.mark.xfail(
-    strict=False, reason="open defect: a made clip is sometimes held back by the identifiability check"
-)
-
-
-@IDENTIFIABILITY_FLAKE
 def test_a_streak_of_rejections_starts_one_creation_shown_first(gen: GeneRec) -> None:
     s = gen.session("ann")
     humans = [x.item.id for x in s.step(k=10).items]
@@ -108,7 +101,6 @@ def test_negatives_on_ai_items_do_not_count_and_a_like_ends_the_streak(gen: Gene
     assert _reject(gen, s, humans[4]).queued is not None  # N again
 
 
-@IDENTIFIABILITY_FLAKE
 def test_made_item_ranks_by_content_when_the_streak_ended_before_it_arrived(gen: GeneRec) -> None:
     s = gen.session("ann")
     humans = [x.item.id for x in s.step(k=10).items]

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from typing import Any
 import numpy as np
 
 from generec.errors import StoreError
+
+_LOAD_LOCK = threading.Lock()
+"""``np.load`` parses each .npy header with ``ast.literal_eval``, and CPython 3.11 can fail concurrent AST
+construction ("AST constructor recursion depth mismatch"); reading one file at a time avoids it."""
 
 
 def hash_bytes(data: bytes) -> str:
@@ -86,7 +91,8 @@ class FeatureCache:
         """The cached array, or ``None`` when absent (an unreadable file counts as absent and is rewritten)."""
         p = self.path(encoder_id, media_hash, params)
         try:
-            return np.load(p, allow_pickle=False)
+            with _LOAD_LOCK:
+                return np.load(p, allow_pickle=False)
         except FileNotFoundError:
             return None
         except (ValueError, OSError, EOFError):
