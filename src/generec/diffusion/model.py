@@ -213,20 +213,22 @@ class DiffusionModel:
         )
 
     # ------------------------------------------------------------------ files
-    def save(self, directory: str | Path, extra: dict[str, Any] | None = None, *, ema_only: bool = False) -> Path:
+    def save(
+        self, directory: str | Path, extra: dict[str, Any] | None = None, *, ema_only: bool = False, half: bool = False
+    ) -> Path:
         """Write ``config.json``, ``weights.pt`` (training weights) and ``ema.pt`` (sampling weights).
 
         ``ema_only`` leaves out the training weights: half the size, enough to sample (a release copy).
+        ``half`` stores the EMA weights in float16 (half again; they load back into float32).
         """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         info = {**self.config.to_dict(), **({"extra": extra} if extra else {})}
         if not ema_only:
             torch.save({k: v.cpu() for k, v in self.net.state_dict().items()}, d / WEIGHTS)
-        torch.save(
-            {"updates": self.ema.updates, "weights": {k: v.cpu() for k, v in self.ema.model.state_dict().items()}},
-            d / EMA_WEIGHTS,
-        )
+        dtype = torch.float16 if half else None
+        ema = {k: v.cpu() if dtype is None else v.cpu().to(dtype) for k, v in self.ema.model.state_dict().items()}
+        torch.save({"updates": self.ema.updates, "weights": ema}, d / EMA_WEIGHTS)
         # config last: a directory with a config always has its weights.
         (d / CONFIG).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         return d

@@ -15,7 +15,6 @@ Example
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -198,19 +197,6 @@ def demo_checkpoint() -> Path:
 
 
 def export_checkpoint(src: str | Path, dst: str | Path, *, note: str = "") -> Path:
-    """Write a compact, sampling-only copy of a trained model: EMA weights in float16, no optimiser state.
-
-    Sampling uses only the EMA weights, so they are stored as both weight files (the loader
-    wants both); float16 halves the size, and a reloaded copy samples deterministically.
-    """
-    import torch
-
+    """Write a compact, sampling-only copy of a trained model: EMA weights in float16, no optimiser state."""
     model = DiffusionModel.load(src)
-    ema = {k: v.detach().cpu().half() for k, v in model.ema.model.state_dict().items()}
-    out = Path(dst)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save(ema, out / "weights.pt")
-    torch.save({"updates": model.ema.updates, "weights": ema}, out / "ema.pt")
-    info = {**model.config.to_dict(), "extra": {**model.extra, "exported_from": str(src), "note": note}}
-    (out / "config.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    return out
+    return model.save(dst, {**model.extra, "exported_from": str(src), "note": note}, ema_only=True, half=True)
