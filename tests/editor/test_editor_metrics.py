@@ -22,7 +22,7 @@ from generec.evaluation.personalization import (
     thumbnail_experiment,
     user_side_scores,
 )
-from generec.evaluation.personalization_tuning import split_users, tune_prior
+from generec.evaluation.personalization_tuning import floor_z, split_users, tune_prior
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +148,22 @@ def test_prior_is_tuned_on_validation_users_and_reported_on_the_others(data):
     result = thumbnail_experiment(data, ks=(3,), runs=2, seed=0)
     assert f"reported on the other {len(test.users)}" in result.note
     assert f"on {len(valid.users)} validation users" in result.note
-    assert isinstance(tune_prior(valid, "clipping", k=3, runs=1, clip_len=4), PriorSettings)
+    choice = tune_prior(valid, "clipping", k=3, runs=1, clip_len=4)
+    assert isinstance(choice.settings, PriorSettings) and choice.n_settings == 60
+    assert choice.settings == PriorSettings.paper() or choice.bound > 0  # a kept setting clears the floor
     with pytest.raises(ConfigError, match="task"):
         tune_prior(valid, "covers")
     with pytest.raises(ConfigError, match="valid_fraction"):
         split_users(data, 1.0, seed=0)
+
+
+def test_safety_floor_is_bonferroni_corrected_and_falls_back_to_the_paper(data):
+    assert floor_z(1) == pytest.approx(1.6449, abs=1e-4) and floor_z(60) == pytest.approx(3.1440, abs=1e-4)
+    # one validation user gives no standard error: nothing can clear the floor, so plain Eq. 1 is used
+    choice = tune_prior(data.subset(np.asarray([0])), "thumbnails", k=3, runs=1)
+    assert choice.settings == PriorSettings.paper() and "no grid setting" in choice.describe()
+    with pytest.raises(ConfigError, match="alpha"):
+        floor_z(60, alpha=1.5)
 
 
 def test_paper_settings_make_the_prior_rows_equal_eq1_and_eq2(data):

@@ -28,6 +28,16 @@ PARAPHRASES: list[tuple[str, str, set[tuple[str, str]]]] = [
     ("shorten the first clip to 4 seconds", "edit_clip", {("item_ref", "1"), ("duration_s", "4")}),
     ("this drags, cut it shorter", "edit_clip", {("item_ref", "this"), ("duration", "shorter")}),
     ("only leave the moment where the bird appears", "edit_clip", {("category", "bird")}),
+    (
+        "cut this one down to the bit with the kitten on the beach",
+        "edit_clip",
+        {("item_ref", "this"), ("category", "cat"), ("scene", "beach")},
+    ),
+    (
+        "keep just the section where the car drives through the snow",
+        "edit_clip",
+        {("category", "car"), ("scene", "snow")},
+    ),
     ("redo this one as a watercolor painting", "edit_style", {("item_ref", "this"), ("style", "watercolour")}),
     ("could the last video get a sepia look", "edit_style", {("item_ref", "last"), ("style", "sepia")}),
     ("give it that pixel-art vibe", "edit_style", {("item_ref", "this"), ("style", "pixelated")}),

@@ -144,10 +144,13 @@ def _prepare(world: Path, encoder: Path, backend: str, model: Path | None, cache
 def _report(result, out: Path, stem: str) -> None:
     typer.echo(result.format())
     gaps = result.gaps
-    typer.echo("\nper-run gaps (better - worse, mean ± sd over runs):")
+    n_runs = len(next(iter(result.runs.values())))
+    typer.echo(f"\nper-run gaps (better - worse, mean ± sd over {n_runs} runs; runs won):")
     for _, g in gaps.iterrows():
-        mark = "holds" if g["holds"] else "DOES NOT HOLD"
-        typer.echo(f"  {g['better']} > {g['worse']} on {g['metric']}: {g['gap']:+.4f} ± {g['sd']:.4f}  {mark}")
+        mark = "tie (|t| < 2)" if abs(g["t"]) < 2 else "holds" if g["holds"] else "DOES NOT HOLD"
+        won = int(round(g["runs_won"] * n_runs))
+        typer.echo(f"  {g['better']} > {g['worse']} on {g['metric']}: {g['gap']:+.4f} ± {g['sd']:.4f}  "
+                   f"{won}/{n_runs}  {mark}")  # fmt: skip
     csv, png = result.save(out, stem)
     typer.echo(f"saved {csv}, {csv.with_name(stem + '_gaps.csv')} and {png}")
 

@@ -50,15 +50,18 @@ class PersonalizationResult:
 
     @property
     def gaps(self) -> pd.DataFrame:
-        """Per ordering and metric: mean and sd over runs of ``better - worse``, and the share of runs it won."""
+        """Per ordering and metric: mean and sd over runs of ``better - worse``, the share of runs it won and
+        ``t`` (mean over its standard error across runs: ``|t| < 2`` is a tie within the run-to-run noise)."""
         pairs = self.orderings or tuple(zip(self.methods[1:], self.methods[:-1], strict=True))
         rows = []
         for better, worse in pairs:
             for metric in self.metrics:
                 mean, sd = self.gap(better, worse, metric)
                 won = float(np.mean(self.runs[(better, metric)] > self.runs[(worse, metric)]))
+                n = len(self.runs[(better, metric)])
+                t = mean / (sd / np.sqrt(n)) if sd > 0 else float(np.sign(mean) * np.inf)
                 rows.append({"better": better, "worse": worse, "metric": metric, "gap": mean, "sd": sd,
-                             "holds": mean > 0, "runs_won": won})  # fmt: skip
+                             "holds": mean > 0, "runs_won": won, "t": t})  # fmt: skip
         return pd.DataFrame(rows)
 
     def format(self) -> str:
@@ -92,7 +95,7 @@ class PersonalizationResult:
             lo = (t[metric] - 3 * t[f"{metric} sd"]).min()
             hi = (t[metric] + 3 * t[f"{metric} sd"]).max()
             ax.set_ylim(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9))
-            ax.set_xticks(range(len(t)), [m.split(" (")[0] for m in t.index], rotation=30, ha="right", fontsize=7)
+            ax.set_xticks(range(len(t)), [_short(m) for m in t.index], rotation=30, ha="right", fontsize=7)
             ax.set_title(metric, fontsize=9)
         fig.suptitle(self.title, fontsize=9)
         fig.tight_layout()
@@ -100,3 +103,10 @@ class PersonalizationResult:
         fig.savefig(png, dpi=120)
         plt.close(fig)
         return csv, png
+
+
+def _short(method: str) -> str:
+    """Bar label: "Selection (Eq. 2 + cover prior)" gives "Eq. 2 + prior", "Oracle clip (...)" "Oracle clip"."""
+    if method.startswith("Selection (") and method.endswith(")"):
+        return method[len("Selection (") : -1].replace("cover prior", "prior")
+    return method.split(" (")[0]

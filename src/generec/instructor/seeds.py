@@ -103,6 +103,13 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
         "give me only the best part of it",
         "skip to the good part and cut the rest",
         "condense the third video",
+        # Clipping to a part named by its content (not a change of that content): scene and subject together.
+        "only show the part where the {category} is {scene}",
+        "shorten it to just the {scene} scene",
+        "edit this down to the moment with the {colour} {category}",
+        "snip everything except the {category} {scene}",
+        "reduce the video to the section with the {category}",
+        "leave just the {category} {scene} segment of it",
     ),
     Intent.EDIT_STYLE: (
         "make this look like a {style}",
