@@ -33,7 +33,8 @@ from generec.errors import GeneRecError, NotFoundError
 from generec.instructor.activation import negative_streak
 from generec.instructor.dialogue import DialogueManager
 from generec.instructor.exposure import AI_LABEL
-from generec.pipeline_jobs import JobRunner, default_runners, job_seed, run_made
+from generec.pipeline_jobs import JobRunner, job_seed, run_made
+from generec.pipeline_runners import default_runners
 from generec.pipeline_parts import (
     ContentRanker,
     Decision,

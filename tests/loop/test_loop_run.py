@@ -10,7 +10,6 @@ import pytest
 
 from generec.errors import GeneRecError
 from generec.evaluation.loop import (
-    GroundTruth,
     LoopConfig,
     _build_template,
     _run_jobs,
@@ -18,7 +17,7 @@ from generec.evaluation.loop import (
     _system,
     run_loop,
 )
-from generec.evaluation.loop_parts import favourite_request, match_share, unmet_users
+from generec.evaluation.loop_parts import GroundTruth, favourite_request, match_share, unmet_users
 from generec.evaluation.loop_report import table_rows, write_outputs
 
 SMALL = LoopConfig(users=3, rounds=2, seeds=(0, 1), k=4)
@@ -129,7 +128,7 @@ def test_creation_in_the_loop_is_judged_by_the_reader(loop_world, loop_parts, tm
     from generec.evaluation.loop import LoopParts
     from generec.evaluation.loop_parts import ReaderJudge
     from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy
-    from generec.pipeline_jobs import CreateRunner
+    from generec.pipeline_runners import CreateRunner
 
     torch.set_num_threads(1)
     encoder = GeneRecEncoder(seed=0)

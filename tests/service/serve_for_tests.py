@@ -14,7 +14,7 @@ import uvicorn
 
 from generec.config import Settings
 from generec.pipeline import GeneRec
-from generec.pipeline_jobs import TrimRunner
+from generec.pipeline_runners import TrimRunner
 from generec.pipeline_parts import Decision
 from generec.service.app import create_app
 from generec.types import Guidance

@@ -38,7 +38,7 @@ def reproduce_loop(
     from generec.data.sim import World
     from generec.evaluation.loop import LoopConfig, LoopParts, run_loop
     from generec.evaluation.loop_report import gain_lines, headers, table_rows, write_outputs
-    from generec.pipeline_jobs import creation_checkpoint
+    from generec.pipeline_runners import creation_checkpoint
 
     if seeds < 1:
         raise DataError(f"--seeds must be at least 1, got {seeds}")

@@ -6,7 +6,7 @@ copy of a world's store; they differ only in the generators installed:
 
 * ``retrieval`` — (a) no generators: whatever the instructor decides, the pipeline ranks the corpus;
 * ``editing`` — (b) + a clipping editor (:class:`~generec.evaluation.loop_parts.ShotClipRunner`);
-* ``full`` — (c) + the creator (:class:`generec.pipeline_jobs.CreateRunner` over a trained creation
+* ``full`` — (c) + the creator (:class:`generec.pipeline_runners.CreateRunner` over a trained creation
   checkpoint). Without a checkpoint, ``full`` equals ``editing`` and :data:`CREATION_NOTE` says so.
 
 Each user (ground-truth tastes from the world) says, in words drawn from the world's instruction
@@ -44,22 +44,22 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from generec.config import InstructorSettings, Settings
-from generec.data.sim import clickmodel as cm
 from generec.data.sim.world import World
 from generec.errors import GeneRecError
 from generec.evaluation.loop_parts import (
+    GroundTruth,
     ReaderJudge,
     Request,
     ShotClipRunner,
     Voice,
-    derived_shots,
     favourite_request,
     favourite_taste,
     match_share,
+    react,
     understood,
     unmet_users,
 )
-from generec.types import Event, EventKind, JobStatus
+from generec.types import JobStatus
 
 __all__ = ["CREATION_NOTE", "SYSTEMS", "LoopConfig", "LoopParts", "LoopResult", "run_loop"]
 
@@ -129,7 +129,7 @@ class LoopParts:
         frames: int = 16,
     ) -> LoopParts:
         """The real instructor (sentence embeddings cached under ``cache_home``) and, given a creation
-        checkpoint, its :class:`~generec.pipeline_jobs.CreateRunner` (with the checkpoint's ``encoder/`` or
+        checkpoint, its :class:`~generec.pipeline_runners.CreateRunner` (with the checkpoint's ``encoder/`` or
         ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``)."""
         from generec.pipeline_parts import LazyInstructor
 
@@ -139,7 +139,7 @@ class LoopParts:
             return cls(instructor, notes=[CREATION_NOTE])
         from generec.encoders import load_encoder
         from generec.evaluation.attribute_reader import AttributeReader
-        from generec.pipeline_jobs import CreateRunner
+        from generec.pipeline_runners import CreateRunner
 
         creation = Path(creation)
         enc_dir = Path(encoder) if encoder else creation / "encoder"
@@ -220,36 +220,6 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
     }
 
 
-# ------------------------------------------------------------------------------------------ ground truth
-class GroundTruth:
-    """True shots of the world's items; of clips (derived from provenance); of created items (the reader)."""
-
-    def __init__(self, world: World, judge: ReaderJudge | None = None) -> None:
-        self.world = world
-        self.judge = judge
-        self.sim = world.simulator()
-        self._shots: dict[str, Any] = {}
-
-    def corpus_shots(self) -> dict[str, Any]:
-        ids = self.world.items["id"].astype(str).tolist()
-        return {i: self.shots_of(i) for i in ids}
-
-    def shots_of(self, item_id: str, gr: Any = None) -> Any:
-        if item_id not in self._shots:
-            if item_id.startswith("ai") and gr is not None:
-                prov = gr.store.get_provenance(item_id)
-                if prov.task == "create":
-                    item = gr.store.get_item(item_id, system=True)
-                    judge = self.judge
-                    self._shots[item_id] = judge.shots(gr.media.path_for(item.media_hash)) if judge else None
-                else:
-                    parent = self.shots_of(prov.parents[0], gr) if prov.parents else None
-                    self._shots[item_id] = derived_shots(prov, parent) if parent else None
-            else:
-                self._shots[item_id] = self.world.item_meta(item_id)["shots"]
-        return self._shots[item_id]
-
-
 # ------------------------------------------------------------------------------------------ the loop
 def _build_template(world: World, root: Path) -> Path:
     """A store with the world loaded, copied for every (system, seed) run."""
@@ -326,36 +296,10 @@ def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopCon
         out["created_shown"] += sum(1 for s in response.items if s.item.is_ai and s.item.parent_id is None)
         events, last = [], kept
         if kept:
-            events = _react(truth, user, kept, rng, out, time.time())
+            events = react(truth, user, kept, rng, out, time.time())
         if out["met_round"] is None and any(match_share(s, req) >= cfg.threshold for _, s in kept):
             out["met_round"] = rnd
     return out
-
-
-def _react(truth: GroundTruth, user: str, kept: Sequence[tuple[str, Any]], rng: Any, out: dict, now: float) -> list:
-    """The user's clicks, likes and dislikes on the shown items by the world's click model; counts them."""
-    items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
-    p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
-    p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
-    p_dislike = cm.dislike_prob(np.atleast_1d(truth.sim.satisfaction(user, items)), truth.sim.model)
-    click = rng.random(len(kept)) < p_click
-    like = click & (rng.random(len(kept)) < p_like)
-    dislike = click & ~like & (rng.random(len(kept)) < p_dislike)
-    expected_like = p_click * p_like  # P(click) x P(like | click): the draw and the time it costs
-    out["impressions"] += len(kept)
-    out["scored"] += len(kept)
-    out["p_click_sum"] += float(p_click.sum())
-    out["satisfaction_sum"] += float(expected_like.sum())
-    out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
-    out["judged_rounds"] += 1
-    out["clicks"] += int(click.sum())
-    out["likes"] += int(like.sum())
-    events = []
-    for (item_id, _), c, lk, dk in zip(kept, click, like, dislike, strict=True):
-        if c:
-            kind = EventKind.LIKE if lk else EventKind.DISLIKE if dk else EventKind.CLICK
-            events.append(Event(user, item_id, kind, now))
-    return events
 
 
 def run_loop(

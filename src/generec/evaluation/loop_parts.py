@@ -9,7 +9,9 @@
   simulator's style vocabulary). ``None`` when no honest derivation exists: such items are excluded.
 * :class:`Voice` — what a simulated user says (the world's instruction templates filled from their
   tastes); :func:`understood` scores the real instructor's understanding of it.
-* :class:`ReaderJudge` — ground truth of a *created* item: the attribute reader on its pixels.
+* :class:`ReaderJudge` — ground truth of a *created* item: the attribute reader on its pixels;
+  :class:`GroundTruth` — the true shots of any shown item (corpus, edited or created), and
+  :func:`react` — a simulated user's clicks, likes and dislikes on what was shown (the world's click model).
 * :class:`ShotClipRunner` — a metadata-guided clipping editor: cuts the catalogued shots of the
   parent that show what the instruction names.
 
@@ -34,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from generec.data.sim import clickmodel as cm
 from generec.data.sim.vocab import CATEGORIES, SCENES, STYLES
+from generec.data.sim.world import World
 from generec.errors import GeneRecError, MediaError
 from generec.pipeline_jobs import Made, Progress
-from generec.types import Guidance, Item, Provenance
+from generec.types import Event, EventKind, Guidance, Item, Provenance
 
 Shots = list[dict[str, Any]]
 
@@ -256,3 +260,58 @@ class ShotClipRunner:
         out = cut(source, out_dir / "shotclip.mp4", start, end, size=256)  # 256 px: the watermark survives
         return Made(out, "clip", self.made_by, "none", title=f"{parent.title} ({req.category}, {req.scene})",
                     params={"start_s": start, "end_s": end})  # fmt: skip
+
+
+class GroundTruth:
+    """True shots of the world's items; of clips (derived from provenance); of created items (the reader)."""
+
+    def __init__(self, world: World, judge: ReaderJudge | None = None) -> None:
+        self.world = world
+        self.judge = judge
+        self.sim = world.simulator()
+        self._shots: dict[str, Any] = {}
+
+    def corpus_shots(self) -> dict[str, Any]:
+        ids = self.world.items["id"].astype(str).tolist()
+        return {i: self.shots_of(i) for i in ids}
+
+    def shots_of(self, item_id: str, gr: Any = None) -> Any:
+        if item_id not in self._shots:
+            if item_id.startswith("ai") and gr is not None:
+                prov = gr.store.get_provenance(item_id)
+                if prov.task == "create":
+                    item = gr.store.get_item(item_id, system=True)
+                    judge = self.judge
+                    self._shots[item_id] = judge.shots(gr.media.path_for(item.media_hash)) if judge else None
+                else:
+                    parent = self.shots_of(prov.parents[0], gr) if prov.parents else None
+                    self._shots[item_id] = derived_shots(prov, parent) if parent else None
+            else:
+                self._shots[item_id] = self.world.item_meta(item_id)["shots"]
+        return self._shots[item_id]
+
+
+def react(truth: GroundTruth, user: str, kept: Sequence[tuple[str, Any]], rng: Any, out: dict, now: float) -> list:
+    """The user's clicks, likes and dislikes on the shown items by the world's click model; counts them."""
+    items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
+    p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
+    p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
+    p_dislike = cm.dislike_prob(np.atleast_1d(truth.sim.satisfaction(user, items)), truth.sim.model)
+    click = rng.random(len(kept)) < p_click
+    like = click & (rng.random(len(kept)) < p_like)
+    dislike = click & ~like & (rng.random(len(kept)) < p_dislike)
+    expected_like = p_click * p_like  # P(click) x P(like | click): the draw and the time it costs
+    out["impressions"] += len(kept)
+    out["scored"] += len(kept)
+    out["p_click_sum"] += float(p_click.sum())
+    out["satisfaction_sum"] += float(expected_like.sum())
+    out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
+    out["judged_rounds"] += 1
+    out["clicks"] += int(click.sum())
+    out["likes"] += int(like.sum())
+    events = []
+    for (item_id, _), c, lk, dk in zip(kept, click, like, dislike, strict=True):
+        if c:
+            kind = EventKind.LIKE if lk else EventKind.DISLIKE if dk else EventKind.CLICK
+            events.append(Event(user, item_id, kind, now))
+    return events
