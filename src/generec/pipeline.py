@@ -34,7 +34,6 @@ from generec.instructor.activation import negative_streak
 from generec.instructor.dialogue import DialogueManager
 from generec.instructor.exposure import AI_LABEL
 from generec.pipeline_jobs import JobRunner, job_seed, run_made
-from generec.pipeline_runners import default_runners
 from generec.pipeline_parts import (
     ContentRanker,
     Decision,
@@ -52,6 +51,7 @@ from generec.pipeline_parts import (
     user_profile,
     why_shown,
 )
+from generec.pipeline_runners import default_runners
 from generec.store import Job, MediaStore, Store, TurnRole
 from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Origin
 

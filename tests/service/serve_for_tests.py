@@ -14,8 +14,8 @@ import uvicorn
 
 from generec.config import Settings
 from generec.pipeline import GeneRec
-from generec.pipeline_runners import TrimRunner
 from generec.pipeline_parts import Decision
+from generec.pipeline_runners import TrimRunner
 from generec.service.app import create_app
 from generec.types import Guidance
 

@@ -15,10 +15,42 @@ edit_app = typer.Typer(
 )
 app.add_typer(edit_app, name="edit")
 
-_ENCODER = typer.Option(..., "--encoder", "-e", help="Encoder directory (e.g. from `generec train encoder`).")
-_BACKEND = typer.Option("generec", "--backend", help="Encoder backend: generec or transformers_clip.")
+_ENCODER_HELP = (
+    "Encoder directory (from `generec train encoder`, or a saved CLIP); "
+    "needed by --backend generec / transformers_clip, optional for efficientnet."
+)
+_BACKEND_HELP = (
+    "Encoder backend: generec (default) or transformers_clip, both with --encoder DIR; or efficientnet: "
+    "image-only ImageNet features from packaged weights (extra `efficientnet`; no text, so no --text/--instruction)."
+)
+_ENCODER = typer.Option(None, "--encoder", "-e", help=_ENCODER_HELP)
+_BACKEND = typer.Option("generec", "--backend", help=_BACKEND_HELP)
 _TEXT = typer.Option(None, "--text", "-t", help="Instruction guiding the choice, e.g. 'a cover with the dog'.")
 _LIKED = typer.Option(None, "--liked", "-l", help="Thumbnails of liked items (repeatable): User_Hist guidance.")
+
+
+def load_cli_encoder(backend: str, encoder: Path | None):
+    """The encoder named by ``--backend`` / ``--encoder``; a backend with packaged weights needs no directory.
+
+    Raises :class:`~generec.errors.ConfigError` naming ``--encoder`` when the backend needs a directory
+    and none was given (an unknown backend name gets the registry's own error).
+
+    Example
+    -------
+    >>> enc = load_cli_encoder("efficientnet", None)  # doctest: +SKIP
+    """
+    from generec.encoders import available_encoders, load_encoder
+    from generec.errors import ConfigError
+
+    if encoder is None and backend in available_encoders():
+        try:
+            return load_encoder(backend, None)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"--backend {backend} needs --encoder DIR (train one with `generec train encoder --world DIR "
+                "--out DIR`), or use --backend efficientnet, whose weights ship in a package"
+            ) from exc
+    return load_encoder(backend, encoder)
 
 
 def _guidance(encoder, text: str | None, liked: list[Path] | None):
@@ -29,15 +61,17 @@ def _guidance(encoder, text: str | None, liked: list[Path] | None):
 
     if not text and not liked:
         raise ConfigError("give an instruction with --text or liked thumbnails with --liked (or both)")
+    # Embed the text now: an image-only backend (efficientnet) refuses it before any video is decoded.
+    emb = encoder.encode_texts([text])[0] if text else None
     hist = user_hist(encoder.encode_images([read_image(p) for p in liked])) if liked else None
-    return Guidance(instruction_text=text, user_hist=hist)
+    return Guidance(instruction_text=text, instruction_emb=emb, user_hist=hist)
 
 
 @edit_app.command("thumbnail")
 def edit_thumbnail(
     video: Path = typer.Argument(..., help="Video file."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the selected frame (PNG/JPEG)."),
-    encoder: Path = _ENCODER,
+    encoder: Path | None = _ENCODER,
     backend: str = _BACKEND,
     text: str | None = _TEXT,
     liked: list[Path] | None = _LIKED,
@@ -48,9 +82,8 @@ def edit_thumbnail(
     Example: generec edit thumbnail film.mp4 --encoder models/encoder --text "a rabbit in the grass" -o cover.png
     """
     from generec.editor import ThumbnailSelector
-    from generec.encoders import load_encoder
 
-    enc = load_encoder(backend, encoder)
+    enc = load_cli_encoder(backend, encoder)
     thumb = ThumbnailSelector(enc, n_frames=frames).select(video, _guidance(enc, text, liked), out=out)
     typer.echo(f"frame {thumb.index} at {thumb.time:.2f} s (score {thumb.score:.4f}) -> {thumb.path}")
 
@@ -59,7 +92,7 @@ def edit_thumbnail(
 def edit_clip(
     video: Path = typer.Argument(..., help="Video file."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the clip (MP4 or WebM, with audio)."),
-    encoder: Path = _ENCODER,
+    encoder: Path | None = _ENCODER,
     backend: str = _BACKEND,
     text: str | None = _TEXT,
     liked: list[Path] | None = _LIKED,
@@ -72,9 +105,8 @@ def edit_clip(
     Example: generec edit clip film.mp4 --encoder models/encoder --liked a.png --liked b.png --fps 2 -o mine.mp4
     """
     from generec.editor import Clipper
-    from generec.encoders import load_encoder
 
-    enc = load_encoder(backend, encoder)
+    enc = load_cli_encoder(backend, encoder)
     clipper = Clipper(enc, clip_len=clip_len, stride=stride, fps=fps)
     clip = clipper.clip(video, _guidance(enc, text, liked), out)
     typer.echo(f"clip {clip.start:.2f}-{clip.end:.2f} s (score {clip.score:.4f}) -> {clip.path}")
@@ -86,7 +118,7 @@ def edit_style(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the restyled video (MP4/WebM, with audio)."),
     instruction: str | None = typer.Option(None, "--instruction", "-i", help="e.g. 'make it look like a sketch'."),
     reference: Path | None = typer.Option(None, "--reference", "-r", help="A style picture of your own."),
-    encoder: Path | None = typer.Option(None, "--encoder", "-e", help="Encoder directory (to read --instruction)."),
+    encoder: Path | None = typer.Option(None, "--encoder", "-e", help="Encoder directory, to read --instruction."),
     backend: str = _BACKEND,
     size: int = typer.Option(256, "--size", help="Longest side frames are restyled at (>= 256 keeps content)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Restyle only the first SECONDS."),
@@ -97,12 +129,9 @@ def edit_style(
     Example: generec edit style clip.mp4 -i "make it look like a pencil sketch" -e models/encoder -o sketch.mp4
     """
     from generec.editor.style_transfer import StyleTransfer
-    from generec.encoders import load_encoder
-    from generec.errors import ConfigError
 
-    if instruction and encoder is None and reference is None:
-        raise ConfigError("--instruction needs --encoder to match it to a style (or give --reference)")
-    enc = load_encoder(backend, encoder) if encoder is not None else None
+    # Only an instruction needs the (text) encoder; a reference image alone is matched without one.
+    enc = load_cli_encoder(backend, encoder) if encoder is not None or (instruction and reference is None) else None
     st = StyleTransfer(enc, size=size, smoothing=smoothing)
     res = st.restyle(video, out, instruction=instruction, reference_image=reference, max_seconds=seconds)
     numbers = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items())
@@ -129,13 +158,14 @@ _CACHE = typer.Option(None, "--cache-dir", help="Frame-feature cache (default: <
 _EPOCHS = typer.Option(60, "--epochs", help="MMGCN training epochs when no --model is given.")
 
 
-def _prepare(world: Path, encoder: Path, backend: str, model: Path | None, cache: Path | None, seed: int,
+def _prepare(world: Path, encoder: Path | None, backend: str, model: Path | None, cache: Path | None, seed: int,
              epochs: int):  # fmt: skip
-    from generec.encoders import FeatureCache, load_encoder
+    from generec.encoders import FeatureCache
     from generec.evaluation.personalization import prepare_world
     from generec.recommender import load_model
 
-    enc = load_encoder(backend, encoder)
+    # The protocol only embeds frames and thumbnails, so an image-only backend (efficientnet) is enough.
+    enc = load_cli_encoder(backend, encoder)
     rec = load_model(str(model)) if model is not None else None
     cache_dir = cache if cache is not None else Path(world) / ".feature-cache"
     return prepare_world(world, enc, model=rec, cache=FeatureCache(cache_dir), mmgcn_epochs=epochs, seed=seed)
@@ -156,7 +186,7 @@ def _report(result, out: Path, stem: str) -> None:
 
 
 def reproduce_thumbnails(
-    world: Path = _WORLD, encoder: Path = _ENCODER, backend: str = _BACKEND, model: Path | None = _MODEL,
+    world: Path = _WORLD, encoder: Path | None = _ENCODER, backend: str = _BACKEND, model: Path | None = _MODEL,
     out: Path = _OUT, runs: int = _RUNS, seed: int = _SEED, cache_dir: Path | None = _CACHE, epochs: int = _EPOCHS,
 ) -> None:  # fmt: skip
     """Table 1 (thumbnails): Random Frame, Original, Eq. 1, Eq. 1 + cover prior, oracle; Cosine@K, PS@K, Click@K.
@@ -164,6 +194,7 @@ def reproduce_thumbnails(
     The cover prior's settings are chosen on 30 % of the users (validation); the table reports the others.
 
     Example: generec reproduce thumbnails --world demo-world --encoder models/encoder
+    Image-only, no encoder to train: generec reproduce thumbnails --world demo-world --backend efficientnet
     """
     from generec.evaluation.personalization import thumbnail_experiment
 
@@ -172,7 +203,7 @@ def reproduce_thumbnails(
 
 
 def reproduce_clipping(
-    world: Path = _WORLD, encoder: Path = _ENCODER, backend: str = _BACKEND, model: Path | None = _MODEL,
+    world: Path = _WORLD, encoder: Path | None = _ENCODER, backend: str = _BACKEND, model: Path | None = _MODEL,
     out: Path = _OUT, runs: int = _RUNS, seed: int = _SEED, cache_dir: Path | None = _CACHE, epochs: int = _EPOCHS,
     clip_len: int = typer.Option(8, "--clip-len", "-L", help="Frames per clip (the paper tried 4, 8, 16, 32)."),
     stride: int = typer.Option(1, "--stride", help="Frames the window slides by."),
@@ -183,6 +214,7 @@ def reproduce_clipping(
     the chance the user opens it, Like the chance they like it after watching (it pays for the time).
 
     Example: generec reproduce clipping --world demo-world --encoder models/encoder --clip-len 8
+    Image-only, no encoder to train: generec reproduce clipping --world demo-world --backend efficientnet
     """
     from generec.editor.clipping import check_clip_params
     from generec.evaluation.personalization import clipping_experiment
