@@ -6,6 +6,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from generec.errors import GeneRecError
@@ -17,7 +18,7 @@ from generec.evaluation.loop import (
     _system,
     run_loop,
 )
-from generec.evaluation.loop_parts import GroundTruth, favourite_request, match_share, unmet_users
+from generec.evaluation.loop_parts import GroundTruth, favourite_request, match_share, react, unmet_users
 from generec.evaluation.loop_report import table_rows, write_outputs
 
 SMALL = LoopConfig(users=3, rounds=2, seeds=(0, 1), k=4)
@@ -107,12 +108,31 @@ def test_a_clip_meets_an_unmet_request_and_retrieval_makes_nothing(loop_world, l
             gr.close()
         if system == "retrieval":
             assert gr.runners == {} and jobs == [] and made == [] and counts[system]["met_round"] is None
+            assert counts[system]["made_scored"] == 0 and counts[system]["made_satisfaction_sum"] == 0.0
             assert counts[system]["nlu_turns"] == cfg.rounds  # it kept asking, in words
     edit = counts["editing"]
     why = [(j.error, j.message) for j in jobs]
     assert edit["jobs"] >= 1 and edit["jobs_ready"] >= 1 and edit["met_round"] is not None, why
     assert any(match_share(s, request) >= 0.75 for s in made_truth)  # derived from provenance, not requested
     assert edit["nlu_turns"] == edit["met_round"]  # once met, the user stops asking
+    # The clip was shown and judged: its satisfaction is counted apart from the human items beside it.
+    assert 1 <= edit["made_scored"] < edit["scored"]
+    assert 0.0 < edit["made_satisfaction_sum"] < edit["satisfaction_sum"]
+
+
+def test_react_sums_made_items_apart(loop_world) -> None:
+    truth = GroundTruth(loop_world)
+    user = loop_world.preferences["user_id"].astype(str).iloc[0]
+    kept = list(truth.corpus_shots().items())[:4]
+    rng = np.random.default_rng(0)
+    out = {k: 0 for k in ("impressions", "scored", "judged_rounds", "clicks", "likes", "made_scored")}
+    out |= {k: 0.0 for k in ("p_click_sum", "satisfaction_sum", "best_sum", "made_satisfaction_sum")}
+    react(truth, user, kept, rng, out, 0.0, made=[False, True, False, True])
+    items = [{"shots": s} for _, s in kept]
+    expected = truth.sim.click_prob(user, items, popularity=False) * truth.sim.like_prob(user, items)
+    assert out["made_scored"] == 2
+    assert out["made_satisfaction_sum"] == pytest.approx(float(expected[1] + expected[3]))
+    assert out["satisfaction_sum"] == pytest.approx(float(expected.sum()))
 
 
 @pytest.mark.slow

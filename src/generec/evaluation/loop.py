@@ -201,6 +201,7 @@ class LoopResult:
 def _metrics(df: pd.DataFrame) -> dict[str, float]:
     impressions = df["impressions"].sum()
     scored = df["scored"].sum()
+    made = df["made_scored"].sum()
     met = df["met_round"].notna()
     return {
         "users": float(len(df)),
@@ -208,6 +209,12 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
         "like_rate": float(df["likes"].sum() / impressions) if impressions else float("nan"),
         "p_click": float(df["p_click_sum"].sum() / scored) if scored else float("nan"),
         "satisfaction": float(df["satisfaction_sum"].sum() / scored) if scored else float("nan"),
+        "made_satisfaction": float(df["made_satisfaction_sum"].sum() / made) if made else float("nan"),
+        "human_satisfaction": float(
+            (df["satisfaction_sum"].sum() - df["made_satisfaction_sum"].sum()) / (scored - made)
+        )
+        if scored > made
+        else float("nan"),
         "best_satisfaction": float(df["best_sum"].sum() / df["judged_rounds"].sum())
         if df["judged_rounds"].sum()
         else float("nan"),
@@ -266,8 +273,9 @@ def _run_jobs(gr: Any, out: dict[str, Any]) -> None:
 
 def _new_counts() -> dict[str, Any]:
     keys = ("impressions", "clicks", "likes", "scored", "unscored", "jobs", "jobs_ready", "judged_rounds",
-            "created_shown", "nlu_turns", "nlu_intent_ok", "nlu_tp", "nlu_fp", "nlu_fn")  # fmt: skip
-    return {**dict.fromkeys(keys, 0), "satisfaction_sum": 0.0, "p_click_sum": 0.0, "best_sum": 0.0, "met_round": None}
+            "created_shown", "made_scored", "nlu_turns", "nlu_intent_ok", "nlu_tp", "nlu_fp", "nlu_fn")  # fmt: skip
+    sums = dict.fromkeys(("satisfaction_sum", "made_satisfaction_sum", "p_click_sum", "best_sum"), 0.0)
+    return {**dict.fromkeys(keys, 0), **sums, "met_round": None}
 
 
 def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopConfig, seed: int) -> dict[str, Any]:
@@ -296,7 +304,8 @@ def _run_user(gr: Any, truth: GroundTruth, user: str, req: Request, cfg: LoopCon
         out["created_shown"] += sum(1 for s in response.items if s.item.is_ai and s.item.parent_id is None)
         events, last = [], kept
         if kept:
-            events = react(truth, user, kept, rng, out, time.time())
+            ai = {s.item.id for s in response.items if s.item.is_ai}
+            events = react(truth, user, kept, rng, out, time.time(), made=[i in ai for i, _ in kept])
         if out["met_round"] is None and any(match_share(s, req) >= cfg.threshold for _, s in kept):
             out["met_round"] = rnd
     return out

@@ -291,8 +291,20 @@ class GroundTruth:
         return self._shots[item_id]
 
 
-def react(truth: GroundTruth, user: str, kept: Sequence[tuple[str, Any]], rng: Any, out: dict, now: float) -> list:
-    """The user's clicks, likes and dislikes on the shown items by the world's click model; counts them."""
+def react(
+    truth: GroundTruth,
+    user: str,
+    kept: Sequence[tuple[str, Any]],
+    rng: Any,
+    out: dict,
+    now: float,
+    made: Sequence[bool] | None = None,
+) -> list:
+    """The user's clicks, likes and dislikes on the shown items by the world's click model; counts them.
+
+    ``made`` flags the AI-made items among ``kept`` (edited or created), whose satisfaction is also
+    summed apart, so the report can say what a made item is worth next to the human ones beside it.
+    """
     items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
     p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
     p_like = np.atleast_1d(truth.sim.like_prob(user, items))  # the time cost of watching counts here
@@ -306,6 +318,9 @@ def react(truth: GroundTruth, user: str, kept: Sequence[tuple[str, Any]], rng: A
     out["p_click_sum"] += float(p_click.sum())
     out["satisfaction_sum"] += float(expected_like.sum())
     out["best_sum"] += float(expected_like.max())  # the best thing on screen: what a made item adds
+    is_made = np.zeros(len(kept), bool) if made is None else np.asarray(made, bool)
+    out["made_scored"] += int(is_made.sum())
+    out["made_satisfaction_sum"] += float(expected_like[is_made].sum())
     out["judged_rounds"] += 1
     out["clicks"] += int(click.sum())
     out["likes"] += int(like.sum())

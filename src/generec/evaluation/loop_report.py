@@ -22,6 +22,8 @@ COLUMNS = (
     ("p_click", "P(click)"),
     ("satisfaction", "satisfaction"),
     ("best_satisfaction", "best on screen"),
+    ("made_satisfaction", "made items"),
+    ("human_satisfaction", "human items"),
     ("met_rate", "met"),
     ("rounds_to_meet", "rounds to meet"),
     ("jobs", "jobs"),
@@ -103,6 +105,13 @@ def gain_lines(result: LoopResult) -> list[str]:
         g = result.paired_gain(metric, "unmet", best, "retrieval")
         lines.append(f"unmet users, {best} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
                      f"(higher in {g['wins']} of {g['seeds']} seeds)")  # fmt: skip
+    seeds = result.per_seed()
+    part = seeds[(seeds["group"] == "unmet") & (seeds["system"] == best)]
+    diff = (part["made_satisfaction"] - part["human_satisfaction"]).dropna()
+    if len(diff):
+        lines.append(f"unmet users, {best}: made items - human items shown beside them, satisfaction: "
+                     f"{diff.mean():+.4f} ± {diff.std() if len(diff) > 1 else 0.0:.4f} "
+                     f"(higher in {int((diff > 0).sum())} of {len(diff)} seeds)")  # fmt: skip
     return lines
 
 
