@@ -16,7 +16,7 @@ from generec.diffusion import TrainSettings
 from generec.errors import ConfigError, DataError, NotFoundError
 from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
 from generec.evaluation.creation import creation_table
-from generec.evaluation.revision_experiment import fit_mmgcn
+from generec.evaluation.ps_model import fit_mmgcn
 from generec.types import Guidance
 
 FEW = TrainSettings(steps=3, batch_size=4, checkpoint_every=2)

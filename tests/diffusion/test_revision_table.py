@@ -12,13 +12,8 @@ from generec.diffusion import TrainSettings
 from generec.editor.revision import DEMO_CHECKPOINT, Reviser, export_checkpoint, revision_rows, train_revision
 from generec.errors import ConfigError, DataError
 from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
-from generec.evaluation.revision_experiment import (
-    METHODS,
-    fit_mmgcn,
-    prepare_revision,
-    revision_experiment,
-    user_embeddings,
-)
+from generec.evaluation.ps_model import fit_mmgcn, user_embeddings
+from generec.evaluation.revision_experiment import METHODS, prepare_revision, revision_experiment
 from generec.types import Guidance
 
 FEW = TrainSettings(steps=3, batch_size=4, checkpoint_every=2)

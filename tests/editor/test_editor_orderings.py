@@ -21,12 +21,12 @@ from generec.evaluation.personalization import (
     ORACLE_FRAME,
     PersonalizationData,
     _cumsum,
-    _fit_mmgcn,
     _frame_attributes,
     _users,
     clipping_experiment,
     thumbnail_experiment,
 )
+from generec.evaluation.ps_model import fit_ps_mmgcn
 
 
 def truth_features_data(root, seed: int, noise: float = 0.35) -> PersonalizationData:
@@ -50,7 +50,7 @@ def truth_features_data(root, seed: int, noise: float = 0.35) -> Personalization
     return PersonalizationData(
         world, split.description, "truth+noise", split.item_ids, packed, _cumsum(packed), PackedFrames.pack(attrs),
         np.asarray(fps), covers, np.asarray(cover_frame), users, split.user_ids[users], t_star, candidates,
-        _fit_mmgcn(split, covers, 3, seed),
+        fit_ps_mmgcn(split, covers, 3, seed),
     )  # fmt: skip
 
 

@@ -29,7 +29,7 @@ def _reader(path: Path | None, quiet: bool) -> Any:
 
 
 def _mmgcn(path: Path | None, packaged: Path | None, world: Any, encoder: Any, seed: int) -> tuple[Any, dict]:
-    from generec.evaluation.revision_experiment import fit_mmgcn, user_embeddings
+    from generec.evaluation.ps_model import fit_mmgcn, user_embeddings
     from generec.recommender import load_model
 
     where = path if path is not None else packaged

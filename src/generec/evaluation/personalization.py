@@ -55,6 +55,7 @@ from generec.encoders import Encoder, FeatureCache
 from generec.errors import DataError, ModelError
 from generec.evaluation.personalization_metrics import cosine_at_k, ps_scores, user_side_scores
 from generec.evaluation.personalization_result import PersonalizationResult
+from generec.evaluation.ps_model import fit_ps_mmgcn
 
 KS = (5, 10)
 EQ1, EQ1_PRIOR, ORACLE_FRAME = "Selection (Eq. 1)", "Selection (Eq. 1 + cover prior)", "Oracle frame (ground truth)"
@@ -151,7 +152,7 @@ def prepare_world(
     packed, packed_attrs = PackedFrames.pack(frames), PackedFrames.pack(attrs)
     users, t_star, candidates = _users(split, thumb_feats)
     if model is None:
-        model = _fit_mmgcn(split, thumb_feats, mmgcn_epochs, seed)
+        model = fit_ps_mmgcn(split, thumb_feats, mmgcn_epochs, seed)
     elif getattr(model, "n_items", None) != len(split.item_ids):
         raise ModelError(
             f"the model was trained on {model.n_items} items, this world's split has {len(split.item_ids)}"
@@ -177,12 +178,6 @@ def _users(split, thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.n
     counts = liked[users].sum(axis=1, keepdims=True)
     t_star = (liked[users].astype(np.float32) @ thumbs) / counts  # mean of unit thumbnail features
     return users, t_star.astype(np.float32), [np.flatnonzero(~seen[u]) for u in users]
-
-
-def _fit_mmgcn(split, thumbs: np.ndarray, epochs: int, seed: int):
-    from generec.recommender import MMGCN
-
-    return MMGCN(epochs=epochs, patience=10, seed=seed, verbose=False).fit(split, features={"visual": thumbs})
 
 
 # --------------------------------------------------------------------------------------- experiments

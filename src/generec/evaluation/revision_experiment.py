@@ -397,37 +397,3 @@ def revision_experiment(
             f"{runs} runs; Click@K from {'the attribute reader' if sim else 'no reader (omitted)'}")  # fmt: skip
     return RevisionResult({k: np.asarray(v) for k, v in values.items()}, fvd, movement, examples, note,
                           settings=settings)  # fmt: skip
-
-
-def fit_mmgcn(
-    world: Any, encoder: Any, out: Any | None = None, seed: int = 0, epochs: int = 60
-) -> tuple[Any, dict[str, np.ndarray]]:
-    """MMGCN on the world's split with thumbnail features (as Tables 1-3), and its user embeddings by user id.
-
-    With ``out``, saves the model there and the embeddings as ``out/user_emb.npz`` (``user_ids``,
-    ``vectors``: what ``generec train revision --user-emb`` reads).
-    """
-    from pathlib import Path
-
-    from generec.diffusion.conditions import load_world
-    from generec.media import read_image
-    from generec.recommender import MMGCN
-
-    world = load_world(world)
-    split = world.dataset().split()
-    thumbs = encoder.encode_images(np.stack([read_image(world.thumbnail_path(i)) for i in split.item_ids]))
-    model = MMGCN(epochs=epochs, patience=10, seed=seed, verbose=False).fit(split, features={"visual": thumbs})
-    emb = user_embeddings(model, split.user_ids)
-    if out is not None:
-        model.save(out)
-        ids = np.asarray(list(emb), dtype=str)
-        np.savez(Path(out) / "user_emb.npz", user_ids=ids, vectors=np.stack(list(emb.values())))
-    return model, emb
-
-
-def user_embeddings(model: Any, user_ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """A recommender's user vectors keyed by user id (``user_ids`` in the order of its training split)."""
-    vectors = model.user_emb_.detach().cpu().numpy().astype(np.float32)
-    if len(vectors) != len(user_ids):
-        raise DataError(f"the model has {len(vectors)} users, the split {len(user_ids)}: not trained on this split")
-    return {str(u): v for u, v in zip(user_ids, vectors, strict=True)}
