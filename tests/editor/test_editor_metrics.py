@@ -14,6 +14,8 @@ from generec.evaluation.personalization import (
     EQ1,
     EQ1_PRIOR,
     EQ2,
+    EQ2_COS,
+    EQ2_COS_PRIOR,
     EQ2_PRIOR,
     THUMBNAIL_METHODS,
     clipping_experiment,
@@ -148,11 +150,16 @@ def test_prior_is_tuned_on_validation_users_and_reported_on_the_others(data):
     result = thumbnail_experiment(data, ks=(3,), runs=2, seed=0)
     assert f"reported on the other {len(test.users)}" in result.note
     assert f"on {len(valid.users)} validation users" in result.note
-    choice = tune_prior(valid, "clipping", k=3, runs=1, clip_len=4)
-    assert isinstance(choice.settings, PriorSettings) and choice.n_settings == 60
-    assert choice.settings == PriorSettings.paper() or choice.bound > 0  # a kept setting clears the floor
+    for similarity in ("dot", "cosine"):
+        choice = tune_prior(valid, "clipping", k=3, runs=1, clip_len=4, similarity=similarity)
+        assert isinstance(choice.settings, PriorSettings) and choice.n_settings == 60
+        assert choice.settings == PriorSettings.paper() or choice.bound > 0  # a kept setting clears the floor
     with pytest.raises(ConfigError, match="task"):
         tune_prior(valid, "covers")
+    with pytest.raises(ConfigError, match="clipping"):  # a frame is one unit vector: cosine is the dot rule
+        tune_prior(valid, "thumbnails", similarity="cosine")
+    with pytest.raises(ConfigError, match="similarity"):
+        tune_prior(valid, "clipping", similarity="l1")
     with pytest.raises(ConfigError, match="valid_fraction"):
         split_users(data, 1.0, seed=0)
 
@@ -174,6 +181,26 @@ def test_paper_settings_make_the_prior_rows_equal_eq1_and_eq2(data):
     t2 = clipping_experiment(data, clip_len=4, ks=(3,), runs=1, prior=PriorSettings.paper())
     for metric in t2.metrics:
         np.testing.assert_allclose(t2.runs[(EQ2_PRIOR, metric)], t2.runs[(EQ2, metric)], rtol=1e-6)
+        np.testing.assert_allclose(t2.runs[(EQ2_COS_PRIOR, metric)], t2.runs[(EQ2_COS, metric)], rtol=1e-6)
+
+
+def test_cosine_rows_leave_the_papers_eq2_row_alone_and_win_cosine_at_k(data):
+    from generec.editor.batch import batch_clip
+    from generec.evaluation.personalization import _window
+
+    t2 = clipping_experiment(data, clip_len=4, ks=(3,), runs=2, seed=5, prior=PriorSettings.paper())
+    # the Eq. 2 row is the paper's dot rule, recomputed here from its definition
+    best = batch_clip(data.t_star, data.frames, 4, 1)
+    rows = np.arange(len(data.users))[:, None]
+    for r in range(2):
+        rng = np.random.default_rng([5, r])
+        items = np.stack([rng.choice(c, size=3, replace=False) for c in data.candidates])
+        win = np.minimum(data.frames.lengths, 4)[items]
+        feats = _window(data.frame_sums, items, best[rows, items].astype(np.int64), win)
+        assert t2.runs[(EQ2, "Cosine@3")][r] == pytest.approx(float(cosine_at_k(feats, data.t_star).mean()), rel=1e-6)
+    # the cosine rule maximises each shown clip's cosine with t*, which Cosine@K averages
+    assert (t2.runs[(EQ2_COS, "Cosine@3")] >= t2.runs[(EQ2, "Cosine@3")] - 1e-7).all()
+    assert "cos(t*, c*)" in t2.note
 
 
 def test_bad_protocol_parameters(data):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from generec.editor.clipping import check_clip_params
+from generec.editor.clipping import ClipSimilarity, check_clip_params, check_similarity
 from generec.errors import ModelError
 
 DEFAULT_CHUNK_BYTES = 64 * 1024**2
@@ -113,29 +113,51 @@ def window_plan(
     return starts, valid, np.minimum(n[:, 0], clip_len)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` scaled to unit length along the last axis (a zero row stays zero: it has no direction)."""
+    n = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
+
+
+def _clip_block(feats: np.ndarray, clip_len: int, stride: int, similarity: str):
+    """Starts ``[S]``, clip length, cumulative sums ``[n, T+1, d]`` and scored reps ``[n, S, d]`` of one block.
+
+    The reps are the clip means ``c*`` (Eq. 2), or ``c* / |c*|`` for ``similarity="cosine"``: then
+    ``u . rep`` is ``|u| cos(u, c*)``, whose arg-max over clips is the cosine's.
+    """
+    from generec.editor.clipping import clip_starts
+
+    t = feats.shape[1]
+    starts, n = clip_starts(t, clip_len, stride), min(clip_len, t)
+    cs = np.concatenate([np.zeros_like(feats[:, :1], np.float64), np.cumsum(feats, axis=1, dtype=np.float64)], 1)
+    reps = (cs[:, starts + n] - cs[:, starts]) / n
+    if similarity == "cosine":
+        reps = _unit(reps)
+    return starts, n, cs, reps.astype(np.float32)
+
+
 def batch_clip(
     users: np.ndarray,
     packed: PackedFrames,
     clip_len: int = 8,
     stride: int = 1,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    similarity: ClipSimilarity = "dot",
 ) -> np.ndarray:
     """Eq. 2 for all pairs: ``[U, I]`` first frame of each user's best clip in each item.
 
     Clip representations ``c*`` (mean of ``clip_len`` frame features, Eq. 2) are computed once per
     item from the cached frame features, so scoring every user is one matrix product per block.
     An item shorter than ``clip_len`` is one clip (all its frames), as in :class:`~generec.editor.Clipper`.
+    ``similarity="cosine"`` picks the clip of highest ``cos(t*, c*)`` instead of ``t* . c*``.
     """
-    from generec.editor.clipping import clip_starts
-
     check_clip_params(clip_len, stride)
+    check_similarity(similarity)
     u = _check_users(users, packed)
     blocks, grids = [], []
     for idx, feats in buckets(packed):
-        t = feats.shape[1]
-        starts, n = clip_starts(t, clip_len, stride), min(clip_len, t)
-        cs = np.concatenate([np.zeros_like(feats[:, :1], np.float64), np.cumsum(feats, axis=1, dtype=np.float64)], 1)
-        blocks.append((idx, ((cs[:, starts + n] - cs[:, starts]) / n).astype(np.float32)))
+        starts, _, _, reps = _clip_block(feats, clip_len, stride, similarity)
+        blocks.append((idx, reps))
         grids.append(starts)
     out = np.empty((len(u), packed.n_items), dtype=np.int32)
     with torch.no_grad():
@@ -201,25 +223,25 @@ def cover_clip_start(cover_frame: np.ndarray, lengths: np.ndarray, clip_len: int
 
 
 def batch_clip_prior(guidance: np.ndarray, packed: PackedFrames, prior, settings, clip_len: int = 8,
-                     stride: int = 1, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> PriorPick:  # fmt: skip
+                     stride: int = 1, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                     similarity: ClipSimilarity = "dot") -> PriorPick:  # fmt: skip
     """Eq. 2 with a cover prior: each user's best clip start and its gap to the clip around the cover.
 
     The cover's clip is centred on the frame most like the cover (:func:`cover_clip_start`); with
-    ``PriorSettings.paper()`` ``pick.best`` is :func:`batch_clip` exactly and nothing is kept.
+    ``PriorSettings.paper()`` ``pick.best`` is :func:`batch_clip` exactly (for the same
+    ``similarity``) and nothing is kept. With ``similarity="cosine"`` every clip, the cover's
+    included, is scored by its unit mean, in both the guidance and the cover-similarity terms.
     """
-    from generec.editor.clipping import clip_starts
-
     check_clip_params(clip_len, stride)
+    check_similarity(similarity)
     u = _check_users(guidance, packed)
     cover_start = cover_clip_start(prior.cover_frame_, packed.lengths, clip_len)
     blocks = []
     for idx, feats in buckets(packed):
-        t = feats.shape[1]
-        starts, n = clip_starts(t, clip_len, stride), min(clip_len, t)
-        cs = np.concatenate([np.zeros_like(feats[:, :1], np.float64), np.cumsum(feats, axis=1, dtype=np.float64)], 1)
-        reps = ((cs[:, starts + n] - cs[:, starts]) / n).astype(np.float32)
+        starts, n, cs, reps = _clip_block(feats, clip_len, stride, similarity)
         rows = np.arange(len(idx))
-        cover_rep = ((cs[rows, cover_start[idx] + n] - cs[rows, cover_start[idx]]) / n).astype(np.float32)
+        cover_rep = (cs[rows, cover_start[idx] + n] - cs[rows, cover_start[idx]]) / n
+        cover_rep = (_unit(cover_rep) if similarity == "cosine" else cover_rep).astype(np.float32)
         cov = prior.covers_[idx]
         bias = (settings.similarity * np.einsum("nsd,nd->ns", reps, cov)).astype(np.float32)
         cover_bias = (settings.similarity * (cover_rep * cov).sum(1)).astype(np.float32)
@@ -234,7 +256,7 @@ def loop_select(users: np.ndarray, items: Sequence[np.ndarray]) -> np.ndarray:
     picks = []
     with torch.no_grad():
         for f in items:
-            _, top = torch.topk(u @ torch.from_numpy(np.asarray(f, np.float32)).T, 1)
+            _, top = torch.topk(u @ torch.from_numpy(np.ascontiguousarray(f, np.float32)).T, 1)
             picks.append(top[:, 0])
     return torch.stack(picks, dim=1).numpy().astype(np.int32)
 
@@ -251,7 +273,7 @@ def loop_clip(users: np.ndarray, items: Sequence[np.ndarray], clip_len: int = 8,
     picks = []
     with torch.no_grad():
         for f in items:
-            sim = (u @ torch.from_numpy(np.asarray(f, np.float32)).T).double()
+            sim = (u @ torch.from_numpy(np.ascontiguousarray(f, np.float32)).T).double()
             starts = clip_starts(len(f), clip_len, stride)
             windows = torch.cat([sim[:, s : s + clip_len].sum(dim=1, keepdim=True) for s in starts], dim=1)
             _, top = torch.topk(windows, 1)

@@ -9,6 +9,12 @@ audio by :func:`generec.media.cut` into a playable file.
 Because the dot product is linear, ``t* · mean(f) = mean(t* · f)``: clip scores are a
 moving average of frame scores, computed with one cumulative sum.
 
+``similarity="cosine"`` (beyond the paper) scores ``cos(t*, c)`` instead. A clip mean is not
+a unit vector: the more its frames differ, the shorter it is, so the dot product favours
+clips of near-identical frames. Cosine@K, the paper's own metric, normalises what is shown,
+so the cosine rule picks the clip that metric rewards; the paper's text ("highest similarity")
+allows either, its Eq. 2 writes the dot product, which stays the default.
+
 Example
 -------
 >>> import numpy as np
@@ -23,6 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -40,6 +47,17 @@ from generec.types import Guidance
 
 CLIP_LENGTHS = (4, 8, 16, 32)
 """The clip lengths (in sampled frames) the paper tuned over; it chose 8."""
+
+ClipSimilarity = Literal["dot", "cosine"]
+"""How a clip mean ``c`` is scored against ``t*``: ``"dot"`` (Eq. 2 as written) or ``"cosine"``."""
+SIMILARITIES: tuple[str, ...] = ("dot", "cosine")
+
+
+def check_similarity(similarity: str) -> ClipSimilarity:
+    """Return ``similarity`` if it is ``"dot"`` or ``"cosine"``, else raise :class:`ConfigError`."""
+    if similarity not in SIMILARITIES:
+        raise ConfigError(f"similarity must be 'dot' (the paper's Eq. 2) or 'cosine', got {similarity!r}")
+    return similarity  # type: ignore[return-value]
 
 
 def check_clip_params(clip_len: int, stride: int) -> None:
@@ -66,6 +84,31 @@ def clip_scores(frame_scores: np.ndarray, clip_len: int, stride: int = 1) -> tup
     length = min(clip_len, len(s))
     cs = np.concatenate([[0.0], np.cumsum(s)])
     return starts, (cs[starts + length] - cs[starts]) / length
+
+
+def clip_means(features: np.ndarray, clip_len: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Starts ``[C]`` and representations ``c* [C, d]`` (mean frame feature) of every candidate clip."""
+    f = np.asarray(features, dtype=np.float64)
+    starts = clip_starts(len(f), clip_len, stride)
+    length = min(clip_len, len(f))
+    cs = np.concatenate([np.zeros_like(f[:1]), np.cumsum(f, axis=0)])
+    return starts, (cs[starts + length] - cs[starts]) / length
+
+
+def clip_cosines(features: np.ndarray, t: np.ndarray, clip_len: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ``cos(t, c*)`` of every candidate clip (the ``similarity="cosine"`` rule).
+
+    Example
+    -------
+    >>> f = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> starts, cos = clip_cosines(f, np.array([1.0, 1.0]), clip_len=2)
+    >>> starts.tolist(), [round(c, 3) for c in cos]
+    ([0, 1, 2], [0.707, 1.0, 0.949])
+    """
+    starts, means = clip_means(features, clip_len, stride)
+    norms = np.linalg.norm(means, axis=1) * np.linalg.norm(np.asarray(t, dtype=np.float64))
+    # a zero clip mean (or zero guidance) has no direction: it scores 0, like an orthogonal clip
+    return starts, np.divide(means @ np.asarray(t, np.float64), norms, out=np.zeros(len(means)), where=norms > 0)
 
 
 def clip_features(features: np.ndarray, start: int, clip_len: int) -> np.ndarray:
@@ -97,6 +140,8 @@ class Clipper:
     encoder : any :class:`~generec.encoders.Encoder`.
     clip_len : sampled frames per clip (``L``; the paper tried 4, 8, 16, 32 and chose 8).
     stride : how many sampled frames the window slides between candidates.
+    similarity : ``"dot"`` (Eq. 2: ``t* · c``, the default) or ``"cosine"`` (``cos(t*, c)``; see the
+        module docstring); ``Clip.score`` is that value.
     fps : sampling rate in frames per second (``None``: every frame of the source).
     frame_size : longest side at which frames are decoded for the encoder.
     cache : optional :class:`~generec.encoders.FeatureCache` for the frame features.
@@ -117,8 +162,10 @@ class Clipper:
         frame_size: int = 128,
         cache: FeatureCache | None = None,
         user_map: UserEmbMap | None = None,
+        similarity: ClipSimilarity = "dot",
     ) -> None:
         check_clip_params(clip_len, stride)
+        self.similarity = check_similarity(similarity)
         if fps is not None and fps <= 0:
             raise ConfigError(f"fps must be positive, got {fps}")
         self.encoder = encoder
@@ -138,7 +185,10 @@ class Clipper:
         return self.choose_from_features(self.frame_features(video), t)
 
     def choose_from_features(self, feats: FrameFeatures, t: np.ndarray) -> Clip:
-        starts, scores = clip_scores(feats.features @ t, self.clip_len, self.stride)
+        if self.similarity == "cosine":
+            starts, scores = clip_cosines(feats.features, t, self.clip_len, self.stride)
+        else:
+            starts, scores = clip_scores(feats.features @ t, self.clip_len, self.stride)
         best = int(np.argmax(scores))
         first = int(starts[best])
         n = min(self.clip_len, len(feats))

@@ -18,7 +18,9 @@ Human items are judged by their true shots, clips by shots derived from provenan
 by what the attribute reader reads from their pixels (never by what was requested).
 
 Metrics per shown item: ``p_click``; ``satisfaction`` = P(click) x P(like | click) (liking counts
-the time cost of watching); ``best_satisfaction`` per round; ``met``: a shown item has >=
+the time cost of watching); ``best_satisfaction`` per round; ``made_satisfaction`` and
+``human_satisfaction``, the same over the AI-made items and over the human items shown beside
+them (what a made item is worth next to what retrieval offered); ``met``: a shown item has >=
 ``threshold`` of its running time on the request; ``rounds_to_meet`` counts never as ``rounds + 1``;
 the instructor's understanding of every utterance (intent accuracy, slot F1).
 

@@ -54,17 +54,20 @@ from generec.editor.thumbnail_selection import extract_frame_features
 from generec.encoders import Encoder, FeatureCache
 from generec.errors import DataError, ModelError
 from generec.evaluation.personalization_metrics import cosine_at_k, ps_scores, user_side_scores
+from generec.evaluation.personalization_oracle import frame_utility, oracle_clip, true_weights
 from generec.evaluation.personalization_result import PersonalizationResult
 from generec.evaluation.ps_model import fit_ps_mmgcn
 
 KS = (5, 10)
 EQ1, EQ1_PRIOR, ORACLE_FRAME = "Selection (Eq. 1)", "Selection (Eq. 1 + cover prior)", "Oracle frame (ground truth)"
 EQ2, EQ2_PRIOR, ORACLE_CLIP = "Selection (Eq. 2)", "Selection (Eq. 2 + cover prior)", "Oracle clip (ground truth)"
+# Beyond the paper: Eq. 2 scored by cos(t*, c*) instead of t* . c* (see generec.editor.clipping)
+EQ2_COS, EQ2_COS_PRIOR = "Selection (Eq. 2, cosine)", "Selection (Eq. 2, cosine + cover prior)"
 THUMBNAIL_METHODS = ("Random Frame", "Original", EQ1, EQ1_PRIOR, ORACLE_FRAME)
-CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", EQ2, EQ2_PRIOR, ORACLE_CLIP)
+CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", EQ2, EQ2_PRIOR, EQ2_COS, EQ2_COS_PRIOR, ORACLE_CLIP)
 THUMBNAIL_ORDERINGS = (("Original", "Random Frame"), (EQ1_PRIOR, "Original"), (EQ1, "Original"))
 CLIPPING_ORDERINGS = (("Unclipped", "1st Clip"), ("Unclipped", "Random clip"), (EQ2_PRIOR, "Unclipped"),
-                      (EQ2, "Unclipped"))  # fmt: skip
+                      (EQ2, "Unclipped"), (EQ2_COS_PRIOR, "Unclipped"), (EQ2_COS, "Unclipped"))  # fmt: skip
 Shown = tuple[np.ndarray, np.ndarray, np.ndarray]  # features [U, K, d], first frame [U, K], frames shown [U, K]
 
 
@@ -233,35 +236,6 @@ def _once(memo: dict, compute: Callable[[], np.ndarray]) -> np.ndarray:
     return memo["value"]
 
 
-def _true_weights(data: PersonalizationData) -> tuple[np.ndarray, float]:
-    """The evaluated users' hidden weights ``[U, F]`` and the soft-max temperature (oracles only)."""
-    sim = data.simulator()
-    return sim.weights[sim.user_index(data.user_ids)], sim.model.temperature
-
-
-def _frame_utility(data: PersonalizationData, w: np.ndarray, items: np.ndarray, k: int) -> np.ndarray:
-    """Ground-truth utility ``[U, T]`` of every frame of item ``items[:, k]`` for each user (-inf past its end)."""
-    col = items[:, k]
-    util = np.einsum("uf,utf->ut", w, data.attrs.features[col], dtype=np.float64)
-    return np.where(np.arange(util.shape[1])[None] < data.attrs.lengths[col][:, None], util, -np.inf)
-
-
-def _resolve_prior(data: PersonalizationData, prior: PriorSettings | None, valid_fraction: float, seed: int,
-                   task: str, **clip: int) -> tuple[PersonalizationData, PriorSettings, str]:  # fmt: skip
-    """Given settings, or settings tuned on a validation split of users (the rest are reported)."""
-    if prior is not None:
-        return data, prior, f"; cover prior given ({prior.describe()})"
-    from generec.evaluation.personalization_tuning import split_users, tune_prior
-
-    valid, test = split_users(data, valid_fraction, seed)
-    chosen = tune_prior(valid, task, seed=seed, **clip)
-    return test, chosen.settings, (
-        f"; cover prior ({chosen.describe()}) chosen on {len(valid.users)} validation users "
-        f"(best Click@10 whose Cosine@10 gap to the baseline clears the floor), reported on the other "
-        f"{len(test.users)}"
-    )  # fmt: skip
-
-
 def thumbnail_methods(data: PersonalizationData, settings: PriorSettings, pick=None) -> dict[str, Callable]:
     """Table 1's methods as ``show(rng, items) -> (features, frame, 1)``; ``pick`` reuses a prior's batch pick."""
     lengths = data.frames.lengths
@@ -291,8 +265,8 @@ def thumbnail_methods(data: PersonalizationData, settings: PriorSettings, pick=N
         return feats, k, np.ones_like(k)
 
     def oracle(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        w, _ = _once(truth, lambda: _true_weights(data))
-        k = np.stack([_frame_utility(data, w, items, j).argmax(axis=1) for j in range(items.shape[1])], axis=1)
+        w, _ = _once(truth, lambda: true_weights(data))
+        k = np.stack([frame_utility(data, w, items, j).argmax(axis=1) for j in range(items.shape[1])], axis=1)
         return data.frames.features[items, k], k, np.ones_like(k)
 
     return {"Random Frame": random_frame, "Original": original,
@@ -309,41 +283,52 @@ def thumbnail_experiment(
     ``prior=None`` tunes the cover prior on ``valid_fraction`` of the users and reports the others.
     """
     _check_protocol(data, ks, runs)
-    data, settings, where = _resolve_prior(data, prior, valid_fraction, seed, "thumbnails")
-    methods = thumbnail_methods(data, settings)
+    from generec.evaluation.personalization_tuning import resolve_priors
+
+    data, settings, where = resolve_priors(data, prior, valid_fraction, seed, "thumbnails")
+    methods = thumbnail_methods(data, settings["dot"])
     note = _note(data, f"{where}; Click@K: simulator click probability of the thumbnail's frame")
     return _run(data, "Table 1: personalized thumbnail selection", methods, ks, runs, seed, note, like=False,
                 orderings=THUMBNAIL_ORDERINGS)  # fmt: skip
 
 
-def _oracle_clip(data: PersonalizationData, truth: tuple[np.ndarray, float], items: np.ndarray,
-                 starts: np.ndarray, valid: np.ndarray, win: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Start of the clip with the highest ground-truth utility (the simulator's soft-max over its frames)."""
-    w, tau = truth
-    out = np.empty(items.shape, dtype=np.int64)
-    for j in range(items.shape[1]):
-        u = _frame_utility(data, w, items, j)
-        top = np.max(u, axis=1, keepdims=True)
-        cs = np.concatenate([np.zeros((len(u), 1)), np.cumsum(np.exp((u - top) / tau), axis=1)], axis=1)
-        n = win[items[:, j]][:, None]
-        ends = np.minimum(starts[None, :] + n, cs.shape[1] - 1)
-        score = np.take_along_axis(cs, ends, 1) - cs[:, starts]
-        out[:, j] = starts[np.where(valid[items[:, j]], score, -np.inf).argmax(axis=1)]
-    return out
+def _prior_clip(data: PersonalizationData, settings: PriorSettings, clip_len: int, stride: int, similarity: str,
+                pick, win: np.ndarray) -> Callable:  # fmt: skip
+    """Eq. 2 (dot or cosine) with the cover prior as ``show(rng, items)``; the batch pick is made on first use."""
+    rows = np.arange(len(data.users))[:, None]
+    memo: dict = {}
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        prior = data.cover_prior()
+        p = pick
+        if p is None:
+            guide = prior.guidance(data.t_star, settings)
+            p = batch_clip_prior(guide, data.frames, prior, settings, clip_len, stride, similarity=similarity)
+        return p.best, p.kept(prior.margins(settings)), cover_clip_start(prior.cover_frame_, data.frames.lengths,
+                                                                          clip_len)  # fmt: skip
+
+    def show(rng: np.random.Generator, items: np.ndarray) -> Shown:
+        best, kept, cover_start = _once(memo, compute)
+        start = np.where(kept[rows, items], cover_start[items], best[rows, items]).astype(np.int64)
+        return _window(data.frame_sums, items, start, win[items]), start, win[items]
+
+    return show
 
 
 def clipping_methods(data: PersonalizationData, settings: PriorSettings, clip_len: int, stride: int,
-                     pick=None) -> dict[str, Callable]:  # fmt: skip
-    """Table 2's methods as ``show(rng, items) -> (features, first frame, frames)``."""
+                     pick=None, cosine_settings: PriorSettings | None = None,
+                     cosine_pick=None) -> dict[str, Callable]:  # fmt: skip
+    """Table 2's methods as ``show(rng, items) -> (features, first frame, frames)``.
+
+    ``settings`` / ``pick`` are the cover prior of the paper's Eq. 2 row, ``cosine_settings`` (default:
+    ``settings``) / ``cosine_pick`` that of the cosine row; picks not given are computed on first use.
+    """
     lengths = data.frames.lengths
     rows = np.arange(len(data.users))[:, None]
     starts, valid, win = window_plan(lengths, data.frames.t_max, clip_len, stride)
-    prior = data.cover_prior()
-    if pick is None:
-        pick = batch_clip_prior(prior.guidance(data.t_star, settings), data.frames, prior, settings, clip_len, stride)
-    kept = pick.kept(prior.margins(settings))
-    cover_start = cover_clip_start(prior.cover_frame_, lengths, clip_len)
+    cos_settings = settings if cosine_settings is None else cosine_settings
     paper: dict = {}
+    paper_cos: dict = {}
     truth: dict = {}
 
     def shown(items: np.ndarray, start: np.ndarray, length: np.ndarray) -> Shown:
@@ -354,17 +339,20 @@ def clipping_methods(data: PersonalizationData, settings: PriorSettings, clip_le
         pick_ = (rng.random(items.shape) * n_valid).astype(np.int64)
         return shown(items, starts[pick_], win[items])  # valid starts are the first n_valid of the grid
 
-    def with_prior(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        start = np.where(kept[rows, items], cover_start[items], pick.best[rows, items]).astype(np.int64)
-        return shown(items, start, win[items])
+    def eq2(memo: dict, similarity: str) -> Callable:
+        def show(rng: np.random.Generator, items: np.ndarray) -> Shown:
+            best = _once(memo, lambda: batch_clip(data.t_star, data.frames, clip_len, stride, similarity=similarity))
+            return shown(items, best[rows, items].astype(np.int64), win[items])
+
+        return show
 
     return {"Random clip": random_clip,
             "1st Clip": lambda rng, items: shown(items, np.zeros_like(items), win[items]),
             "Unclipped": lambda rng, items: shown(items, np.zeros_like(items), lengths[items]),
-            EQ2: lambda rng, items: shown(items, _once(paper, lambda: batch_clip(
-                data.t_star, data.frames, clip_len, stride))[rows, items].astype(np.int64), win[items]),
-            EQ2_PRIOR: with_prior,
-            ORACLE_CLIP: lambda rng, items: shown(items, _oracle_clip(data, _once(truth, lambda: _true_weights(data)),
+            EQ2: eq2(paper, "dot"), EQ2_PRIOR: _prior_clip(data, settings, clip_len, stride, "dot", pick, win),
+            EQ2_COS: eq2(paper_cos, "cosine"),
+            EQ2_COS_PRIOR: _prior_clip(data, cos_settings, clip_len, stride, "cosine", cosine_pick, win),
+            ORACLE_CLIP: lambda rng, items: shown(items, oracle_clip(data, _once(truth, lambda: true_weights(data)),
                                                                    items, starts, valid, win), win[items])}  # fmt: skip
 
 
@@ -372,17 +360,22 @@ def clipping_experiment(
     data: PersonalizationData, clip_len: int = 8, stride: int = 1, ks: Sequence[int] = KS, runs: int = 10,
     seed: int = 0, prior: PriorSettings | None = None, valid_fraction: float = 0.3,
 ) -> PersonalizationResult:  # fmt: skip
-    """Table 2: Random clip, 1st Clip, Unclipped, Eq. 2, Eq. 2 with a cover prior, and the oracle clip.
+    """Table 2: Random clip, 1st Clip, Unclipped, Eq. 2, Eq. 2 with a cover prior, the same two scored by
+    cosine (beyond the paper), and the oracle clip.
 
-    ``prior=None`` tunes the cover prior on ``valid_fraction`` of the users and reports the others.
+    ``prior=None`` tunes the cover prior of each Eq. 2 variant on ``valid_fraction`` of the users and
+    reports the others; given settings serve both variants.
     """
+    from generec.evaluation.personalization_tuning import resolve_priors
+
     _check_protocol(data, ks, runs)
-    data, settings, where = _resolve_prior(data, prior, valid_fraction, seed, "clipping", clip_len=clip_len,
+    data, settings, where = resolve_priors(data, prior, valid_fraction, seed, "clipping", clip_len=clip_len,
                                            stride=stride)  # fmt: skip
-    methods = clipping_methods(data, settings, clip_len, stride)
+    methods = clipping_methods(data, settings["dot"], clip_len, stride, cosine_settings=settings["cosine"])
     note = _note(
         data,
-        f"; clips of L={clip_len} frames, stride {stride}{where}; Click@K (the user-side score): simulator "
+        f"; clips of L={clip_len} frames, stride {stride}; Eq. 2, cosine: the clip of highest cos(t*, c*) "
+        f"instead of t* . c*{where}; Click@K (the user-side score): simulator "
         "click probability, soft-max over the frames shown, no time cost; Like@K: like probability after "
         "watching them, which pays time_cost per second (any 1-s clip beats a whole video on it)",
     )

@@ -15,6 +15,9 @@ the ones whose Cosine@K gap is thinnest, so an uncorrected test passes settings 
 looked above the baseline on the validation users by chance. When no setting clears the floor,
 the paper's plain Eq. 1 / Eq. 2 is used. The reported table then uses only the other users.
 
+Clipping has two Eq. 2 variants (``similarity="dot"``, the paper's, and ``"cosine"``); each gets its
+own prior, tuned the same way on the same validation users (:func:`resolve_priors`).
+
 Example
 -------
 >>> valid, test = split_users(data, 0.3, seed=0)                    # doctest: +SKIP
@@ -31,6 +34,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from generec.editor.clipping import check_similarity
 from generec.editor.cover_prior import PriorSettings
 from generec.errors import ConfigError, DataError
 
@@ -106,7 +110,7 @@ def per_user_scores(data, show, k: int, runs: int, seed: int) -> tuple[np.ndarra
     return cos, click
 
 
-def _grid_methods(data, task: str, clip_len: int, stride: int):
+def _grid_methods(data, task: str, clip_len: int, stride: int, similarity: str):
     """Yield ``(settings, methods)`` for every grid setting (one prior pick per weight and similarity)."""
     from generec.editor.batch import batch_clip_prior, batch_select_prior
     from generec.evaluation.personalization import clipping_methods, thumbnail_methods
@@ -118,36 +122,51 @@ def _grid_methods(data, task: str, clip_len: int, stride: int):
         if task == "thumbnails":
             pick = batch_select_prior(guide, data.frames, prior, base)
         else:
-            pick = batch_clip_prior(guide, data.frames, prior, base, clip_len, stride)
+            pick = batch_clip_prior(guide, data.frames, prior, base, clip_len, stride, similarity=similarity)
         for margin in MARGINS:
             settings = PriorSettings(cover_weight=weight, similarity=sim, margin=margin)
             if task == "thumbnails":
                 methods = thumbnail_methods(data, settings, pick)
+            elif similarity == "cosine":  # the dot row's prior is never shown here, so never computed
+                methods = clipping_methods(data, settings, clip_len, stride, cosine_settings=settings, cosine_pick=pick)
             else:
                 methods = clipping_methods(data, settings, clip_len, stride, pick)
             yield settings, methods
 
 
+def _tuned_method(task: str, similarity: str) -> str:
+    """Name of the row whose prior is tuned: Eq. 1, Eq. 2 or Eq. 2 (cosine) with the cover prior."""
+    from generec.evaluation.personalization import EQ1_PRIOR, EQ2_COS_PRIOR, EQ2_PRIOR
+
+    if task not in ("thumbnails", "clipping"):
+        raise ConfigError(f"task must be 'thumbnails' or 'clipping', got {task!r}")
+    check_similarity(similarity)
+    if task == "thumbnails":
+        if similarity != "dot":  # a frame is one unit feature: cosine and dot pick the same frame
+            raise ConfigError("thumbnails are scored by the dot product only; similarity='cosine' is for clipping")
+        return EQ1_PRIOR
+    return EQ2_COS_PRIOR if similarity == "cosine" else EQ2_PRIOR
+
+
 def tune_prior(data, task: str, k: int = 10, runs: int = 3, seed: int = 0, clip_len: int = 8,
-               stride: int = 1, alpha: float = 0.05) -> PriorChoice:  # fmt: skip
+               stride: int = 1, alpha: float = 0.05, similarity: str = "dot") -> PriorChoice:  # fmt: skip
     """The grid setting with the best Click@k on ``data``'s users whose Cosine@k gap clears the floor.
 
-    ``task`` is ``"thumbnails"`` (baseline Original) or ``"clipping"`` (baseline Unclipped). When no
+    ``task`` is ``"thumbnails"`` (baseline Original) or ``"clipping"`` (baseline Unclipped); for
+    clipping, ``similarity`` picks the Eq. 2 variant (``"dot"``, the paper's, or ``"cosine"``). When no
     setting clears the safety floor (module docstring), the paper's plain Eq. 1 / Eq. 2 is returned.
     Items are drawn with ``seed + 1000``: the reported runs (``seed``) use other draws.
     """
-    if task not in ("thumbnails", "clipping"):
-        raise ConfigError(f"task must be 'thumbnails' or 'clipping', got {task!r}")
+    tuned = _tuned_method(task, similarity)
     k = min(k, min(len(c) for c in data.candidates))
     n_settings = len(COVER_WEIGHTS) * len(SIMILARITIES) * len(MARGINS)
     z = floor_z(n_settings, alpha)
     baseline = "Original" if task == "thumbnails" else "Unclipped"
     base_cos, best = None, None
-    for settings, methods in _grid_methods(data, task, clip_len, stride):
+    for settings, methods in _grid_methods(data, task, clip_len, stride, similarity):
         if base_cos is None:  # the baseline does not depend on the settings: score it once
             base_cos, _ = per_user_scores(data, methods[baseline], k, runs, seed + 1000)
-        show = next(show for name, show in methods.items() if "cover prior" in name)
-        cos, click = per_user_scores(data, show, k, runs, seed + 1000)
+        cos, click = per_user_scores(data, methods[tuned], k, runs, seed + 1000)
         gap = cos - base_cos
         se = float(gap.std(ddof=1) / math.sqrt(len(gap))) if len(gap) > 1 else math.inf
         choice = PriorChoice(settings, float(gap.mean()), float(gap.mean()) - z * se, float(click.mean()), z,
@@ -157,3 +176,26 @@ def tune_prior(data, task: str, k: int = 10, runs: int = 3, seed: int = 0, clip_
     if best is None:
         return PriorChoice(PriorSettings.paper(), math.nan, math.nan, math.nan, z, n_settings)
     return best
+
+
+def resolve_priors(data, prior: PriorSettings | None, valid_fraction: float, seed: int, task: str,
+                   clip_len: int = 8, stride: int = 1) -> tuple[object, dict[str, PriorSettings], str]:  # fmt: skip
+    """``(reported data, {similarity: settings}, note)``: given settings, or settings tuned on validation users.
+
+    Thumbnails get ``{"dot": ...}``; clipping gets ``"dot"`` and ``"cosine"`` (one prior per Eq. 2
+    variant). With ``prior=None`` the users are split once; the reported data are the other users.
+    """
+    variants = ("dot",) if task == "thumbnails" else ("dot", "cosine")
+    if prior is not None:
+        return data, dict.fromkeys(variants, prior), f"; cover prior given ({prior.describe()})"
+    valid, test = split_users(data, valid_fraction, seed)
+    chosen = {v: tune_prior(valid, task, seed=seed, clip_len=clip_len, stride=stride, similarity=v) for v in variants}
+    if task == "thumbnails":
+        which = f"cover prior ({chosen['dot'].describe()})"
+    else:
+        which = f"cover priors (Eq. 2: {chosen['dot'].describe()}; Eq. 2, cosine: {chosen['cosine'].describe()})"
+    return test, {v: c.settings for v, c in chosen.items()}, (
+        f"; {which} chosen on {len(valid.users)} validation users "
+        f"(best Click@10 whose Cosine@10 gap to the baseline clears the floor), reported on the other "
+        f"{len(test.users)}"
+    )  # fmt: skip
