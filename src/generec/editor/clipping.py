@@ -102,7 +102,7 @@ def clip_cosines(features: np.ndarray, t: np.ndarray, clip_len: int, stride: int
     -------
     >>> f = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> starts, cos = clip_cosines(f, np.array([1.0, 1.0]), clip_len=2)
-    >>> starts.tolist(), [round(c, 3) for c in cos]
+    >>> starts.tolist(), cos.round(3).tolist()
     ([0, 1, 2], [0.707, 1.0, 0.949])
     """
     starts, means = clip_means(features, clip_len, stride)

@@ -18,6 +18,7 @@ each item is shown through each method (a frame as thumbnail, or a clip). Metric
 Each number is the mean over ``runs`` draws of the K items, with the standard deviation over
 runs as its spread; :attr:`PersonalizationResult.gaps` gives each ordering's per-run difference.
 The metrics live in :mod:`~generec.evaluation.personalization_metrics` (re-exported here), the
+oracles in :mod:`~generec.evaluation.personalization_oracle`, the
 cover prior's tuning in :mod:`~generec.evaluation.personalization_tuning`.
 
 Unclipped vs a clip on Cosine@K: both are the L2-normalised mean of their frames' features, so
