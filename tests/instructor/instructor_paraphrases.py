@@ -52,6 +52,8 @@ PARAPHRASES: list[tuple[str, str, set[tuple[str, str]]]] = [
     ("please, no more kittens", "dislike", {("category", "cat")}),
     ("from now on, exclude anything set at night", "set_constraint", {("scene", "night")}),
     ("only grayscale videos for me from today", "set_constraint", {("style", "grayscale")}),
+    ("ban birds", "set_constraint", {("category", "bird")}),
+    ("hide all the beach stuff for good", "set_constraint", {("scene", "beach")}),
     ("nothing over 8 seconds from now on please", "set_constraint", {("max_duration_s", "8")}),
     ("clear my restrictions", "clear_constraint", set()),
     ("okay, dogs are allowed again", "clear_constraint", {("category", "dog")}),

@@ -31,6 +31,8 @@ def filler(nlu: OfflineUnderstanding) -> SlotFiller:
         ("no, I meant dogs", {"category": ("dog",)}, set()),
         ("replace the cat with a dog", {"category": ("dog",)}, {("category", "cat")}),
         ("can the fish be not moving instead", {"category": ("fish",), "motion": ("static",)}, set()),
+        ("ban the dogs and the birds", {}, {("category", "dog"), ("category", "bird")}),
+        ("hide every snow video", {}, {("scene", "snow")}),
     ],
 )  # fmt: skip
 def test_negation_scope(filler: SlotFiller, text: str, wanted: dict, excluded: set) -> None:

@@ -208,6 +208,14 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
         "from now on i want nothing but {category}",
         "keep everything under 15 seconds from now on",
         "only {colour} stuff from here onwards",
+        # Exclusions said as a rule, not as "lift/remove ...": a ban is set, never cleared.
+        "ban {category} from my feed",
+        "ban {category}",
+        "exclude {scene} videos",
+        "block {category}",
+        "{category} are off limits",
+        "block all {scene} videos",
+        "keep {colour} things out of my recommendations",
     ),
     Intent.CLEAR_CONSTRAINT: (
         "reset my preferences",

@@ -37,7 +37,7 @@ def _words(text: str) -> frozenset[str]:
 
 _NEGATION_CUES = _words(
     "no not without never except excluding avoid none nothing stop hate don't dont doesn't isn't aren't "
-    "won't remove drop lose replace minus fewer less neither nor"
+    "won't remove drop lose replace minus fewer less neither nor ban block exclude hide"
 )
 _SCOPE_CONNECTORS = _words("and or nor , any more either of the a an those these all")
 _SCOPE_BREAKERS = _words("but instead rather with show give make want prefer like only just . ; ! ?")
