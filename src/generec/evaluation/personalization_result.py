@@ -17,6 +17,23 @@ import numpy as np
 import pandas as pd
 
 
+def run_metrics(runs: dict[tuple[str, str], np.ndarray]) -> list[str]:
+    """The metric names of per-run values keyed ``(method, metric)``, in first-seen order."""
+    return list(dict.fromkeys(m for _, m in runs))
+
+
+def mean_sd_table(runs: dict[tuple[str, str], np.ndarray], methods: tuple[str, ...]) -> pd.DataFrame:
+    """One row per method: each metric's mean over runs and its sample standard deviation (``<metric> sd``)."""
+    rows = {}
+    for method in methods:
+        row = {}
+        for metric in run_metrics(runs):
+            v = runs[(method, metric)]
+            row[metric], row[f"{metric} sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        rows[method] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 @dataclass
 class PersonalizationResult:
     """Per-run metric values; ``table`` (mean and spread) and ``gaps`` summarise them."""
@@ -30,18 +47,11 @@ class PersonalizationResult:
 
     @property
     def metrics(self) -> list[str]:
-        return list(dict.fromkeys(m for _, m in self.runs))
+        return run_metrics(self.runs)
 
     @property
     def table(self) -> pd.DataFrame:
-        rows = {}
-        for method in self.methods:
-            row = {}
-            for metric in self.metrics:
-                v = self.runs[(method, metric)]
-                row[metric], row[f"{metric} sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-            rows[method] = row
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return mean_sd_table(self.runs, self.methods)
 
     def gap(self, better: str, worse: str, metric: str) -> tuple[float, float]:
         """Mean and standard deviation over runs of ``better - worse`` on ``metric``."""

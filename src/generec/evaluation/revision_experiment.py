@@ -35,6 +35,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from generec.errors import DataError
+from generec.evaluation.personalization_result import mean_sd_table, run_metrics
 
 METHODS = ("Original", "User_Hist", "User_Emb", "Unconditional")
 KS = (5, 10)
@@ -247,19 +248,13 @@ class RevisionResult:
 
     @property
     def metrics(self) -> list[str]:
-        return list(dict.fromkeys(m for _, m in self.runs))
+        return run_metrics(self.runs)
 
     @property
     def table(self) -> pd.DataFrame:
-        rows = {}
-        for method in self.methods:
-            row: dict[str, float] = {}
-            for metric in self.metrics:
-                v = self.runs[(method, metric)]
-                row[metric], row[f"{metric} sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-            row["FVD"] = self.fvd[method].value if method in self.fvd else float("nan")
-            rows[method] = row
-        return pd.DataFrame.from_dict(rows, orient="index")
+        table = mean_sd_table(self.runs, self.methods)
+        table["FVD"] = [self.fvd[m].value if m in self.fvd else float("nan") for m in table.index]
+        return table
 
     def gap(self, better: str, worse: str, metric: str) -> tuple[float, float]:
         """Mean and standard deviation over runs of ``better - worse`` on ``metric``."""
