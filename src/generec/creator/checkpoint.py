@@ -43,16 +43,12 @@ def demo_checkpoint(path: str | Path | None = None) -> Path:
 
 def load_guidance(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """``{"user_hist": {user: vector}, "user_emb": {...}}`` from a guidance or conditions ``.npz``."""
-    from generec.creator.training import GUIDANCE_KINDS
+    from generec.creator.training import users_in_npz
     from generec.errors import DataError
 
     try:
         with np.load(path, allow_pickle=False) as z:
-            return {
-                k: dict(zip([str(u) for u in z[f"users_{k}_ids"]], z[f"users_{k}_vecs"], strict=True))
-                for k in GUIDANCE_KINDS
-                if f"users_{k}_ids" in z.files
-            }
+            return users_in_npz(z)
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path} holds no user guidance vectors (users_<kind>_ids/_vecs): {exc}") from exc
 

@@ -163,14 +163,19 @@ def load_conditions(path: str | Path) -> dict[str, Any]:
                 "spec": ConditionSpec.from_dict(meta["spec"]),
                 "info": meta["info"],
                 "captions": dict(zip([str(c) for c in z["caption"]], z["caption_emb"], strict=True)),
-                "users": {
-                    k: dict(zip([str(u) for u in z[f"users_{k}_ids"]], z[f"users_{k}_vecs"], strict=True))
-                    for k in GUIDANCE_KINDS
-                    if f"users_{k}_ids" in z.files
-                },
+                "users": users_in_npz(z),
             }
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path} is not a conditions file written by save_conditions: {exc}") from exc
+
+
+def users_in_npz(z: Any) -> dict[str, dict[str, np.ndarray]]:
+    """``{kind: {user: vector}}`` from an open ``.npz`` with ``users_<kind>_ids`` / ``users_<kind>_vecs`` arrays."""
+    return {
+        k: dict(zip([str(u) for u in z[f"users_{k}_ids"]], z[f"users_{k}_vecs"], strict=True))
+        for k in GUIDANCE_KINDS
+        if f"users_{k}_ids" in z.files
+    }
 
 
 def creation_rows(
