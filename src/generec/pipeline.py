@@ -45,6 +45,7 @@ from generec.pipeline_parts import (
     Ranker,
     Response,
     ShownItem,
+    check_events,
     describe_wants,
     normalise_decision,
     plain_attributes,
@@ -62,13 +63,6 @@ __all__ = ["Decision", "GeneRec", "JobLimitError", "Response", "Session", "Shown
 
 class JobLimitError(GeneRecError):
     """A user already has as many generation jobs queued or running as allowed."""
-
-
-def default_fidelity(settings: Settings, store: Store) -> Any:
-    """The deployment's fidelity policy (``settings.fidelity``); every made item must pass it."""
-    from generec.fidelity.policy import FidelityPolicy
-
-    return FidelityPolicy.from_settings(settings, store=store)
 
 
 class GeneRec:
@@ -97,7 +91,11 @@ class GeneRec:
         self.ranker = ranker or ContentRanker()
         self.instructor = instructor or LazyInstructor(settings)
         self.runners = dict(runners) if runners is not None else default_runners(settings)
-        self.fidelity = fidelity if fidelity is not None else default_fidelity(settings, store)
+        if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
+            from generec.fidelity.policy import FidelityPolicy
+
+            fidelity = FidelityPolicy.from_settings(settings, store=store)
+        self.fidelity = fidelity
         self.dialogue = DialogueManager(store)
         self.exposure = exposure or PolicyExposure(settings.instructor.negative_streak)
         self.catalog_ttl_s = catalog_ttl_s
@@ -202,18 +200,6 @@ class GeneRec:
         item, result = run_made(self, job, progress)
         message = "ready" if result.passed else f"made, but held back by checks: {', '.join(result.blocked_by)}"
         return self.store.finish_job(job.id, result_item_id=item.id, message=message, worker_id=worker_id)
-
-
-def check_events(store: Store, user_id: str, events: Sequence[Event]) -> None:
-    """The rule for storing feedback: a user's own events, about items that user may see."""
-    for e in events:
-        if e.user_id != user_id:
-            raise GeneRecError(f"an event names user {e.user_id!r}; events must be the session user's own")
-    ids = sorted({e.item_id for e in events})
-    visible = {i.id for i in store.get_items(ids, viewer=user_id)}
-    missing = [i for i in ids if i not in visible]
-    if missing:
-        raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")
 
 
 class Session:

@@ -26,9 +26,13 @@ import re
 import threading
 from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from generec.errors import GeneRecError, NotFoundError
 from generec.types import Candidate, Event, EventKind, Guidance, Item
+
+if TYPE_CHECKING:
+    from generec.store import Store
 
 PROFILE_KEYS = ("category", "colour", "style", "scene", "motion", "size")
 """Item attributes a user's taste is learned on (the GeneRec-Sim vocabulary; others fall back to title words)."""
@@ -368,3 +372,15 @@ def why_shown(item: Item, c: Candidate, decision: Decision, exposure: str | None
     if c.score > 0.5:
         return "Similar to what you liked before."
     return "Popular on GeneRec."
+
+
+def check_events(store: Store, user_id: str, events: Sequence[Event]) -> None:
+    """The rule for storing feedback: a user's own events, about items that user may see."""
+    for e in events:
+        if e.user_id != user_id:
+            raise GeneRecError(f"an event names user {e.user_id!r}; events must be the session user's own")
+    ids = sorted({e.item_id for e in events})
+    visible = {i.id for i in store.get_items(ids, viewer=user_id)}
+    missing = [i for i in ids if i not in visible]
+    if missing:
+        raise NotFoundError(f"item {missing[0]!r} not found; events can only be about items you can see")

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from generec.pipeline import check_events
+from generec.pipeline_parts import check_events
 from generec.types import Event
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class EventWriter:
         self.batches = 0  # transactions committed by the writer thread (for tests and benches)
 
     def check(self, user_id: str, events: Sequence[Event]) -> None:
-        """The rule of :meth:`Session.record` (:func:`generec.pipeline.check_events`)."""
+        """The rule of :meth:`Session.record` (:func:`generec.pipeline_parts.check_events`)."""
         check_events(self.store, user_id, events)
 
     def write(self, user_id: str, events: Sequence[Event]) -> int:
