@@ -33,6 +33,8 @@ def filler(nlu: OfflineUnderstanding) -> SlotFiller:
         ("can the fish be not moving instead", {"category": ("fish",), "motion": ("static",)}, set()),
         ("ban the dogs and the birds", {}, {("category", "dog"), ("category", "bird")}),
         ("hide every snow video", {}, {("scene", "snow")}),
+        ("please block videos with cars", {}, {("category", "car")}),
+        ("no clips with dogs, only birds", {"category": ("bird",)}, {("category", "dog")}),
     ],
 )  # fmt: skip
 def test_negation_scope(filler: SlotFiller, text: str, wanted: dict, excluded: set) -> None:

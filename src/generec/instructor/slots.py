@@ -208,7 +208,9 @@ class SlotFiller:
             if contrast or (tok in _NEGATION_CUES and not (tok == "no" and nxt in ".,;!?")):
                 active, gap, seen_value = True, 0, False
             elif active:
-                hard_break = tok in ".;!?" or tok in {"but", "instead", "with"}
+                # "with" ends a scope only after its value ("no cats with dogs instead") and keeps one open
+                # before it ("block videos with cars"): it is a scope breaker, not a hard break.
+                hard_break = tok in ".;!?" or tok in {"but", "instead"}
                 if seen_value and (tok in _SCOPE_BREAKERS or tok not in _SCOPE_CONNECTORS) or hard_break:
                     active = False
                 elif not seen_value and tok not in _SCOPE_CONNECTORS:
