@@ -1,11 +1,7 @@
-"""Recommender benchmarks: quality and cost on MovieLens-100K and GeneRec-Sim, memory at scale.
+"""Recommender benchmarks: quality and cost on MovieLens-100K and GeneRec-Sim.
 
 Parts (each prints a table; run one with ``--part``):
 
-``memory``
-    Full-ranking Recall/NDCG/Precision@10/20/50 at ``--users`` x ``--items`` (default 1M x 100k) with
-    random 64-d embeddings, 10 masked and 5 held-out items per user; runs in a child process and reports
-    its peak RSS (never an ``n_users x n_items`` matrix: ``chunk x n_items`` blocks, then top-k).
 ``movielens``
     MovieLens-100K (all 100k ratings as implicit feedback; per-user random 8:1:1 split as RecBole's
     default ``RO_RS`` full-ranking protocol) — popularity, BPR-MF, LightGCN, MMGCN on text features
@@ -21,6 +17,8 @@ Parts (each prints a table; run one with ``--part``):
     (``World.taste_item_meta``), scored from content and calibrated to the warm scale (``score_items``), and
     ranked among the human items the user has not interacted with.
 
+Full-ranking memory at 1M users x 100k items is ``bench/bench_ranking_memory.py``.
+
 Run: ``nice python bench/bench_recommender.py --part movielens`` (see ``--help``); on the sim:
 ``--part sim --world W --features encoder --encoder ENC --model-lr mmgcn=1e-3,lightgcn=3e-3 --cold-dropout 0.3``.
 """
@@ -28,10 +26,7 @@ Run: ``nice python bench/bench_recommender.py --part movielens`` (see ``--help``
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -40,78 +35,6 @@ import numpy as np
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
-# ----------------------------------------------------------------------------- memory at scale
-def memory_child(n_users: int, n_items: int, dim: int, budget_mib: int) -> dict[str, float]:
-    import torch
-
-    from generec.recommender.ranking import chunk_size_for, dot_scorer, ranking_metrics
-
-    rng = np.random.default_rng(0)
-    user_emb = rng.standard_normal((n_users, dim), dtype=np.float32)
-    item_emb = rng.standard_normal((n_items, dim), dtype=np.float32)
-    users = np.repeat(np.arange(n_users, dtype=np.int64), 15)
-    items = rng.integers(0, n_items, size=len(users), dtype=np.int64)
-    pairs = np.stack([users, items], axis=1)
-    del users, items
-    exclude, truth = pairs.reshape(n_users, 15, 2)[:, :10].reshape(-1, 2), pairs.reshape(n_users, 15, 2)[:, 10:]
-    truth = np.ascontiguousarray(truth.reshape(-1, 2))
-    exclude = np.ascontiguousarray(exclude)
-    del pairs
-    setup_rss = peak_rss_mib()
-    started = time.perf_counter()
-    chunk = chunk_size_for(n_items, budget_mib * 2**20)
-    metrics = ranking_metrics(
-        dot_scorer(torch.from_numpy(user_emb), torch.from_numpy(item_emb)),
-        truth,
-        n_users,
-        n_items,
-        exclude=exclude,
-        ks=(10, 20, 50),
-        chunk_size=chunk,
-        progress=True,
-    )
-    return {
-        "users": n_users,
-        "items": n_items,
-        "dim": dim,
-        "chunk_users": chunk,
-        "seconds": time.perf_counter() - started,
-        "setup_rss_mib": setup_rss,
-        "peak_rss_mib": peak_rss_mib(),
-        "ndcg@20": metrics["ndcg@20"],
-        "recall@50": metrics["recall@50"],
-    }
-
-
-def part_memory(args: argparse.Namespace) -> None:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--part",
-        "_memory_child",
-        "--users",
-        str(args.users),
-        "--items",
-        str(args.items),
-        "--dim",
-        str(args.dim),
-        "--budget-mib",
-        str(args.budget_mib),
-    ]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
-    r = json.loads(out.strip().splitlines()[-1])
-    print(
-        f"\nfull ranking, {r['users']:,} users x {r['items']:,} items x {r['dim']}-d, random embeddings, "
-        f"10 masked + 5 held-out items per user, K = 10/20/50"
-    )
-    print("| chunk (users) | time (s) | RSS after setup (MiB) | peak RSS (MiB) | limit (MiB) | ndcg@20 (random) |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {r['chunk_users']} | {r['seconds']:.1f} | {r['setup_rss_mib']:.0f} | {r['peak_rss_mib']:.0f} | 4096 "
-        f"| {r['ndcg@20']:.5f} |"
-    )
 
 
 # ----------------------------------------------------------------------------- model comparisons
@@ -413,11 +336,7 @@ def visual_features(ds, item_ids: np.ndarray, encoder_dir: str | None) -> np.nda
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--part", choices=["memory", "movielens", "sim", "_memory_child"], required=True)
-    p.add_argument("--users", type=int, default=1_000_000)
-    p.add_argument("--items", type=int, default=100_000)
-    p.add_argument("--dim", type=int, default=64)
-    p.add_argument("--budget-mib", type=int, default=256, help="Score block size per chunk.")
+    p.add_argument("--part", choices=["movielens", "sim"], required=True)
     p.add_argument("--models", default="pop,userhist,bpr,lightgcn,mmgcn")
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--lr", type=float, default=1e-2)
@@ -452,11 +371,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    if args.part == "_memory_child":
-        print(json.dumps(memory_child(args.users, args.items, args.dim, args.budget_mib)))
-    elif args.part == "memory":
-        part_memory(args)
-    elif args.part == "movielens":
+    if args.part == "movielens":
         part_movielens(args)
     else:
         if not args.world or not Path(args.world).is_dir():
