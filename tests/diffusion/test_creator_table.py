@@ -138,8 +138,10 @@ def test_packaged_demo_checkpoint_is_small_and_reproducible() -> None:
     enc = load_encoder("generec", DEMO_CHECKPOINT / "encoder")
     creator = VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4)
     g = Guidance(instruction_text="a large red car driving left to right through the snow, plain style")
-    assert np.array_equal(creator.create(g, seed=1), VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4).create(g, seed=1))
-    assert AttributeReader.load(DEMO_CHECKPOINT / "reader").config.size == creator.model.config.shape.size
+    clip = creator.create(g, seed=1)
+    assert np.array_equal(clip, VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4).create(g, seed=1))
+    reads = AttributeReader.load(DEMO_CHECKPOINT / "reader").read(clip)  # the reader fits any clip size to its own
+    assert len(reads) == 1 and set(reads[0]) == {"category", "colour", "size", "motion", "scene", "style"}
 
 
 def test_stop_at_cuts_a_run_that_resumes_exactly(tmp_path: Path) -> None:
@@ -156,7 +158,9 @@ def test_stop_at_cuts_a_run_that_resumes_exactly(tmp_path: Path) -> None:
     s = TrainSettings(steps=4, batch_size=2, warmup=1, stop_at=2)
     assert fit(cut, data, s, tmp_path / "m", progress=False)["step"] == 2
     again = fresh()
-    assert fit(again, data, TrainSettings(steps=4, batch_size=2, warmup=1), tmp_path / "m", progress=False)["step"] == 4
+    state = fit(again, data, TrainSettings(steps=4, batch_size=2, warmup=1), tmp_path / "m", progress=False)
+    assert state["step"] == 4 and state["settings"]["stop_at"] is None
+    assert [(e["until_step"], e["stop_at"]) for e in state["earlier_settings"]] == [(2, 2)]  # each part's settings
     for a, b in zip(whole.net.parameters(), again.net.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)  # same schedule, same batches: the cut run replays the whole one
     with pytest.raises(ConfigError, match="stop_at"):

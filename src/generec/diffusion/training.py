@@ -171,7 +171,12 @@ def fit(
     out_dir = None if out is None else Path(out)
     state: dict[str, Any] = {"step": 0, "losses": [], "seconds": 0.0, "settings": asdict(s)}
     if out_dir is not None and resume:
-        state = _resume(model, opt, out_dir) or state
+        resumed = _resume(model, opt, out_dir)
+        if resumed is not None and resumed.get("settings") != state["settings"]:
+            # A resumed run may change the schedule's length or the stop: keep what each part ran with.
+            earlier = [*resumed.get("earlier_settings", []), {"until_step": resumed["step"], **resumed["settings"]}]
+            resumed = {**resumed, "settings": state["settings"], "earlier_settings": earlier}
+        state = resumed or state
         state["base_seconds"] = state.get("seconds", 0.0)
     model.net.train()
     t0, start_step = time.perf_counter(), state["step"]
