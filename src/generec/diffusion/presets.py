@@ -2,8 +2,9 @@
 
 ``tiny``  for tests (seconds on a CPU); ``demo`` the size that trains on 2 CPU cores in
 about half an hour (32x32 pixels, 8 frames, ~2.5 M parameters; measured in the issue's
-probe: ~40 clips/s); ``demo-small`` the same at width 32 (about half the compute per clip: what
-trained the committed creation checkpoint on a loaded 2-core machine); ``large`` for a GPU (64x64 pixels, 16 frames).
+probe: ~40 clips/s); ``demo-small`` the same at width 32 (about half the compute per clip);
+``demo-16`` the demo width at 16x16 pixels (about 4x the clips per second of ``demo``: what trained
+the committed creation checkpoint); ``large`` for a GPU (64x64 pixels, 16 frames).
 
 Example
 -------
@@ -24,12 +25,14 @@ VIDEO_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"frames": 4, "size": 16, "width": 16, "mults": (1, 2), "attention": False},
     "demo": {"frames": 8, "size": 32, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-small": {"frames": 8, "size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
+    "demo-16": {"frames": 8, "size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "large": {"frames": 16, "size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"size": 16, "width": 16, "mults": (1, 2), "attention": False},
     "demo": {"size": 32, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-small": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
+    "demo-16": {"size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "large": {"size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 PRESETS = tuple(VIDEO_PRESETS)
