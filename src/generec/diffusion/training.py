@@ -172,9 +172,10 @@ def fit(
     state: dict[str, Any] = {"step": 0, "losses": [], "seconds": 0.0, "settings": asdict(s)}
     if out_dir is not None and resume:
         resumed = _resume(model, opt, out_dir)
-        if resumed is not None and resumed.get("settings") != state["settings"]:
+        before = None if resumed is None else resumed.get("settings")
+        if before is not None and before != state["settings"]:
             # A resumed run may change the schedule's length or the stop: keep what each part ran with.
-            earlier = [*resumed.get("earlier_settings", []), {"until_step": resumed["step"], **resumed["settings"]}]
+            earlier = [*resumed.get("earlier_settings", []), {"until_step": resumed["step"], **before}]
             resumed = {**resumed, "settings": state["settings"], "earlier_settings": earlier}
         state = resumed or state
         state["base_seconds"] = state.get("seconds", 0.0)
