@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from generec.creator.training import users_in_npz, users_to_npz
 from generec.diffusion.model import DiffusionModel
-from generec.errors import NotFoundError
+from generec.errors import DataError, NotFoundError
 
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "creation-demo"
 GUIDANCE_FILE = "guidance.npz"
@@ -43,9 +44,6 @@ def demo_checkpoint(path: str | Path | None = None) -> Path:
 
 def load_guidance(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """``{"user_hist": {user: vector}, "user_emb": {...}}`` from a guidance or conditions ``.npz``."""
-    from generec.creator.training import users_in_npz
-    from generec.errors import DataError
-
     try:
         with np.load(path, allow_pickle=False) as z:
             return users_in_npz(z)
@@ -73,12 +71,8 @@ def export_checkpoint(
     shutil.copytree(reader_dir, d / "reader")
     if mmgcn_dir is not None:
         shutil.copytree(mmgcn_dir, d / "mmgcn")
-    users = load_guidance(conditions)
-    arrays = {}
-    for kind, vectors in users.items():
-        arrays[f"users_{kind}_ids"] = np.array(list(vectors))
-        arrays[f"users_{kind}_vecs"] = np.stack(list(vectors.values())).astype(np.float16)  # halves the file
-    np.savez_compressed(d / GUIDANCE_FILE, **arrays)
+    # float16 vectors halve the file
+    np.savez_compressed(d / GUIDANCE_FILE, **users_to_npz(load_guidance(conditions), dtype=np.float16))
     if readme:
         (d / "README.txt").write_text(readme.strip() + "\n", encoding="utf-8")
     return d

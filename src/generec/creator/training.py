@@ -133,11 +133,7 @@ def save_conditions(path: str | Path, conds: dict[str, Any]) -> Path:
     """Write :func:`creation_conditions` to an ``.npz`` (so a GPU machine needs no text encoder)."""
     caps = list(conds["captions"])
     meta = json.dumps({"spec": conds["spec"].to_dict(), "info": conds["info"]})
-    users: dict[str, np.ndarray] = {}
-    for kind, vectors in conds.get("users", {}).items():
-        if vectors:
-            users[f"users_{kind}_ids"] = np.array(list(vectors))
-            users[f"users_{kind}_vecs"] = np.stack(list(vectors.values())).astype(np.float32)
+    users = users_to_npz(conds.get("users", {}))
     np.savez_compressed(
         path,
         item_id=np.array(conds["item_id"]),
@@ -167,6 +163,17 @@ def load_conditions(path: str | Path) -> dict[str, Any]:
             }
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path} is not a conditions file written by save_conditions: {exc}") from exc
+
+
+def users_to_npz(users: dict[str, dict[str, np.ndarray]], dtype: Any = np.float32) -> dict[str, np.ndarray]:
+    """The ``users_<kind>_ids`` / ``users_<kind>_vecs`` arrays of ``{kind: {user: vector}}`` (the reverse of
+    :func:`users_in_npz`); kinds without users are left out."""
+    arrays: dict[str, np.ndarray] = {}
+    for kind, vectors in users.items():
+        if vectors:
+            arrays[f"users_{kind}_ids"] = np.array(list(vectors))
+            arrays[f"users_{kind}_vecs"] = np.stack(list(vectors.values())).astype(dtype)
+    return arrays
 
 
 def users_in_npz(z: Any) -> dict[str, dict[str, np.ndarray]]:
