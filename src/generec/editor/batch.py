@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from generec.editor.clipping import ClipSimilarity, check_clip_params, check_similarity
+from generec.editor.clipping import ClipSimilarity, check_clip_params, check_similarity, unit_rows
 from generec.errors import ModelError
 
 DEFAULT_CHUNK_BYTES = 64 * 1024**2
@@ -113,12 +113,6 @@ def window_plan(
     return starts, valid, np.minimum(n[:, 0], clip_len)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """Rows of ``x`` scaled to unit length along the last axis (a zero row stays zero: it has no direction)."""
-    n = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
-
-
 def _clip_block(feats: np.ndarray, clip_len: int, stride: int, similarity: str):
     """Starts ``[S]``, clip length, cumulative sums ``[n, T+1, d]`` and scored reps ``[n, S, d]`` of one block.
 
@@ -132,7 +126,7 @@ def _clip_block(feats: np.ndarray, clip_len: int, stride: int, similarity: str):
     cs = np.concatenate([np.zeros_like(feats[:, :1], np.float64), np.cumsum(feats, axis=1, dtype=np.float64)], 1)
     reps = (cs[:, starts + n] - cs[:, starts]) / n
     if similarity == "cosine":
-        reps = _unit(reps)
+        reps = unit_rows(reps)
     return starts, n, cs, reps.astype(np.float32)
 
 
@@ -241,7 +235,7 @@ def batch_clip_prior(guidance: np.ndarray, packed: PackedFrames, prior, settings
         starts, n, cs, reps = _clip_block(feats, clip_len, stride, similarity)
         rows = np.arange(len(idx))
         cover_rep = (cs[rows, cover_start[idx] + n] - cs[rows, cover_start[idx]]) / n
-        cover_rep = (_unit(cover_rep) if similarity == "cosine" else cover_rep).astype(np.float32)
+        cover_rep = (unit_rows(cover_rep) if similarity == "cosine" else cover_rep).astype(np.float32)
         cov = prior.covers_[idx]
         bias = (settings.similarity * np.einsum("nsd,nd->ns", reps, cov)).astype(np.float32)
         cover_bias = (settings.similarity * (cover_rep * cov).sum(1)).astype(np.float32)

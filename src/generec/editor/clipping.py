@@ -106,9 +106,14 @@ def clip_cosines(features: np.ndarray, t: np.ndarray, clip_len: int, stride: int
     ([0, 1, 2], [0.707, 1.0, 0.949])
     """
     starts, means = clip_means(features, clip_len, stride)
-    norms = np.linalg.norm(means, axis=1) * np.linalg.norm(np.asarray(t, dtype=np.float64))
     # a zero clip mean (or zero guidance) has no direction: it scores 0, like an orthogonal clip
-    return starts, np.divide(means @ np.asarray(t, np.float64), norms, out=np.zeros(len(means)), where=norms > 0)
+    return starts, unit_rows(means) @ unit_rows(np.asarray(t, np.float64))
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit length along its last axis (a zero row stays zero: it has no direction)."""
+    n = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
 
 
 def clip_features(features: np.ndarray, start: int, clip_len: int) -> np.ndarray:
