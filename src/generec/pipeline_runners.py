@@ -30,17 +30,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-CHECKPOINT_DIRS = ("creation", "creation-demo")
-"""Where a creation checkpoint is looked for: ``<models_dir>/creation``, then the packaged
-``generec/assets/checkpoints/creation-demo``."""
-
-
 def creation_checkpoint(settings: Settings) -> Path | None:
-    """The creation checkpoint this install has (a directory with ``config.json``), or ``None``."""
-    import generec
+    """The creation checkpoint this install has (a directory with ``config.json``), or ``None``.
 
-    candidates = [Path(settings.models_dir) / "creation",
-                  Path(generec.__file__).parent / "assets" / "checkpoints" / "creation-demo"]  # fmt: skip
+    Looked for in ``<models_dir>/creation``, then the packaged one
+    (:data:`generec.creator.checkpoint.DEMO_CHECKPOINT`).
+    """
+    from generec.creator.checkpoint import DEMO_CHECKPOINT
+
+    candidates = [Path(settings.models_dir) / "creation", DEMO_CHECKPOINT]
     return next((c for c in candidates if (c / "config.json").is_file()), None)
 
 
