@@ -8,6 +8,7 @@ does not depend on what the weights learned, so a freshly initialised model is t
 
     python bench/bench_diffusion.py                    # DDIM-25 vs DDPM-1000, 1 thread
     python bench/bench_diffusion.py --threads 1 --ddim-steps 10 --skip-ddpm
+    python bench/bench_diffusion.py --preset demo-latent --skip-ddpm   # the latent preset (32x32 px)
 
 Target from the issue: DDIM one 16-frame clip <= 10 s on 2 CPU cores.
 """
@@ -28,11 +29,11 @@ from generec.diffusion.presets import video_config
 from generec.types import Guidance
 
 
-def demo_creator(model_dir: str | None, steps: int) -> VideoCreator:
+def demo_creator(model_dir: str | None, steps: int, preset: str = "demo") -> VideoCreator:
     if model_dir:
         return VideoCreator.load(model_dir, None, steps=steps)
     spec = ConditionSpec((("instruction", 128), ("user_hist", 128)))
-    model = DiffusionModel(video_config("demo", spec.dim, {"condition": spec.to_dict(), "guidance": "user_hist"}))
+    model = DiffusionModel(video_config(preset, spec.dim, {"condition": spec.to_dict(), "guidance": "user_hist"}))
     return VideoCreator(model, None, steps=steps)
 
 
@@ -48,6 +49,7 @@ def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="A trained video model directory (default: fresh demo weights).")
+    ap.add_argument("--preset", default="demo", help="Model preset of the fresh model (ignored with --model).")
     ap.add_argument("--frames", type=int, default=16)
     ap.add_argument("--ddim-steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=3.0)
@@ -56,18 +58,22 @@ def main() -> None:
     ap.add_argument("--skip-ddpm", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    creator = demo_creator(args.model, args.ddim_steps)
+    creator = demo_creator(args.model, args.ddim_steps, args.preset)
     rng = np.random.default_rng(0)
     # The instruction and the first user part, each at the size this model takes (joint models have two user parts).
     parts = dict(creator.spec.parts[:2])
     g = Guidance(**{("instruction_emb" if n == "instruction" else n): rng.normal(size=d) for n, d in parts.items()})
-    shape = creator.model.config.shape
+    config = creator.model.config
+    size = config.pixel_size
+    latent = (
+        "" if config.autoencoder is None else f" (denoised as {config.shape.channels} x {config.shape.size}^2 latents)"
+    )
     print(
-        f"model: {creator.model.parameters_count():,} parameters, window {shape.frames} frames at "
-        f"{shape.size}x{shape.size}, torch threads {torch.get_num_threads()}, guidance {args.guidance}"
+        f"model: {creator.model.parameters_count():,} parameters, window {config.shape.frames} frames at "
+        f"{size}x{size}{latent}, torch threads {torch.get_num_threads()}, guidance {args.guidance}"
     )
     creator.create(g, frames=args.frames, steps=2, guidance_scale=args.guidance)  # warm-up
-    print(f"one {args.frames}-frame clip, {shape.size}x{shape.size} px (three MCVD windows for 16 frames)")
+    print(f"one {args.frames}-frame clip, {size}x{size} px (three MCVD windows for 16 frames)")
     print(f"{'sampler':<10} {'seconds':>9} {'vs DDIM':>8} {'target':>7}", flush=True)
     t_ddim, clip = timed(lambda: creator.create(g, frames=args.frames, guidance_scale=args.guidance), args.repeats)
     assert clip.shape[1] == args.frames

@@ -38,7 +38,7 @@ def test_video_and_image_denoisers_keep_shapes() -> None:
 
 
 def test_configs_are_validated() -> None:
-    with pytest.raises(ConfigError, match="3 x frames"):
+    with pytest.raises(ConfigError, match="channels x frames"):
         VideoDenoiserConfig(frames=8, width=16).validate()
     with pytest.raises(ConfigError, match="divisible"):
         VideoDenoiserConfig(frames=2, size=10, width=8, mults=(1, 2, 2)).validate()

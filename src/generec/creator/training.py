@@ -29,7 +29,7 @@ from generec.diffusion.conditions import (
     user_guidance,
 )
 from generec.diffusion.model import DiffusionModel
-from generec.diffusion.presets import IMAGE_PRESETS, VIDEO_PRESETS, image_config, video_config
+from generec.diffusion.presets import IMAGE_PRESETS, VIDEO_PRESETS, image_config, pixel_size, video_config
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, DataError
@@ -256,7 +256,7 @@ def train_creation(
         kind=kind,
         guidance=guidance,
         frames=shape.get("frames", 8),
-        size=shape["size"],
+        size=pixel_size(preset, kind),
         user_embeddings=user_embeddings,
         seed=settings.seed,
         cache=conditions,

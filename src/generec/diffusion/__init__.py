@@ -4,7 +4,8 @@ Noise schedules (:mod:`.schedule`), the UNet backbone (:mod:`.unet`), a video
 denoiser with frames folded into channels and MCVD masked conditioning
 (:mod:`.video_denoiser`), an image denoiser (:mod:`.image_denoiser`), DDIM/DDPM
 sampling, classifier-free guidance and SDEdit (:mod:`.sampling`), EMA
-(:mod:`.ema`), a model object that saves and loads with its config (:mod:`.model`),
+(:mod:`.ema`), a first-stage frame autoencoder for latent diffusion (:mod:`.autoencoder`),
+a model object that saves and loads with its config (:mod:`.model`),
 training data from GeneRec-Sim worlds (:mod:`.clips`) and the training loop (:mod:`.training`).
 
 Example
@@ -15,17 +16,22 @@ Example
 torch.Size([1, 2, 3, 8, 8])
 """
 
+from generec.diffusion.autoencoder import AutoencoderConfig, AutoencoderTraining, FrameAutoencoder, train_autoencoder
 from generec.diffusion.ema import EMA
 from generec.diffusion.image_denoiser import ImageDenoiser, ImageDenoiserConfig
 from generec.diffusion.model import DiffusionConfig, DiffusionModel, to_model_space, to_pixels
 from generec.diffusion.sampling import ddim_sample, ddim_timesteps, ddpm_sample, guided, sdedit
 from generec.diffusion.schedule import NoiseSchedule
-from generec.diffusion.training import TrainingData, TrainSettings, diffusion_loss, fit, known_frame_mask
+from generec.diffusion.training import LatentData, TrainingData, TrainSettings, diffusion_loss, fit, known_frame_mask
 from generec.diffusion.unet import UNet, UNetConfig
 from generec.diffusion.video_denoiser import VideoDenoiser, VideoDenoiserConfig
 
 __all__ = [
     "EMA",
+    "AutoencoderConfig",
+    "AutoencoderTraining",
+    "FrameAutoencoder",
+    "LatentData",
     "DiffusionConfig",
     "DiffusionModel",
     "ImageDenoiser",
@@ -45,6 +51,7 @@ __all__ = [
     "guided",
     "known_frame_mask",
     "sdedit",
+    "train_autoencoder",
     "to_model_space",
     "to_pixels",
 ]

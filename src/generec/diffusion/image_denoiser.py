@@ -28,19 +28,24 @@ class ImageDenoiserConfig:
     blocks_per_level: int = 1
     cond_dim: int = 0
     attention: bool = True
+    channels: int = 3
+    """3 for pixels, or the latent channels of a first-stage autoencoder (latent diffusion)."""
 
     def validate(self) -> ImageDenoiserConfig:
+        if self.channels < 1:
+            raise ConfigError(f"an image denoiser needs channels >= 1, got {self.channels}")
         factor = 2 ** (len(self.mults) - 1)
         if self.size % factor:
             raise ConfigError(f"size {self.size} must be divisible by {factor} for {len(self.mults)} UNet levels")
         return self
 
     def unet(self) -> UNetConfig:
-        return UNetConfig(3, 3, self.width, self.mults, self.blocks_per_level, self.cond_dim, self.attention)
+        c = self.channels
+        return UNetConfig(c, c, self.width, self.mults, self.blocks_per_level, self.cond_dim, self.attention)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        return (3, self.size, self.size)
+        return (self.channels, self.size, self.size)
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "mults": list(self.mults)}
@@ -51,7 +56,7 @@ class ImageDenoiserConfig:
 
 
 class ImageDenoiser(nn.Module):
-    """``(x_t [B,3,H,W], t [B], cond [B,D]?, keep [B]?) -> [B,3,H,W]``; ``known``/``mask`` are ignored."""
+    """``(x_t [B,C,H,W], t [B], cond [B,D]?, keep [B]?) -> [B,C,H,W]``; ``known``/``mask`` are ignored."""
 
     kind = "image"
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from generec.diffusion.autoencoder import AutoencoderConfig, FrameAutoencoder
 from generec.diffusion.ema import EMA
 from generec.diffusion.image_denoiser import ImageDenoiser, ImageDenoiserConfig
 from generec.diffusion.sampling import ddim_sample, ddpm_sample, guided, sdedit
@@ -30,6 +31,7 @@ FORMAT = "generec-diffusion/1"
 CONFIG = "config.json"
 WEIGHTS = "weights.pt"
 EMA_WEIGHTS = "ema.pt"
+AUTOENCODER_WEIGHTS = "autoencoder.pt"
 Known = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -41,6 +43,10 @@ class DiffusionConfig:
     classifier-free guidance needs); ``p_known`` the share of video samples that see
     some known frames (MCVD prediction/interpolation). ``meta`` holds free-form notes
     (what the condition vector is made of, the data, the command that trained it).
+
+    With an ``autoencoder`` the denoiser works in that autoencoder's latent space (latent
+    diffusion): ``shape`` is then the latent's shape, and the model still takes and returns
+    pixels (see :class:`DiffusionModel`).
     """
 
     denoiser: str = "video"
@@ -52,6 +58,7 @@ class DiffusionConfig:
     p_known: float = 0.25
     ema_decay: float = 0.999
     meta: dict[str, Any] = field(default_factory=dict)
+    autoencoder: AutoencoderConfig | None = None
 
     def validate(self) -> DiffusionConfig:
         if self.denoiser not in ("video", "image"):
@@ -64,7 +71,23 @@ class DiffusionConfig:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability, got {getattr(self, name)}")
         self.shape.validate()
+        if self.autoencoder is not None:
+            ae = self.autoencoder.validate()
+            if (self.shape.channels, self.shape.size) != (ae.latent_channels, ae.latent_size):
+                raise ConfigError(
+                    f"a latent denoiser must match its autoencoder's latents ({ae.latent_channels} channels of "
+                    f"{ae.latent_size}x{ae.latent_size}), got {self.shape.channels} of {self.shape.size}^2"
+                )
+        elif self.shape.channels != 3:
+            raise ConfigError(
+                f"a pixel denoiser has 3 channels, got {self.shape.channels}; latents need an autoencoder"
+            )
         return self
+
+    @property
+    def pixel_size(self) -> int:
+        """Side of the frames the model takes and makes (its autoencoder's frames for a latent model)."""
+        return self.shape.size if self.autoencoder is None else self.autoencoder.size
 
     @property
     def cond_dim(self) -> int:
@@ -82,6 +105,7 @@ class DiffusionConfig:
             "p_known": self.p_known,
             "ema_decay": self.ema_decay,
             "meta": self.meta,
+            **({"autoencoder": asdict(self.autoencoder)} if self.autoencoder is not None else {}),
         }
 
     @classmethod
@@ -89,8 +113,9 @@ class DiffusionConfig:
         if data.get("format") != FORMAT:
             raise ModelError(f"not a GeneRec diffusion config (format {data.get('format')!r}, expected {FORMAT})")
         shape_cls = VideoDenoiserConfig if data["denoiser"] == "video" else ImageDenoiserConfig
-        fields = {k: v for k, v in data.items() if k not in ("format", "shape", "extra")}
-        return cls(shape=shape_cls.from_dict(data["shape"]), **fields)
+        fields = {k: v for k, v in data.items() if k not in ("format", "shape", "extra", "autoencoder")}
+        ae = AutoencoderConfig(**data["autoencoder"]) if data.get("autoencoder") else None
+        return cls(shape=shape_cls.from_dict(data["shape"]), autoencoder=ae, **fields)
 
 
 def to_model_space(pixels: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -131,11 +156,33 @@ class DiffusionModel:
         net = VideoDenoiser(config.shape) if config.denoiser == "video" else ImageDenoiser(config.shape)
         self.net = net.to(self.device)
         self.ema = EMA(self.net, config.ema_decay)
+        self.autoencoder: FrameAutoencoder | None = None
+        if config.autoencoder is not None:
+            self.autoencoder = FrameAutoencoder(config.autoencoder).to(self.device).eval().requires_grad_(False)
         self.extra: dict[str, Any] = {}
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        return self.config.shape.sample_shape
+        """Shape of one sample in model space: ``[T, 3, H, W]`` or ``[3, H, W]``, pixels even for a latent model."""
+        latent = self.config.shape.sample_shape
+        if self.autoencoder is None:
+            return latent
+        size = self.config.pixel_size
+        return (*latent[:-3], 3, size, size)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space pixels ``[n, *sample_shape]`` -> what the denoiser works on (latents, or the pixels)."""
+        if self.autoencoder is None:
+            return x
+        return self.autoencoder.encode(x.flatten(0, -4).to(self.device)).unflatten(0, x.shape[:-3])
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The way back from :meth:`encode`: pixels in [-1, 1]."""
+        if self.autoencoder is None:
+            return z
+        return self.autoencoder.decode(z.flatten(0, -4)).unflatten(0, z.shape[:-3]).clamp(-1.0, 1.0)
 
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
@@ -179,19 +226,20 @@ class DiffusionModel:
 
         ``sampler="ddpm"`` runs every schedule step (``steps`` is ignored): the slow baseline.
         """
-        c, n = self._cond(cond, n)
-        predict = self.predictor(c, guidance, known)
-        shape = (n, *self.sample_shape)
-        p = self.config.prediction
-        if sampler == "ddpm":
-            return ddpm_sample(
-                self.schedule, p, predict, shape, seed=seed, known=known, progress=progress, device=self.device
-            )
-        if sampler != "ddim":
+        if sampler not in ("ddim", "ddpm"):
             raise ConfigError(f"unknown sampler {sampler!r}; choose 'ddim' or 'ddpm'")
-        return ddim_sample(
-            self.schedule, p, predict, shape, steps=steps, seed=seed, known=known, progress=progress, device=self.device
-        )
+        c, n = self._cond(cond, n)
+        if known is not None:
+            known = (self.encode(known[0]), known[1])
+        predict = self.predictor(c, guidance, known)
+        shape = (n, *self.config.shape.sample_shape)
+        p, clip = self.config.prediction, self.autoencoder is None  # latents are not bounded to [-1, 1]
+        kw = {"seed": seed, "known": known, "progress": progress, "device": self.device, "clip": clip}
+        if sampler == "ddpm":
+            z = ddpm_sample(self.schedule, p, predict, shape, **kw)
+        else:
+            z = ddim_sample(self.schedule, p, predict, shape, steps=steps, **kw)
+        return self.decode(z)
 
     def edit(
         self,
@@ -208,9 +256,11 @@ class DiffusionModel:
             raise ConfigError(f"input shape {tuple(x.shape[1:])} does not match the model's {self.sample_shape}")
         c, _ = self._cond(cond, x.shape[0])
         predict = self.predictor(c, guidance)
-        return sdedit(
-            self.schedule, self.config.prediction, predict, x.to(self.device), strength, steps=steps, seed=seed
-        )
+        z = sdedit(
+            self.schedule, self.config.prediction, predict, self.encode(x.to(self.device)), strength,
+            steps=steps, seed=seed, clip=self.autoencoder is None,
+        )  # fmt: skip
+        return self.decode(z) if strength > 0 else x.to(self.device).clone()
 
     # ------------------------------------------------------------------ files
     def save(
@@ -229,6 +279,8 @@ class DiffusionModel:
         dtype = torch.float16 if half else None
         ema = {k: v.cpu() if dtype is None else v.cpu().to(dtype) for k, v in self.ema.model.state_dict().items()}
         torch.save({"updates": self.ema.updates, "weights": ema}, d / EMA_WEIGHTS)
+        if self.autoencoder is not None:
+            torch.save({k: v.cpu() for k, v in self.autoencoder.state_dict().items()}, d / AUTOENCODER_WEIGHTS)
         # config last: a directory with a config always has its weights.
         (d / CONFIG).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         return d
@@ -249,6 +301,9 @@ class DiffusionModel:
             model.net.load_state_dict(weights)
             model.ema.model.load_state_dict(ema["weights"])
             model.ema.updates = int(ema["updates"])
+            if model.autoencoder is not None:
+                ae = torch.load(d / AUTOENCODER_WEIGHTS, map_location=device, weights_only=True)
+                model.autoencoder.load_state_dict(ae)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
             raise ModelError(f"cannot load the diffusion model in {d}: {exc}; retrain it or restore the files") from exc
         model.extra = info.get("extra", {})

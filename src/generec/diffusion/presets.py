@@ -4,7 +4,9 @@
 about half an hour (32x32 pixels, 8 frames, ~2.5 M parameters; measured in the issue's
 probe: ~40 clips/s); ``demo-small`` the same at width 32 (about half the compute per clip);
 ``demo-16`` the demo width at 16x16 pixels (about 4x the clips per second of ``demo``: what trained
-the committed creation checkpoint); ``large`` for a GPU (64x64 pixels, 16 frames).
+an earlier creation checkpoint); ``demo-latent`` 32x32-pixel frames coded by a first-stage
+autoencoder into 4 x 8x8 latents, denoised there (latent diffusion: about 2x the clips per
+second of ``demo-16`` at twice its resolution); ``large`` for a GPU (64x64 pixels, 16 frames).
 
 Example
 -------
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generec.diffusion.autoencoder import AutoencoderConfig
 from generec.diffusion.image_denoiser import ImageDenoiserConfig
 from generec.diffusion.model import DiffusionConfig
 from generec.diffusion.video_denoiser import VideoDenoiserConfig
@@ -26,6 +29,7 @@ VIDEO_PRESETS: dict[str, dict[str, Any]] = {
     "demo": {"frames": 8, "size": 32, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-small": {"frames": 8, "size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"frames": 8, "size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
+    "demo-latent": {"frames": 8, "size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
     "large": {"frames": 16, "size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {
@@ -33,8 +37,13 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     "demo": {"size": 32, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-small": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
+    "demo-latent": {"size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
     "large": {"size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
+AUTOENCODERS: dict[str, AutoencoderConfig] = {
+    "demo-latent": AutoencoderConfig(size=32, latent_channels=4, width=32, downsample=2),
+}
+"""The first stage of each latent preset (frames of ``size`` pixels to its denoiser's latents)."""
 PRESETS = tuple(VIDEO_PRESETS)
 
 
@@ -44,13 +53,22 @@ def _preset(table: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return dict(table[name])
 
 
+def pixel_size(preset: str, kind: str = "video") -> int:
+    """Side in pixels of the frames a preset's models take and make (training data is rendered at it)."""
+    shape = _preset(VIDEO_PRESETS if kind == "video" else IMAGE_PRESETS, preset)
+    ae = AUTOENCODERS.get(preset)
+    return ae.size if ae is not None else int(shape["size"])
+
+
 def video_config(preset: str, cond_dim: int, meta: dict[str, Any] | None = None, **overrides: Any) -> DiffusionConfig:
     """A v-prediction, cosine-schedule video model of the named size (the combination that trained on CPU)."""
     shape = VideoDenoiserConfig(**{**_preset(VIDEO_PRESETS, preset), **overrides}, cond_dim=cond_dim)
-    return DiffusionConfig("video", shape, schedule="cosine", prediction="v", meta=dict(meta or {}, preset=preset))
+    return DiffusionConfig("video", shape, schedule="cosine", prediction="v", meta=dict(meta or {}, preset=preset),
+                           autoencoder=AUTOENCODERS.get(preset))  # fmt: skip
 
 
 def image_config(preset: str, cond_dim: int, meta: dict[str, Any] | None = None, **overrides: Any) -> DiffusionConfig:
     """A v-prediction, cosine-schedule image model of the named size."""
     shape = ImageDenoiserConfig(**{**_preset(IMAGE_PRESETS, preset), **overrides}, cond_dim=cond_dim)
-    return DiffusionConfig("image", shape, schedule="cosine", prediction="v", meta=dict(meta or {}, preset=preset))
+    return DiffusionConfig("image", shape, schedule="cosine", prediction="v", meta=dict(meta or {}, preset=preset),
+                           autoencoder=AUTOENCODERS.get(preset))  # fmt: skip

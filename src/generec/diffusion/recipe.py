@@ -16,15 +16,19 @@ Example
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from generec.diffusion.model import DiffusionConfig, DiffusionModel
+from generec.diffusion.autoencoder import AutoencoderTraining, FrameAutoencoder, train_autoencoder
+from generec.diffusion.model import AUTOENCODER_WEIGHTS, DiffusionConfig, DiffusionModel
 from generec.diffusion.training import TrainingData, TrainSettings, fit
 from generec.errors import ConfigError
+
+AUTOENCODER_REPORT = "autoencoder.json"
 
 
 def resolve_device(device: str) -> torch.device:
@@ -48,12 +52,57 @@ def train_conditional(
     device: str = "cpu",
     progress: bool = True,
     resume: bool = True,
+    autoencoder: str | Path | None = None,
+    autoencoder_settings: AutoencoderTraining | None = None,
 ) -> tuple[DiffusionModel, dict[str, Any]]:
-    """Build a model from ``config`` (seeded by ``settings.seed``), train it on the rows, save it to ``out``."""
+    """Build a model from ``config`` (seeded by ``settings.seed``), train it on the rows, save it to ``out``.
+
+    A latent model (``config.autoencoder``) first gets its autoencoder: the one saved in ``out`` when
+    resuming, else the one in the ``autoencoder`` directory (one autoencoder can serve several models),
+    else one trained here on the rows' frames (``autoencoder_settings``).
+    """
     dev = resolve_device(device)
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     model = DiffusionModel(config, seed=settings.seed, device=dev)
+    if model.autoencoder is not None:
+        first_stage(model, pixels, out if resume else None, autoencoder, autoencoder_settings, progress)
     state = fit(model, TrainingData(pixels, cond), settings, out, resume=resume, progress=progress)
     return model, state
+
+
+def first_stage(
+    model: DiffusionModel,
+    pixels: np.ndarray,
+    out: str | Path | None,
+    source: str | Path | None = None,
+    settings: AutoencoderTraining | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Give a latent ``model`` its autoencoder (resumed from ``out``, loaded from ``source`` or trained).
+
+    What was done is returned and, with ``out``, written to ``out/autoencoder.json``.
+    """
+    want = model.config.autoencoder
+    if model.autoencoder is None or want is None:
+        raise ConfigError("only a latent model (one whose config names an autoencoder) has a first stage")
+    saved = None if out is None else Path(out) / AUTOENCODER_WEIGHTS
+    if saved is not None and saved.is_file():
+        model.autoencoder.load_state_dict(torch.load(saved, map_location=model.device, weights_only=True))
+        report_file = saved.with_name(AUTOENCODER_REPORT)
+        return json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {"resumed": True}
+    if source is not None:
+        ae = FrameAutoencoder.load(source)
+        if ae.config != want:
+            raise ConfigError(f"the autoencoder in {source} is {ae.config}, but this model needs {want}")
+        report: dict[str, Any] = {"source": str(source)}
+    else:
+        frames = pixels.reshape(-1, *pixels.shape[-3:])
+        ae, report = train_autoencoder(frames, want, settings, progress=progress)
+    model.autoencoder.load_state_dict(ae.state_dict())
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        torch.save(model.autoencoder.state_dict(), Path(out) / AUTOENCODER_WEIGHTS)
+        (Path(out) / AUTOENCODER_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report

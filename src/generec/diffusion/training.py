@@ -81,6 +81,26 @@ class TrainingData:
         c = None if self.cond is None else torch.from_numpy(self.cond[index]).to(device)
         return x, c
 
+    def encoded(self, model: DiffusionModel, chunk: int = 256) -> LatentData:
+        """These rows in ``model``'s latent space, encoded once (a latent model trains on latents)."""
+        z = [model.encode(to_model_space(self.pixels[i : i + chunk])).cpu().half() for i in range(0, len(self), chunk)]
+        return LatentData(torch.cat(z), self.cond)
+
+
+class LatentData:
+    """Rows already encoded by a latent model's autoencoder: float16 latents and conditions."""
+
+    def __init__(self, latents: torch.Tensor, cond: np.ndarray | None) -> None:
+        self.latents, self.cond = latents, cond
+
+    def __len__(self) -> int:
+        return len(self.latents)
+
+    def batch(self, index: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = self.latents[torch.from_numpy(index)].float().to(device)
+        c = None if self.cond is None else torch.from_numpy(self.cond[index]).to(device)
+        return x, c
+
 
 def known_frame_mask(batch: int, frames: int, p_known: float, gen: torch.Generator) -> torch.Tensor:
     """Per-sample masks for MCVD training: none known, a known prefix (prediction) or both ends (interpolation)."""
@@ -151,7 +171,7 @@ def _resume(model: DiffusionModel, opt: torch.optim.Optimizer, out: Path) -> dic
 
 def fit(
     model: DiffusionModel,
-    data: TrainingData,
+    data: TrainingData | LatentData,
     settings: TrainSettings,
     out: str | Path | None = None,
     *,
@@ -167,6 +187,8 @@ def fit(
     s = settings.validate()
     if model.config.cond_dim and data.cond is None:
         raise DataError("this model is conditional; give TrainingData conditions")
+    if model.autoencoder is not None and isinstance(data, TrainingData):
+        data = data.encoded(model)
     opt = torch.optim.AdamW(model.net.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     out_dir = None if out is None else Path(out)
     state: dict[str, Any] = {"step": 0, "losses": [], "seconds": 0.0, "settings": asdict(s)}

@@ -34,8 +34,9 @@ from generec.errors import ConfigError
 class VideoDenoiserConfig:
     """Shape and size of a :class:`VideoDenoiser`.
 
-    ``width`` must be at least ``3 * frames``: the full-resolution layer carries every
-    frame's three channels, and a narrower one was measured to blur motion away.
+    ``width`` must be at least ``channels * frames``: the full-resolution layer carries every
+    frame's channels, and a narrower one was measured to blur motion away. ``channels`` is 3
+    for pixels, or the latent channels of a first-stage autoencoder (latent diffusion).
     """
 
     frames: int = 8
@@ -46,13 +47,17 @@ class VideoDenoiserConfig:
     cond_dim: int = 0
     known_frames: bool = True
     attention: bool = True
+    channels: int = 3
 
     def validate(self) -> VideoDenoiserConfig:
         if self.frames < 1:
             raise ConfigError(f"a video denoiser needs frames >= 1, got {self.frames}")
-        if self.width < 3 * self.frames:
+        if self.channels < 1:
+            raise ConfigError(f"a video denoiser needs channels >= 1, got {self.channels}")
+        if self.width < self.channels * self.frames:
             raise ConfigError(
-                f"width {self.width} is below 3 x frames = {3 * self.frames}; raise width to at least that"
+                f"width {self.width} is below channels x frames = {self.channels * self.frames}; "
+                "raise width to at least that"
             )
         factor = 2 ** (len(self.mults) - 1)
         if self.size % factor:
@@ -60,10 +65,11 @@ class VideoDenoiserConfig:
         return self
 
     def unet(self) -> UNetConfig:
-        extra = 4 * self.frames if self.known_frames else 0  # known RGB (3T) + mask (T)
+        c, t = self.channels, self.frames
+        extra = (c + 1) * t if self.known_frames else 0  # known frames (cT) + mask (T)
         return UNetConfig(
-            in_channels=3 * self.frames + extra,
-            out_channels=3 * self.frames,
+            in_channels=c * t + extra,
+            out_channels=c * t,
             width=self.width,
             mults=self.mults,
             blocks_per_level=self.blocks_per_level,
@@ -73,7 +79,7 @@ class VideoDenoiserConfig:
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        return (self.frames, 3, self.size, self.size)
+        return (self.frames, self.channels, self.size, self.size)
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "mults": list(self.mults)}
@@ -84,7 +90,7 @@ class VideoDenoiserConfig:
 
 
 class VideoDenoiser(nn.Module):
-    """``(x_t [B,T,3,H,W], t [B], cond [B,D]?, keep [B]?, known [B,T,3,H,W]?, mask [B,T]?) -> [B,T,3,H,W]``."""
+    """``(x_t [B,T,C,H,W], t [B], cond [B,D]?, keep [B]?, known [B,T,C,H,W]?, mask [B,T]?) -> [B,T,C,H,W]``."""
 
     kind = "video"
 

@@ -31,7 +31,7 @@ from generec.diffusion.conditions import (
 )
 from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import DiffusionModel, to_model_space, to_pixels
-from generec.diffusion.presets import VIDEO_PRESETS, video_config
+from generec.diffusion.presets import VIDEO_PRESETS, pixel_size, video_config
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, DataError, ModelError
@@ -57,8 +57,8 @@ class Reviser(ConditionalGenerator):
 
     def prepare(self, frames: np.ndarray) -> np.ndarray:
         """Any clip ``[T, H, W, 3]`` uint8 resampled to the model's frames and size."""
-        shape = self.model.config.shape
-        return fit_clip(frames, shape.frames, shape.size)
+        config = self.model.config
+        return fit_clip(frames, config.shape.frames, config.pixel_size)
 
     def revise(
         self,
@@ -165,7 +165,7 @@ def train_revision(
         encoder,
         guidance=guidance,
         frames=shape["frames"],
-        size=shape["size"],
+        size=pixel_size(preset),
         user_embeddings=user_embeddings,
         seed=settings.seed,
         progress=progress,

@@ -30,7 +30,7 @@ from generec.diffusion.conditions import (
 )
 from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import DiffusionModel, to_pixels
-from generec.diffusion.presets import IMAGE_PRESETS, image_config
+from generec.diffusion.presets import IMAGE_PRESETS, image_config, pixel_size
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, ModelError
@@ -139,7 +139,7 @@ def train_thumbnails(
     if preset not in IMAGE_PRESETS:
         raise ConfigError(f"unknown model preset {preset!r}; choose one of {', '.join(IMAGE_PRESETS)}")
     pixels, cond, spec, info = thumbnail_rows(
-        world, encoder, size=IMAGE_PRESETS[preset]["size"], seed=settings.seed, progress=progress
+        world, encoder, size=pixel_size(preset, "image"), seed=settings.seed, progress=progress
     )
     meta = {
         "task": "thumbnail-generation",

@@ -327,11 +327,11 @@ def evaluate_creation(
     from generec.types import Guidance
 
     world = load_world(world)
-    shape = creator.model.config.shape
+    config = creator.model.config
     _, held = split_items(world.items["id"], held_out, seed)
     if not held:
         raise DataError("no held-out items to evaluate on; use a larger world or a larger held-out fraction")
-    real, table = shot_clips(world, shape.frames, shape.size, held, progress=False)
+    real, table = shot_clips(world, config.shape.frames, config.pixel_size, held, progress=False)
     real, table = real[:n], table.iloc[:n]
     made = []
     for start in range(0, len(table), batch):

@@ -209,8 +209,8 @@ def creation_table(
     if len(pool) < 1:
         raise DataError("no user has the guidance vectors this model takes and a like; check the guidance file")
     users = [pool[i] for i in np.random.default_rng([seed, 43]).permutation(len(pool))[:n_users]]
-    shape = creator.model.config.shape
-    real, table, who = _requests(world, users, k, seed, held_out, shape.frames, shape.size)
+    config = creator.model.config
+    real, table, who = _requests(world, users, k, seed, held_out, config.shape.frames, config.pixel_size)
     captions = table["caption"].astype(str).tolist()
     samples = {"Original": real, **_create(creator, captions, who, encoder, user_vectors, kinds, seed, batch, progress)}
     uncond = samples.pop("Unconditional")

@@ -122,9 +122,9 @@ def prepare_revision(
     liked_items = sorted(likes["item_id"].unique())
     feats = dict(zip(liked_items, item_features(encoder, world, liked_items, progress), strict=True))
     hist = user_hist_vectors(likes, feats)
-    shape = reviser.model.config.shape
+    config = reviser.model.config
     _, held_out = split_items(world.items["id"], 0.1, 0)  # the items the revision trainer never saw
-    real, _ = shot_clips(world, shape.frames, shape.size, held_out, progress)
+    real, _ = shot_clips(world, config.shape.frames, config.pixel_size, held_out, progress)
     real = real[np.random.default_rng([seed, 4]).permutation(len(real))[:n_real]]
     item_ids = np.asarray(split.item_ids)
     return RevisionSetup(
@@ -150,9 +150,9 @@ def revise_items(
     """Each method's clips ``[U, K, T, S, S, 3]`` for items ``[U, K]`` (ids); batches share noise across methods."""
     from generec.types import Guidance
 
-    shape = setup.reviser.model.config.shape
+    config = setup.reviser.model.config
     n_u, k = items.shape
-    src = np.stack([source_clip(setup.world, str(i), shape.frames, shape.size) for i in items.ravel()])
+    src = np.stack([source_clip(setup.world, str(i), config.shape.frames, config.pixel_size) for i in items.ravel()])
     who = np.repeat(np.arange(n_u), k)
     guides = {
         "User_Hist": lambda rows: [Guidance(user_hist=setup.user_hist[u]) for u in who[rows]],
