@@ -25,7 +25,12 @@ ENCODER = typer.Option(
     help="Encoder directory (`generec train encoder`), or 'untrained' for a random image tower.",
 )
 BACKEND = typer.Option("generec", "--encoder-backend", help="Encoder backend name of --encoder.")
-PRESET = typer.Option("demo", "--preset", help="Model size: tiny (tests), demo (2 CPU cores), large (GPU).")
+PRESET = typer.Option(
+    "demo",
+    "--preset",
+    help="Model size: tiny (tests); demo, demo-small, demo-16 (pixels, 2 CPU cores); demo-latent (32x32 px "
+    "through a frame autoencoder trained first: what the packaged creation model uses); large (GPU).",
+)
 STEPS = typer.Option(6000, "--steps", help="Optimiser steps.")
 BATCH = typer.Option(32, "--batch-size", help="Clips per step.")
 LR = typer.Option(2e-4, "--lr", help="Peak learning rate (AdamW, warm-up then cosine).")

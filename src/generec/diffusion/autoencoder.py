@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,7 @@ def train_autoencoder(
         raise DataError(f"an autoencoder needs at least 20 frames to learn from, got {len(frames)}")
     from tqdm.auto import tqdm
 
+    t0 = time.perf_counter()
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
     order = rng.permutation(len(frames))
@@ -192,7 +194,14 @@ def train_autoencoder(
         ae.scale.fill_(1.0 / float(z.std()))
         x = _to_model(frames[held])
         err = (ae.decode(ae.encode(x)) - x).abs().mean().item() / 2.0
-    return ae, {"check_mae": err, "check_frames": len(held), "train_frames": len(train), **asdict(s)}
+    seconds = round(time.perf_counter() - t0, 1)
+    return ae, {
+        "check_mae": err,
+        "check_frames": len(held),
+        "train_frames": len(train),
+        "seconds": seconds,
+        **asdict(s),
+    }
 
 
 def _to_model(pixels: np.ndarray) -> torch.Tensor:
