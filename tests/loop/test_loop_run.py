@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from generec.errors import GeneRecError
@@ -48,6 +49,8 @@ def test_loop_runs_and_metrics_are_rates(result) -> None:
     assert len(table_rows(result)) == 6
     gain = result.paired_gain("satisfaction")
     assert gain["seeds"] == 2 and 0 <= gain["wins"] <= 2
+    assert math.isnan(gain["t"]) or (gain["t"] > 0) == (gain["mean"] > 0)
+    assert math.isnan(gain["p"]) or 0.0 <= gain["p"] <= 1.0
     with pytest.raises(GeneRecError):
         result.paired_gain("satisfaction", system="magic")
 
@@ -200,3 +203,23 @@ def test_outputs_and_cli(loop_world, result, instructor_home, tmp_path: Path) ->
     assert rc == 0 and (tmp_path / "cli" / "loop_summary.csv").is_file()
     assert main(["reproduce", "loop", "--world", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) != 0
     assert main(["reproduce", "loop", "--world", str(loop_world.root), "--seeds", "0"]) != 0
+
+
+def test_paired_gain_tests_the_per_seed_differences() -> None:
+    from scipy import stats
+
+    from generec.evaluation.loop import LoopResult, _new_counts
+
+    gains = [0.02, 0.01, 0.03, -0.005]
+    rows = []
+    for seed, g in enumerate(gains):
+        for system, sat in (("retrieval", 0.1), ("full", 0.1 + g)):
+            rows.append({**_new_counts(), "system": system, "seed": seed, "user": "u1", "unmet": True, "rounds": 5,
+                         "impressions": 10, "scored": 10, "satisfaction_sum": 10 * sat})  # fmt: skip
+    g = LoopResult(pd.DataFrame(rows), []).paired_gain("satisfaction")
+    want = stats.ttest_1samp(gains, 0.0)
+    assert g["seeds"] == 4 and g["wins"] == 3
+    assert g["mean"] == pytest.approx(np.mean(gains)) and g["std"] == pytest.approx(np.std(gains, ddof=1))
+    assert g["t"] == pytest.approx(want.statistic) and g["p"] == pytest.approx(want.pvalue)
+    one = LoopResult(pd.DataFrame(rows[:2]), []).paired_gain("satisfaction")  # one seed: no test
+    assert one["seeds"] == 1 and math.isnan(one["t"]) and math.isnan(one["p"])

@@ -181,15 +181,23 @@ class LoopResult:
         return agg.reset_index()
 
     def paired_gain(self, metric: str, group: str = "unmet", system: str = "full", base: str = "retrieval") -> dict:
-        """``system`` minus ``base`` on ``metric`` per seed (same users, same click draws): mean, std, wins."""
+        """``system`` minus ``base`` on ``metric`` per seed (same users, same click draws).
+
+        Mean, std and wins over seeds, and the paired t-test of "no difference" (``t``, two-sided ``p``;
+        NaN with fewer than two seeds or no spread).
+        """
+        from scipy import stats
+
         per_seed = self.per_seed()
         part = per_seed[per_seed["group"] == group].pivot(index="seed", columns="system", values=metric)
         if system not in part or base not in part:
             raise GeneRecError(f"both {system!r} and {base!r} must have run to compare them")
         diff = (part[system] - part[base]).dropna()
+        std = float(diff.std()) if len(diff) > 1 else 0.0
+        t, p = stats.ttest_1samp(diff, 0.0) if len(diff) > 1 and std > 0 else (float("nan"), float("nan"))
         return {"metric": metric, "group": group, "system": system, "base": base, "mean": float(diff.mean()),
-                "std": float(diff.std()) if len(diff) > 1 else 0.0, "wins": int((diff > 0).sum()),
-                "seeds": len(diff)}  # fmt: skip
+                "std": std, "wins": int((diff > 0).sum()), "seeds": len(diff),
+                "t": float(t), "p": float(p)}  # fmt: skip
 
     def understanding(self) -> dict[str, float]:
         """The instructor's understanding of every utterance in the loop: intent accuracy and slot F1."""

@@ -103,8 +103,9 @@ def gain_lines(result: LoopResult) -> list[str]:
     lines = []
     for metric in ("satisfaction", "p_click", "best_satisfaction"):
         g = result.paired_gain(metric, "unmet", best, "retrieval")
+        test = "" if math.isnan(g["t"]) else f"; paired t = {g['t']:.2f}, p = {g['p']:.3f}"
         lines.append(f"unmet users, {best} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
-                     f"(higher in {g['wins']} of {g['seeds']} seeds)")  # fmt: skip
+                     f"(higher in {g['wins']} of {g['seeds']} seeds{test})")  # fmt: skip
     seeds = result.per_seed()
     part = seeds[(seeds["group"] == "unmet") & (seeds["system"] == best)]
     diff = (part["made_satisfaction"] - part["human_satisfaction"]).dropna()
