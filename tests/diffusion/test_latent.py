@@ -135,6 +135,11 @@ def test_train_conditional_trains_the_first_stage_once_and_resumes(tmp_path) -> 
                                      progress=False, autoencoder_settings=other)  # fmt: skip
     assert state["step"] == 3
     assert all(torch.equal(first[k], v) for k, v in again.autoencoder.state_dict().items())
+    # A first stage saved for another shape is refused with advice, not a torch traceback.
+    wide = DiffusionConfig("video", VideoDenoiserConfig(frames=2, size=4, channels=3, width=8, mults=(1,), cond_dim=2),
+                           autoencoder=AutoencoderConfig(size=8, latent_channels=3, width=8, downsample=1))  # fmt: skip
+    with pytest.raises(ModelError, match="new --out"):
+        train_conditional(wide, pixels, cond, TrainSettings(steps=3, batch_size=4), out, progress=False)
 
 
 def test_a_shared_autoencoder_must_fit_the_model(tmp_path) -> None:

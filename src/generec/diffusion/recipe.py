@@ -26,7 +26,7 @@ import torch
 from generec.diffusion.autoencoder import AutoencoderTraining, FrameAutoencoder, train_autoencoder
 from generec.diffusion.model import AUTOENCODER_WEIGHTS, DiffusionConfig, DiffusionModel
 from generec.diffusion.training import TrainingData, TrainSettings, fit
-from generec.errors import ConfigError
+from generec.errors import ConfigError, ModelError
 
 AUTOENCODER_REPORT = "autoencoder.json"
 
@@ -89,7 +89,12 @@ def first_stage(
         raise ConfigError("only a latent model (one whose config names an autoencoder) has a first stage")
     saved = None if out is None else Path(out) / AUTOENCODER_WEIGHTS
     if saved is not None and saved.is_file():
-        model.autoencoder.load_state_dict(torch.load(saved, map_location=model.device, weights_only=True))
+        try:
+            model.autoencoder.load_state_dict(torch.load(saved, map_location=model.device, weights_only=True))
+        except (RuntimeError, OSError, EOFError) as exc:
+            raise ModelError(
+                f"the autoencoder saved in {out} does not fit this model ({exc}); use a new --out"
+            ) from exc
         report_file = saved.with_name(AUTOENCODER_REPORT)
         return json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {"resumed": True}
     if source is not None:
