@@ -154,3 +154,14 @@ def test_a_shared_autoencoder_must_fit_the_model(tmp_path) -> None:
     with pytest.raises(ConfigError, match="only a latent model"):
         first_stage(DiffusionModel(DiffusionConfig(shape=VideoDenoiserConfig(frames=2, size=8, width=8, mults=(1,)))),
                     frames(40).reshape(20, 2, 8, 8, 3), None)  # fmt: skip
+
+
+def test_latent_image_model_makes_pixel_images() -> None:
+    cfg = DiffusionConfig("image", ImageDenoiserConfig(size=4, channels=2, width=8, mults=(1,), cond_dim=2),
+                          autoencoder=AE)  # fmt: skip
+    model = DiffusionModel(cfg, seed=0)
+    assert model.sample_shape == (3, 8, 8)
+    out = model.sample(torch.ones(3, 2), steps=2, seed=1)
+    assert out.shape == (3, 3, 8, 8) and out.abs().max() <= 1.0
+    x = to_model_space(frames(3))
+    assert model.edit(x, torch.ones(3, 2), 0.4, steps=3).shape == x.shape
