@@ -49,7 +49,7 @@ class AutoencoderConfig:
     width: int = 64
     downsample: int = 2
     noise: float = 0.1
-    """Std of the Gaussian noise added to (scaled) latents before decoding, in training only."""
+    """Std of the Gaussian noise added to latents before decoding in training, as a fraction of their std."""
 
     def validate(self) -> AutoencoderConfig:
         if self.downsample < 1 or self.size % (2**self.downsample):
