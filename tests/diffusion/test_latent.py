@@ -37,9 +37,9 @@ def frames(n: int, size: int = 8, seed: int = 0) -> np.ndarray:
 
 def test_autoencoder_shapes_and_config_checks() -> None:
     ae = FrameAutoencoder(AE)
-    z = ae.encode_video(torch.zeros(3, 2, 3, 8, 8))
+    z = ae.encode(torch.zeros(3, 2, 3, 8, 8))
     assert z.shape == (3, 2, 2, 4, 4)
-    assert ae.decode_video(z).shape == (3, 2, 3, 8, 8)
+    assert ae.decode(z).shape == (3, 2, 3, 8, 8)
     with pytest.raises(ConfigError, match="divisible"):
         AutoencoderConfig(size=10, downsample=2).validate()
     with pytest.raises(ConfigError, match="multiple of 8"):

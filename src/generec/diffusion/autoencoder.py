@@ -96,19 +96,12 @@ class FrameAutoencoder(nn.Module):
         self.register_buffer("scale", torch.ones(()))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x) * self.scale
+        """Frames ``[..., 3, H, W]`` (any leading axes: images, or clips ``[B, T]``) -> ``[..., C, h, w]``."""
+        return (self.encoder(x.flatten(0, -4)) * self.scale).unflatten(0, x.shape[:-3])
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z / self.scale)
-
-    def encode_video(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, T, 3, H, W]`` -> ``[B, T, C, h, w]``."""
-        b, t = x.shape[:2]
-        return self.encode(x.flatten(0, 1)).unflatten(0, (b, t))
-
-    def decode_video(self, z: torch.Tensor) -> torch.Tensor:
-        b, t = z.shape[:2]
-        return self.decode(z.flatten(0, 1)).unflatten(0, (b, t))
+        """Latents ``[..., C, h, w]`` -> frames ``[..., 3, H, W]``."""
+        return self.decoder(z.flatten(0, -4) / self.scale).unflatten(0, z.shape[:-3])
 
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
@@ -166,6 +159,8 @@ def train_autoencoder(
         raise DataError(f"an autoencoder needs at least 20 frames to learn from, got {len(frames)}")
     from tqdm.auto import tqdm
 
+    from generec.diffusion.model import to_model_space  # model.py imports this module
+
     t0 = time.perf_counter()
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
@@ -179,7 +174,7 @@ def train_autoencoder(
     )
     bar = tqdm(range(s.steps), desc="autoencoder", disable=not progress)
     for _ in bar:
-        x = _to_model(frames[rng.choice(train, s.batch_size)])
+        x = to_model_space(frames[rng.choice(train, s.batch_size)])
         z = ae.encoder(x)
         out = ae.decoder(z + config.noise * z.detach().std() * torch.randn_like(z))
         loss = F.l1_loss(out, x) + F.mse_loss(out, x)
@@ -190,9 +185,9 @@ def train_autoencoder(
         bar.set_postfix(loss=f"{loss.item():.4f}")
     ae.eval()
     with torch.no_grad():
-        z = torch.cat([ae.encoder(_to_model(frames[c])) for c in np.array_split(train[:4096], 16)])
+        z = torch.cat([ae.encoder(to_model_space(frames[c])) for c in np.array_split(train[:4096], 16)])
         ae.scale.fill_(1.0 / float(z.std()))
-        x = _to_model(frames[held])
+        x = to_model_space(frames[held])
         err = (ae.decode(ae.encode(x)) - x).abs().mean().item() / 2.0
     seconds = round(time.perf_counter() - t0, 1)
     return ae, {
@@ -202,7 +197,3 @@ def train_autoencoder(
         "seconds": seconds,
         **asdict(s),
     }
-
-
-def _to_model(pixels: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1.0

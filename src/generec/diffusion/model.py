@@ -173,16 +173,12 @@ class DiffusionModel:
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Model-space pixels ``[n, *sample_shape]`` -> what the denoiser works on (latents, or the pixels)."""
-        if self.autoencoder is None:
-            return x
-        return self.autoencoder.encode(x.flatten(0, -4).to(self.device)).unflatten(0, x.shape[:-3])
+        return x if self.autoencoder is None else self.autoencoder.encode(x.to(self.device))
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The way back from :meth:`encode`: pixels in [-1, 1]."""
-        if self.autoencoder is None:
-            return z
-        return self.autoencoder.decode(z.flatten(0, -4)).unflatten(0, z.shape[:-3]).clamp(-1.0, 1.0)
+        return z if self.autoencoder is None else self.autoencoder.decode(z).clamp(-1.0, 1.0)
 
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
@@ -263,6 +259,25 @@ class DiffusionModel:
         return self.decode(z) if strength > 0 else x.to(self.device).clone()
 
     # ------------------------------------------------------------------ files
+    def save_first_stage(self, directory: str | Path) -> Path:
+        """Write the autoencoder's weights (``autoencoder.pt``) into ``directory``; :meth:`save` does too."""
+        if self.autoencoder is None:
+            raise ConfigError("only a latent model (one whose config names an autoencoder) has a first stage")
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.cpu() for k, v in self.autoencoder.state_dict().items()}, d / AUTOENCODER_WEIGHTS)
+        return d / AUTOENCODER_WEIGHTS
+
+    def load_first_stage(self, directory: str | Path) -> None:
+        """Read the autoencoder's weights from ``directory``; :class:`ModelError` if they do not fit this model."""
+        if self.autoencoder is None:
+            raise ConfigError("only a latent model (one whose config names an autoencoder) has a first stage")
+        path = Path(directory) / AUTOENCODER_WEIGHTS
+        try:
+            self.autoencoder.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+        except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+            raise ModelError(f"the autoencoder in {path} does not fit this model ({exc})") from exc
+
     def save(
         self, directory: str | Path, extra: dict[str, Any] | None = None, *, ema_only: bool = False, half: bool = False
     ) -> Path:
@@ -280,7 +295,7 @@ class DiffusionModel:
         ema = {k: v.cpu() if dtype is None else v.cpu().to(dtype) for k, v in self.ema.model.state_dict().items()}
         torch.save({"updates": self.ema.updates, "weights": ema}, d / EMA_WEIGHTS)
         if self.autoencoder is not None:
-            torch.save({k: v.cpu() for k, v in self.autoencoder.state_dict().items()}, d / AUTOENCODER_WEIGHTS)
+            self.save_first_stage(d)
         # config last: a directory with a config always has its weights.
         (d / CONFIG).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         return d
@@ -302,8 +317,7 @@ class DiffusionModel:
             model.ema.model.load_state_dict(ema["weights"])
             model.ema.updates = int(ema["updates"])
             if model.autoencoder is not None:
-                ae = torch.load(d / AUTOENCODER_WEIGHTS, map_location=device, weights_only=True)
-                model.autoencoder.load_state_dict(ae)
+                model.load_first_stage(d)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
             raise ModelError(f"cannot load the diffusion model in {d}: {exc}; retrain it or restore the files") from exc
         model.extra = info.get("extra", {})

@@ -90,11 +90,9 @@ def first_stage(
     saved = None if out is None else Path(out) / AUTOENCODER_WEIGHTS
     if saved is not None and saved.is_file():
         try:
-            model.autoencoder.load_state_dict(torch.load(saved, map_location=model.device, weights_only=True))
-        except (RuntimeError, OSError, EOFError) as exc:
-            raise ModelError(
-                f"the autoencoder saved in {out} does not fit this model ({exc}); use a new --out"
-            ) from exc
+            model.load_first_stage(saved.parent)
+        except ModelError as exc:
+            raise ModelError(f"{exc}; use a new --out") from exc
         report_file = saved.with_name(AUTOENCODER_REPORT)
         return json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {"resumed": True}
     if source is not None:
@@ -107,7 +105,6 @@ def first_stage(
         ae, report = train_autoencoder(frames, want, settings, progress=progress)
     model.autoencoder.load_state_dict(ae.state_dict())
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        torch.save(model.autoencoder.state_dict(), Path(out) / AUTOENCODER_WEIGHTS)
+        model.save_first_stage(out)
         (Path(out) / AUTOENCODER_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
