@@ -93,6 +93,14 @@ class InstructorSettings(BaseModel):
     synonym_similarity: float = Field(default=0.72, gt=0, le=1, description="Cosine for embedding-matched synonyms.")
 
 
+class CreatorSettings(BaseModel):
+    """The creator (generec.creator) as the service runs it."""
+
+    candidates: int = Field(
+        default=4, ge=1, description="Clips sampled per creation request; the one closest to the instruction is kept."
+    )
+
+
 class FidelitySettings(BaseModel):
     """The fidelity policy (generec.fidelity): which checks, how strict, watermark strength."""
 
@@ -116,6 +124,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     fidelity: FidelitySettings = Field(default_factory=FidelitySettings)
     instructor: InstructorSettings = Field(default_factory=InstructorSettings)
+    creator: CreatorSettings = Field(default_factory=CreatorSettings)
 
     @property
     def media_dir(self) -> Path:

@@ -57,14 +57,18 @@ class CreateRunner:
         The loaded creator (with the encoder its checkpoint was trained with).
     frames, fps, size : int, float, int
         Length of the made clip (MCVD extension past the model's window), its frame rate and size.
+    candidates : int
+        First windows sampled per request; the one the encoder finds closest to the instruction is
+        kept and extended (the service uses ``Settings.creator.candidates``).
     """
 
     task = "create_video"
     takes_seed = True
 
-    def __init__(self, creator: Any, model_id: str, frames: int = 16, fps: float = 8.0, size: int = 256) -> None:
+    def __init__(self, creator: Any, model_id: str, frames: int = 16, fps: float = 8.0, size: int = 256,
+                 candidates: int = 1) -> None:  # fmt: skip
         self.creator, self.model_id, self.encoder = creator, model_id, creator.encoder
-        self.frames, self.fps, self.size = frames, fps, size
+        self.frames, self.fps, self.size, self.candidates = frames, fps, size, candidates
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any, **kw: Any) -> CreateRunner:
@@ -91,7 +95,7 @@ class CreateRunner:
         # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
         g = Guidance(instruction_text=text or None, user_hist=hist) if text or hist is not None else None
         progress(0.2, "creating a new video from noise")
-        clip = self.creator.create(g, frames=self.frames, seed=seed)[0]
+        clip = self.creator.create(g, frames=self.frames, seed=seed, candidates=self.candidates)[0]
         frames = (np.asarray(Image.fromarray(f).resize((self.size, self.size), Image.NEAREST)) for f in clip)
         out = write_video(frames, out_dir / "created.mp4", self.fps)
         params = {
@@ -100,6 +104,7 @@ class CreateRunner:
             "frames": len(clip),
             "fps": self.fps,
             "steps": self.creator.steps,
+            "candidates": self.candidates,
             "guided_by": [n for n, v in (("instruction", text), ("user_hist", hist)) if v is not None and len(v)],
         }
         return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
@@ -225,7 +230,9 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
         log.info("no creation checkpoint (models/creation or the packaged creation-demo): creation is off")
         return runners
     try:
-        runners["create_video"] = CreateRunner.load(checkpoint, _checkpoint_encoder(checkpoint) or encoder)
+        runners["create_video"] = CreateRunner.load(
+            checkpoint, _checkpoint_encoder(checkpoint) or encoder, candidates=settings.creator.candidates
+        )
     except (GeneRecError, ImportError, OSError, ValueError) as exc:
         log.warning("creation is off: %s", exc)
     return runners

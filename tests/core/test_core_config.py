@@ -44,3 +44,13 @@ def test_unknown_key_is_refused(tmp_path):
     cfg.write_text("colour = 3\n")
     with pytest.raises(ConfigError, match="colour"):
         load_settings(cfg)
+
+
+def test_creator_candidates_default_env_and_bounds(tmp_path, monkeypatch):
+    assert Settings(home=tmp_path).creator.candidates == 4
+    monkeypatch.setenv("GENEREC_CREATOR__CANDIDATES", "2")
+    assert load_settings(home=str(tmp_path)).creator.candidates == 2
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[creator]\ncandidates = 0\n")
+    with pytest.raises(ConfigError, match="creator.candidates"):
+        load_settings(cfg)

@@ -13,6 +13,7 @@ from generec.creator import VideoCreator, train_creation
 from generec.creator.checkpoint import DEMO_CHECKPOINT, demo_checkpoint, export_checkpoint, load_guidance
 from generec.creator.training import creation_conditions, guidance_kinds, save_conditions
 from generec.diffusion import TrainSettings
+from generec.diffusion.generator import CANDIDATE_SEED_STEP
 from generec.errors import ConfigError, DataError, NotFoundError
 from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
 from generec.evaluation.creation import creation_table
@@ -82,9 +83,59 @@ def test_creation_table_rows_metrics_and_files(sim_world, encoder, made, tmp_pat
     again = creation_table(creator, made["reader"], sim_world, users, encoder, n_users=3, k=2, held_out=0.2,
                            progress=False)  # fmt: skip
     assert np.array_equal(again.samples["Instruction"], table.samples["Instruction"])  # same seed, same clips
-    assert "PS@K not computed" in again.text()
+    assert "PS@K not computed" in again.text() and "best of" not in again.text()
+    best = creation_table(creator, made["reader"], sim_world, users, encoder, n_users=3, k=2, held_out=0.2,
+                          candidates=2, progress=False)  # fmt: skip
+    assert "best of 2 clips per request" in best.text()
+    assert best.samples["Original"].shape == table.samples["Original"].shape
     with pytest.raises(DataError, match="no user"):
         creation_table(creator, made["reader"], sim_world, {"user_hist": {"nobody": np.ones(4)}}, encoder)
+
+
+def test_best_of_candidates_ranks_by_the_instruction_then_user_hist(encoder, made) -> None:
+    creator = VideoCreator(made["model"], encoder, steps=2)
+    text, hist = "a red car in the snow", encoder.encode_texts(["fish underwater"])[0]
+    asked = Guidance(instruction_text=text, user_hist=hist)
+    assert np.allclose(creator.targets(asked, 2), encoder.encode_texts([text, text]), atol=1e-6)
+    assert np.allclose(creator.targets(Guidance(user_hist=hist), 1), hist[None])
+    emb_only = Guidance(user_emb=next(iter(made["emb"].values())))
+    assert creator.targets(emb_only, 1) is None and creator.targets(None, 1) is None
+    assert creator.targets([asked, emb_only], 2) is None  # one request with nothing to rank by: no ranking
+    assert VideoCreator(made["model"], None, steps=2).targets(Guidance(user_hist=hist), 1) is None
+
+    # best_of: the candidate whose mean frame feature is nearest the target, per request.
+    red, blue = np.zeros((2, 4, 16, 16, 3), np.uint8), np.zeros((2, 4, 16, 16, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 220, 220
+    pool = np.stack([np.stack([red[0], blue[0]]), np.stack([blue[1], red[1]])])  # [C=2, n=2, T, H, W, 3]
+    target = encoder.encode_images(np.stack([blue[0, 0], blue[0, 0]]))
+    assert creator.best_of(pool, target).tolist() == [1, 0]
+    with pytest.raises(ConfigError, match="targets"):
+        creator.best_of(pool, target[:1])
+
+
+def test_video_creation_keeps_the_best_of_its_candidates(encoder, made) -> None:
+    creator = VideoCreator(made["model"], encoder, steps=2)
+    gs = [Guidance(instruction_text=t) for t in ("a red car in the snow", "a blue fish underwater", "a green ball")]
+    pool = np.stack([creator.create(gs, seed=3 + c * CANDIDATE_SEED_STEP) for c in range(3)])
+    best = creator.best_of(pool, creator.targets(gs, 3))
+    kept = creator.create(gs, seed=3, candidates=3)
+    assert np.array_equal(kept, pool[best, np.arange(3)])
+    assert np.array_equal(creator.create(gs, seed=3, candidates=1), pool[0])  # one candidate: as before
+
+    def closeness(clips: np.ndarray) -> np.ndarray:
+        feats = encoder.encode_images(clips.reshape(-1, 16, 16, 3)).reshape(3, 4, -1).mean(1)
+        feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+        return (feats * encoder.encode_texts([g.instruction_text for g in gs])).sum(1)
+
+    assert (closeness(kept) >= closeness(pool[0]) - 1e-6).all()
+    long = creator.create(gs[:1], frames=7, overlap=2, seed=3, candidates=2)  # the kept window is extended
+    assert long.shape == (1, 7, 16, 16, 3)
+    assert np.array_equal(long[0, :4], creator.create(gs[:1], seed=3, candidates=2)[0])
+    # Nothing in the encoder's space to rank by: the first candidate, as with one.
+    emb_only = Guidance(user_emb=next(iter(made["emb"].values())))
+    assert np.array_equal(creator.create(emb_only, n=2, seed=4, candidates=3), creator.create(emb_only, n=2, seed=4))
+    with pytest.raises(ConfigError, match="candidates"):
+        creator.create(gs, candidates=0)
 
 
 def test_exported_checkpoint_reloads_to_the_same_samples(encoder, made, tmp_path: Path) -> None:
@@ -118,6 +169,8 @@ def test_cli_reproduce_creation(sim_world, made, tmp_path: Path, capsys: pytest.
     assert "Instruction + User_Emb" in out and "FVD protocol" in out and "PS@K not computed" in out
     assert (tmp_path / "res" / "creation_samples.png").is_file()
     assert main([*args[:-3], "--users", "0", "-q"]) != 0
+    assert main([*args, "--candidates", "0"]) != 0
+    assert "--candidates" in capsys.readouterr().err
 
 
 def test_reader_reports_colour_per_style_group() -> None:

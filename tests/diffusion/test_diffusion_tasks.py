@@ -8,6 +8,7 @@ import pytest
 from generec.creator import ImageCreator, VideoCreator, creation_rows, train_creation
 from generec.diffusion import TrainSettings
 from generec.diffusion.conditions import ConditionSpec, attention_pool, fit_clip, split_items
+from generec.diffusion.generator import CANDIDATE_SEED_STEP
 from generec.editor.revision import Reviser, revision_rows, train_revision
 from generec.editor.thumbnail_generation import ThumbnailGenerator, train_thumbnails
 from generec.errors import ConfigError, DataError, ModelError
@@ -69,8 +70,16 @@ def test_video_creation_trains_saves_and_reproduces(sim_world, encoder, tmp_path
 
 def test_image_creation(sim_world, encoder, tmp_path) -> None:
     train_creation(sim_world, encoder, tmp_path / "i", kind="image", preset="tiny", settings=FEW, progress=False)
-    out = ImageCreator.load(tmp_path / "i", encoder, steps=2).create(Guidance(instruction_text="a blue fish"), n=3)
+    creator = ImageCreator.load(tmp_path / "i", encoder, steps=2)
+    g = Guidance(instruction_text="a blue fish")
+    out = creator.create(g, n=3)
     assert out.shape == (3, 16, 16, 3)
+    # Best of 3: per image, the candidate (seed + c * CANDIDATE_SEED_STEP) the encoder finds closest to the text.
+    pool = np.stack([creator.create(g, n=3, seed=c * CANDIDATE_SEED_STEP) for c in range(3)])
+    best = creator.best_of(pool, creator.targets(g, 3))
+    assert np.array_equal(creator.create(g, n=3, candidates=3), pool[best, np.arange(3)])
+    with pytest.raises(ConfigError, match="candidates"):
+        creator.create(g, candidates=0)
 
 
 def test_revision_with_user_hist_and_user_emb(sim_world, encoder, tmp_path) -> None:

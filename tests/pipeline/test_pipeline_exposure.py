@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generec.config import InstructorSettings, Settings
+from generec.config import CreatorSettings, EncoderSettings, InstructorSettings, Settings
 from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy
 from generec.instructor.exposure import AI_LABEL
 from generec.instructor.factory import build_instructor
@@ -37,7 +37,7 @@ def _compose(home: Path, checkpoint: tuple[Path, object], instructor: object) ->
     path, encoder = checkpoint
     # 16 frames, not 4: the watermark is read from votes pooled over frames, and 4 tiny frames left it at
     # 84-94% of bits, around the detector's threshold (the check then rightly held the clip back).
-    runner = CreateRunner.load(path, encoder, frames=16, size=256)
+    runner = CreateRunner.load(path, encoder, frames=16, size=256, candidates=2)
     runner.creator.steps = 3  # a few DDIM steps: the wiring is under test, not the pictures
     settings = Settings(home=home, instructor=InstructorSettings(negative_streak=N))
     gr = GeneRec.from_config(settings, instructor=instructor, runners={"create_video": runner})
@@ -86,6 +86,7 @@ def test_a_streak_of_rejections_starts_one_creation_shown_first(gen: GeneRec) ->
     assert all(x.label is None for x in r.items[1:] if not x.item.is_ai)
     prov = gen.store.get_provenance(job.result_item_id)
     assert prov.task == "create" and prov.parents == () and prov.requested_by == "ann"
+    assert prov.params["candidates"] == 2  # best of two first windows, recorded with the item
 
 
 def test_negatives_on_ai_items_do_not_count_and_a_like_ends_the_streak(gen: GeneRec) -> None:
@@ -184,3 +185,13 @@ def test_describe_wants_reads_like_a_caption() -> None:
         "a cat indoors, sketch style"
     )
     assert describe_wants({"scene": ("beach",)}) == "a video on the beach"
+
+
+def test_the_service_creator_takes_its_candidates_from_settings(tmp_path: Path) -> None:
+    from generec.creator.checkpoint import DEMO_CHECKPOINT
+    from generec.pipeline_runners import default_runners
+
+    encoder = EncoderSettings(path=str(DEMO_CHECKPOINT / "encoder"))
+    runners = default_runners(Settings(home=tmp_path, encoder=encoder, creator=CreatorSettings(candidates=3)))
+    assert isinstance(runners["create_video"], CreateRunner) and runners["create_video"].candidates == 3
+    assert default_runners(Settings(home=tmp_path, encoder=encoder))["create_video"].candidates == 4

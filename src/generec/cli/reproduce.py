@@ -67,6 +67,9 @@ def creation(
     k: int = typer.Option(5, "--k", help="Held-out instructions (= created clips) per user: the K of Cosine@K."),
     steps: int = typer.Option(25, "--steps", help="DDIM steps."),
     scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
+    candidates: int = typer.Option(
+        1, "--candidates", help="Make this many clips per request and keep the one the encoder finds closest."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of users, instructions and noise."),
     out: str = typer.Option("results/creation", "--out", "-o", help="Directory for creation.csv/.txt and the PNG."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
@@ -87,8 +90,8 @@ def creation(
     from generec.evaluation.attribute_reader import AttributeReader
     from generec.evaluation.creation import creation_table
 
-    if min(users, k, steps) < 1 or scale < 0:
-        raise ConfigError("--users, --k and --steps must be at least 1 and --scale non-negative")
+    if min(users, k, steps, candidates) < 1 or scale < 0:
+        raise ConfigError("--users, --k, --steps and --candidates must be at least 1 and --scale non-negative")
     if threads:
         torch.set_num_threads(threads)
     ckpt = demo_checkpoint(model)
@@ -112,6 +115,7 @@ def creation(
         n_users=users,
         k=k,
         seed=seed,
+        candidates=candidates,
         progress=not quiet,
     )
     typer.echo(table.text())

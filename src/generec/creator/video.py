@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from generec.diffusion.generator import ConditionalGenerator
+from generec.diffusion.generator import CANDIDATE_SEED_STEP, ConditionalGenerator
 from generec.diffusion.model import to_model_space, to_pixels
 from generec.errors import ConfigError
 from generec.types import Guidance
@@ -38,12 +38,18 @@ class VideoCreator(ConditionalGenerator):
         steps: int | None = None,
         guidance_scale: float | None = None,
         sampler: str = "ddim",
+        candidates: int = 1,
     ) -> np.ndarray:
         """``n`` clips (or one per guidance in a list): ``[n, frames, H, W, 3]`` uint8.
 
         ``frames`` beyond the model's window are made by MCVD extension with ``overlap`` known frames.
-        ``sampler="ddpm"`` walks every schedule step (the slow baseline).
+        ``sampler="ddpm"`` walks every schedule step (the slow baseline). With ``candidates > 1`` the
+        first window is sampled that many times and the one closest to the guidance in the encoder's
+        space is kept and extended (:meth:`~generec.diffusion.generator.ConditionalGenerator.best_of`);
+        a guidance with no encoder-space part (User_Emb only, or none) keeps the first candidate.
         """
+        if candidates < 1:
+            raise ConfigError(f"candidates must be at least 1, got {candidates}")
         cond = self._conds(guidance, n)
         n = n if cond is None else len(cond)
         window = self.model.config.shape.frames
@@ -53,6 +59,14 @@ class VideoCreator(ConditionalGenerator):
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
         kw = {"steps": steps or self.steps, "guidance": scale, "sampler": sampler}
         clip = self.model.sample(cond, n, seed=seed, **kw)
+        targets = self.targets(guidance, n) if candidates > 1 and cond is not None else None
+        if targets is not None:
+            pool = torch.stack(
+                [clip]
+                + [self.model.sample(cond, n, seed=seed + c * CANDIDATE_SEED_STEP, **kw) for c in range(1, candidates)]
+            )
+            best = self.best_of(to_pixels(pool), targets)
+            clip = pool[torch.as_tensor(best), torch.arange(n)]
         k = 0
         while clip.shape[1] < total:
             k += 1

@@ -20,8 +20,15 @@ import numpy as np
 
 from generec.diffusion.conditions import ConditionSpec, guidance_values
 from generec.diffusion.model import DiffusionModel
+from generec.encoders.base import l2_normalize
 from generec.errors import ConfigError, ModelError
 from generec.types import Guidance
+
+ENCODER_PARTS = ("instruction", "user_hist")
+"""Condition parts that are encoder features, so that made pixels can be compared with them; in this order
+of preference as the target of :meth:`ConditionalGenerator.best_of` (what was asked before the taste)."""
+CANDIDATE_SEED_STEP = 104729
+"""Candidate ``c`` of a request is sampled with ``seed + c * CANDIDATE_SEED_STEP`` (candidate 0: ``seed``)."""
 
 
 class ConditionalGenerator:
@@ -36,6 +43,11 @@ class ConditionalGenerator:
         instruction texts and frames; may be ``None`` if every guidance carries vectors.
     steps, guidance_scale
         DDIM steps and classifier-free guidance scale used by default.
+
+    Best of several candidates (DALL-E's reranking): a subclass may sample more than one candidate
+    per request and keep the one whose encoder features lie closest to :meth:`targets`, where the
+    guidance points in the encoder's space: the instruction embedding, or User_Hist when there is
+    no instruction (User_Emb lives in the recommender's space and cannot judge pixels).
     """
 
     kind = "video"
@@ -81,3 +93,27 @@ class ConditionalGenerator:
             return np.stack(vecs)  # type: ignore[arg-type]
         v = self.condition(guidance)
         return None if v is None else np.repeat(v[None], n, axis=0)
+
+    def targets(self, guidance: Guidance | list[Guidance | None] | None, n: int) -> np.ndarray | None:
+        """Per request, its first encoder-space guidance vector (:data:`ENCODER_PARTS`) ``[n, dim]``; ``None``
+        when any request has none (no encoder, unguided, or User_Emb only): then there is nothing to rank by."""
+        if self.encoder is None:
+            return None
+        found = []
+        for g in guidance if isinstance(guidance, list) else [guidance] * n:
+            values = {} if g is None else guidance_values(g, self.encoder)
+            part = next((k for k in ENCODER_PARTS if k in self.spec.names and values.get(k) is not None), None)
+            if part is None:
+                return None
+            found.append(np.asarray(values[part], dtype=np.float32).reshape(-1))
+        return np.stack(found)
+
+    def best_of(self, candidates: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``, the
+        score the cosine between a candidate's mean frame feature and its request's target."""
+        c, n = candidates.shape[:2]
+        if targets.shape[0] != n:
+            raise ConfigError(f"{n} requests but {targets.shape[0]} targets")
+        frames = candidates.reshape(-1, *candidates.shape[-3:])
+        feats = self.encoder.encode_images(frames).reshape(c, n, -1, targets.shape[1]).mean(axis=2)
+        return np.einsum("cnd,nd->cn", l2_normalize(feats), l2_normalize(targets)).argmax(axis=0)

@@ -159,8 +159,12 @@ def _create(
     seed: int,
     batch: int,
     progress: bool,
+    candidates: int = 1,
 ) -> dict[str, np.ndarray]:
-    """Created clips per table row (same noise seeds in every row) and unconditional ones for the FVD reference."""
+    """Created clips per table row (same noise seeds in every row) and unconditional ones for the FVD reference.
+
+    Guided rows keep the best of ``candidates`` per request (the unconditional reference has nothing to rank by).
+    """
     text = dict(zip(sorted(set(captions)), encoder.encode_texts(sorted(set(captions))), strict=True))
     out: dict[str, np.ndarray] = {}
     n = len(captions)
@@ -177,7 +181,7 @@ def _create(
                     Guidance(instruction_emb=text[c], **({kind: user_vectors[kind][u]} if kind else {}))
                     for c, u in zip(captions[s : s + batch], who[s : s + batch], strict=True)
                 ]
-                made.append(creator.create(gs, seed=seed + s))
+                made.append(creator.create(gs, seed=seed + s, candidates=candidates))
             bar.update(len(made[-1]))
         out[name] = np.concatenate(made)
     bar.close()
@@ -198,9 +202,15 @@ def creation_table(
     seed: int = 0,
     held_out: float = 0.1,
     batch: int = 40,
+    candidates: int = 1,
     progress: bool = True,
 ) -> CreationTable:
-    """Measure Table 4 (module docstring); ``user_vectors`` maps ``user_hist``/``user_emb`` to {user: vector}."""
+    """Measure Table 4 (module docstring); ``user_vectors`` maps ``user_hist``/``user_emb`` to {user: vector}.
+
+    ``candidates > 1`` keeps, per request, the best of that many clips by the encoder
+    (:meth:`~generec.diffusion.generator.ConditionalGenerator.best_of`); the table says so, since
+    Cosine@K and FVD are measured with the same encoder (the reader's hits are not).
+    """
     world = load_world(world)
     kinds = [g for g in ROWS.values() if g is not None and g in creator.spec.names and g in user_vectors]
     pool = sorted(set.intersection(*(set(user_vectors[g]) for g in kinds))) if kinds else []
@@ -212,7 +222,10 @@ def creation_table(
     config = creator.model.config
     real, table, who = _requests(world, users, k, seed, held_out, config.shape.frames, config.pixel_size)
     captions = table["caption"].astype(str).tolist()
-    samples = {"Original": real, **_create(creator, captions, who, encoder, user_vectors, kinds, seed, batch, progress)}
+    samples = {
+        "Original": real,
+        **_create(creator, captions, who, encoder, user_vectors, kinds, seed, batch, progress, candidates),
+    }
     uncond = samples.pop("Unconditional")
     net = EncoderFeatures(encoder)
     t_star = _liked_thumbs(world, encoder, users)
@@ -227,6 +240,11 @@ def creation_table(
     ref = frechet_video_distance(real, uncond, net)
     notes.append(f"reference: unconditional creation {ref}")
     notes.append(f"{len(users)} users x {k} held-out single-subject instructions; colour hits over colour styles only")
+    if candidates > 1:
+        notes.append(
+            f"guided rows: best of {candidates} clips per request by cos(encoder features, instruction);"
+            " Cosine@K and FVD use that same encoder, the reader does not"
+        )
     if mmgcn is None:
         notes.append("PS@K not computed: give an MMGCN model")
     return CreationTable(rows, notes, captions, samples)
