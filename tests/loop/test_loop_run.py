@@ -223,3 +223,14 @@ def test_paired_gain_tests_the_per_seed_differences() -> None:
     assert g["t"] == pytest.approx(want.statistic) and g["p"] == pytest.approx(want.pvalue)
     one = LoopResult(pd.DataFrame(rows[:2]), []).paired_gain("satisfaction")  # one seed: no test
     assert one["seeds"] == 1 and math.isnan(one["t"]) and math.isnan(one["p"])
+
+
+def test_loop_parts_build_the_packaged_creator_like_the_service(instructor_home: Path, tmp_path: Path) -> None:
+    from generec.creator.checkpoint import DEMO_CHECKPOINT
+    from generec.evaluation.loop import LoopParts
+
+    parts = LoopParts.build(instructor_home, creation=DEMO_CHECKPOINT)
+    assert parts.creator.candidates == 4 and "best of 4" in parts.notes[0]  # the service's creator.candidates
+    assert LoopParts.build(instructor_home, creation=DEMO_CHECKPOINT, candidates=1).creator.candidates == 1
+    with pytest.raises(GeneRecError, match="reader"):
+        LoopParts.build(instructor_home, creation=DEMO_CHECKPOINT, reader=tmp_path / "none")

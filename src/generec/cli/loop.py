@@ -32,6 +32,9 @@ def reproduce_loop(
     ),
     reader: Path | None = typer.Option(None, "--reader", help="Attribute reader (default <creation>/reader)."),
     cache: Path = typer.Option(Path("runs/loop/cache"), "--cache", help="Instructor sentence-embedding cache."),
+    candidates: int | None = typer.Option(
+        None, "--candidates", min=1, help="Clips made per creation request, best kept (default: the service's)."
+    ),
 ) -> None:
     """Simulated users talk to (a) retrieval only, (b) + editing, (c) full GeneRec; CTR, likes, satisfaction."""
     from generec.config import Settings
@@ -47,7 +50,9 @@ def reproduce_loop(
     the_world = World.load(world)
     packaged = creation_checkpoint(Settings(home=cache)) if creation is None else None
     try:
-        parts = LoopParts.build(cache, creation=creation or packaged, encoder=encoder, reader=reader)
+        parts = LoopParts.build(
+            cache, creation=creation or packaged, encoder=encoder, reader=reader, candidates=candidates
+        )
     except GeneRecError as exc:
         if packaged is None:
             raise

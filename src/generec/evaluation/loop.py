@@ -129,10 +129,13 @@ class LoopParts:
         reader: str | Path | None = None,
         negative_streak: int = 3,
         frames: int = 16,
+        candidates: int | None = None,
     ) -> LoopParts:
         """The real instructor (sentence embeddings cached under ``cache_home``) and, given a creation
         checkpoint, its :class:`~generec.pipeline_runners.CreateRunner` (with the checkpoint's ``encoder/`` or
-        ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``)."""
+        ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``).
+        ``candidates`` per creation request default to the service's (``Settings.creator.candidates``)."""
+        from generec.config import CreatorSettings
         from generec.pipeline_parts import LazyInstructor
 
         cfg = InstructorSettings(negative_streak=negative_streak)
@@ -149,10 +152,11 @@ class LoopParts:
         if not enc_dir.is_dir() or not reader_dir.is_dir():
             raise GeneRecError(f"creation in the loop needs the checkpoint's encoder ({enc_dir}) and an attribute "
                                f"reader ({reader_dir}); pass --encoder / --reader")  # fmt: skip
-        runner = CreateRunner.load(creation, load_encoder("generec", enc_dir), frames=frames)
+        candidates = CreatorSettings().candidates if candidates is None else candidates
+        runner = CreateRunner.load(creation, load_encoder("generec", enc_dir), frames=frames, candidates=candidates)
         judge = ReaderJudge(AttributeReader.load(reader_dir))
-        note = (f"creation: {creation} ({runner.model_id}, {runner.creator.steps} DDIM steps, {frames} frames); "
-                f"created items judged by the attribute reader in {reader_dir}")  # fmt: skip
+        note = (f"creation: {creation} ({runner.model_id}, {runner.creator.steps} DDIM steps, {frames} frames, "
+                f"best of {candidates}); created items judged by the attribute reader in {reader_dir}")  # fmt: skip
         return cls(instructor, runner, judge, [note])
 
 
