@@ -138,6 +138,25 @@ def test_video_creation_keeps_the_best_of_its_candidates(encoder, made) -> None:
         creator.create(gs, candidates=0)
 
 
+def test_history_prompt_gives_user_hist_to_the_instruction_input(encoder, made) -> None:
+    from generec.editor.revision import Reviser
+
+    plain, prompted = VideoCreator(made["model"], encoder), VideoCreator(made["model"], encoder, history_prompt=True)
+    n = dict(prompted.spec.parts)["instruction"]
+    hist = encoder.encode_texts(["dogs on the beach"])[0]
+    a, b = plain.condition(Guidance(user_hist=hist)), prompted.condition(Guidance(user_hist=hist))
+    assert np.allclose(a[:n], 0) and np.abs(b[:n]).sum() > 0
+    assert np.allclose(b[:n], b[n : 2 * n]) and np.allclose(a[n:], b[n:])  # the same unit vector in both inputs
+    asked = Guidance(instruction_text="a red car in the snow", user_hist=hist)
+    assert np.allclose(prompted.condition(asked), plain.condition(asked))  # an instruction is never replaced
+    emb_only = Guidance(user_emb=next(iter(made["emb"].values())))
+    assert np.allclose(prompted.condition(emb_only), plain.condition(emb_only))  # no User_Hist: nothing to add
+    clip = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+    g = Guidance(user_hist=hist)
+    revised = Reviser(made["model"], encoder, steps=2, history_prompt=True).revise(clip, g, strength=0.8, seed=1)
+    assert not np.array_equal(revised, Reviser(made["model"], encoder, steps=2).revise(clip, g, strength=0.8, seed=1))
+
+
 def test_exported_checkpoint_reloads_to_the_same_samples(encoder, made, tmp_path: Path) -> None:
     root = made["root"]
     out = export_checkpoint(

@@ -110,6 +110,8 @@ def test_cli_reproduce_revision(sim_world, artefacts, tmp_path: Path, capsys: py
     assert "Table 3" in out and "FVD protocol" in out and (tmp_path / "out" / "table3_revision.csv").is_file()
     assert main([*args[:-5], "--strength", "1.5"]) != 0
     assert "--strength" in capsys.readouterr().err
+    assert main([*args, "--history-prompt"]) != 0  # this revision model has no instruction input
+    assert "instruction input" in capsys.readouterr().err
 
 
 def test_cli_refuses_a_single_guidance_model(sim_world, encoder, artefacts, tmp_path: Path, capsys) -> None:

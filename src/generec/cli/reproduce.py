@@ -38,6 +38,12 @@ def revision(
     strength: float = typer.Option(0.6, "--strength", help="SDEdit strength: share of the noise schedule to go back."),
     steps: int = typer.Option(25, "--steps", help="DDIM steps for the whole schedule (an edit uses strength x steps)."),
     guidance_scale: float = typer.Option(3.0, "--guidance-scale", help="Classifier-free guidance scale."),
+    history_prompt: bool = typer.Option(
+        False,
+        "--history-prompt",
+        help="Also give User_Hist to the model's instruction input, as a visual prompt (needs a creation model, "
+        "e.g. --model <the packaged creation-demo>).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of users, items and noise."),
     out: Path = typer.Option(Path("results/revision"), "--out", "-o", help="Folder for CSV, protocol and PNG grid."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch (1: fastest when busy)."),
@@ -50,7 +56,8 @@ def revision(
     from generec.cli.revision_support import run_revision_table
 
     run_revision_table(world, encoder, model, mmgcn, reader, users=users, runs=runs, strength=strength, steps=steps,
-                       guidance_scale=guidance_scale, seed=seed, out=out, threads=threads, quiet=quiet)  # fmt: skip
+                       guidance_scale=guidance_scale, seed=seed, out=out, threads=threads, quiet=quiet,
+                       history_prompt=history_prompt)  # fmt: skip
 
 
 @reproduce_app.command("creation")

@@ -56,6 +56,7 @@ def run_revision_table(
     out: Path,
     threads: int | None,
     quiet: bool,
+    history_prompt: bool = False,
 ) -> None:
     """Resolve artefacts, run the experiment, print the table and write its files to ``out``."""
     import torch
@@ -74,7 +75,7 @@ def run_revision_table(
     world = load_world(world_dir)
     encoder = load_cli_encoder(encoder_dir, "generec")
     packaged = model_dir is None
-    reviser = Reviser.load(demo_checkpoint() if packaged else model_dir, encoder)
+    reviser = Reviser.load(demo_checkpoint() if packaged else model_dir, encoder, history_prompt=history_prompt)
     missing = {"user_hist", "user_emb"} - set(reviser.spec.names)
     if missing:
         raise ConfigError(

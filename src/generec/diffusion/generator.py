@@ -43,6 +43,12 @@ class ConditionalGenerator:
         instruction texts and frames; may be ``None`` if every guidance carries vectors.
     steps, guidance_scale
         DDIM steps and classifier-free guidance scale used by default.
+    history_prompt
+        When a guidance has no instruction, also give its User_Hist to the model's instruction input.
+        User_Hist is a mean of the encoder's image features, and a dual encoder puts images and texts in
+        one space, so the liked items become a *visual prompt* (as unCLIP conditions on image
+        embeddings). A model trained on captions follows that input far more than its own User_Hist
+        input, which training paired with a liker's whole, noisy history.
 
     Best of several candidates (DALL-E's reranking): a subclass may sample more than one candidate
     per request and keep the one whose encoder features lie closest to :meth:`targets`, where the
@@ -53,7 +59,14 @@ class ConditionalGenerator:
     kind = "video"
     """The denoiser kind a subclass needs."""
 
-    def __init__(self, model: DiffusionModel, encoder: Any | None = None, steps: int = 25, guidance_scale: float = 3.0):
+    def __init__(
+        self,
+        model: DiffusionModel,
+        encoder: Any | None = None,
+        steps: int = 25,
+        guidance_scale: float = 3.0,
+        history_prompt: bool = False,
+    ):
         if model.config.denoiser != self.kind:
             raise ModelError(f"{type(self).__name__} needs a {self.kind} model, got a {model.config.denoiser} one")
         if "condition" not in model.config.meta:
@@ -63,6 +76,9 @@ class ConditionalGenerator:
         self.spec = ConditionSpec.from_dict(model.config.meta["condition"])
         self.steps = steps
         self.guidance_scale = guidance_scale
+        if history_prompt and "instruction" not in self.spec.names:
+            raise ConfigError("history_prompt needs a model with an instruction input (a creation model)")
+        self.history_prompt = history_prompt
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any):
@@ -72,11 +88,18 @@ class ConditionalGenerator:
     def guidance_kind(self) -> str:
         return str(self.model.config.meta.get("guidance", "unconditional"))
 
+    def _values(self, guidance: Guidance) -> dict[str, np.ndarray | None]:
+        """The parts ``guidance`` gives, User_Hist also as the instruction with ``history_prompt``."""
+        values = guidance_values(guidance, self.encoder)
+        if self.history_prompt and values.get("instruction") is None:
+            values["instruction"] = values.get("user_hist")
+        return values
+
     def condition(self, guidance: Guidance | None) -> np.ndarray | None:
         """The model's condition vector for ``guidance``; ``None`` (unconditional) for no guidance."""
         if guidance is None:
             return None
-        values = guidance_values(guidance, self.encoder)
+        values = self._values(guidance)
         if all(values.get(n) is None for n in self.spec.names):
             raise ConfigError(
                 f"the guidance gives none of {', '.join(self.spec.names)}, which this model is steered by"
@@ -101,7 +124,7 @@ class ConditionalGenerator:
             return None
         found = []
         for g in guidance if isinstance(guidance, list) else [guidance] * n:
-            values = {} if g is None else guidance_values(g, self.encoder)
+            values = {} if g is None else self._values(g)
             part = next((k for k in ENCODER_PARTS if k in self.spec.names and values.get(k) is not None), None)
             if part is None:
                 return None

@@ -390,5 +390,7 @@ def revision_experiment(
                 "reader": getattr(setup.reader, "fit_info_", None)}  # fmt: skip
     note = (f"{setup.note}; SDEdit strength {strength}, DDIM {steps} (x strength), guidance {guidance_scale}; "
             f"{runs} runs; Click@K from {'the attribute reader' if sim else 'no reader (omitted)'}")  # fmt: skip
+    if getattr(setup.reviser, "history_prompt", False):
+        note += "; User_Hist also given to the instruction input (a visual prompt)"
     return RevisionResult({k: np.asarray(v) for k, v in values.items()}, fvd, movement, examples, note,
                           settings=settings)  # fmt: skip
