@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from generec.diffusion.generator import CANDIDATE_SEED_STEP, ConditionalGenerator
+from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import to_pixels
-from generec.errors import ConfigError
 from generec.types import Guidance
 
 
@@ -36,21 +35,12 @@ class ImageCreator(ConditionalGenerator):
 
         With ``candidates > 1``, the best of that many per request, as in :meth:`VideoCreator.create`.
         """
-        if candidates < 1:
-            raise ConfigError(f"candidates must be at least 1, got {candidates}")
         cond = self._conds(guidance, n)
         n = n if cond is None else len(cond)
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
-        targets = self.targets(guidance, n) if candidates > 1 and cond is not None else None
-        made = [
-            to_pixels(
-                self.model.sample(
-                    cond, n, steps=steps or self.steps, guidance=scale, seed=seed + c * CANDIDATE_SEED_STEP
-                )
+        kw = {"steps": steps or self.steps, "guidance": scale}
+        return to_pixels(
+            self.sample_best(
+                lambda offset: self.model.sample(cond, n, seed=seed + offset, **kw), guidance, n, candidates
             )
-            for c in range(candidates if targets is not None else 1)
-        ]
-        if targets is None:
-            return made[0]
-        pool = np.stack(made)
-        return pool[self.best_of(pool, targets), np.arange(n)]
+        )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from generec.diffusion.generator import CANDIDATE_SEED_STEP, ConditionalGenerator
+from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import to_model_space, to_pixels
 from generec.errors import ConfigError
 from generec.types import Guidance
@@ -48,8 +48,6 @@ class VideoCreator(ConditionalGenerator):
         space is kept and extended (:meth:`~generec.diffusion.generator.ConditionalGenerator.best_of`);
         a guidance with no encoder-space part (User_Emb only, or none) keeps the first candidate.
         """
-        if candidates < 1:
-            raise ConfigError(f"candidates must be at least 1, got {candidates}")
         cond = self._conds(guidance, n)
         n = n if cond is None else len(cond)
         window = self.model.config.shape.frames
@@ -58,15 +56,8 @@ class VideoCreator(ConditionalGenerator):
             raise ConfigError(f"cannot make {total} frames with window {window} and overlap {overlap}")
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
         kw = {"steps": steps or self.steps, "guidance": scale, "sampler": sampler}
-        clip = self.model.sample(cond, n, seed=seed, **kw)
-        targets = self.targets(guidance, n) if candidates > 1 and cond is not None else None
-        if targets is not None:
-            pool = torch.stack(
-                [clip]
-                + [self.model.sample(cond, n, seed=seed + c * CANDIDATE_SEED_STEP, **kw) for c in range(1, candidates)]
-            )
-            best = self.best_of(to_pixels(pool), targets)
-            clip = pool[torch.as_tensor(best), torch.arange(n)]
+        clip = self.sample_best(lambda offset: self.model.sample(cond, n, seed=seed + offset, **kw), guidance, n,
+                                candidates)  # fmt: skip
         k = 0
         while clip.shape[1] < total:
             k += 1

@@ -13,13 +13,15 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from generec.diffusion.conditions import ConditionSpec, guidance_values
-from generec.diffusion.model import DiffusionModel
+from generec.diffusion.model import DiffusionModel, to_pixels
 from generec.encoders.base import l2_normalize
 from generec.errors import ConfigError, ModelError
 from generec.types import Guidance
@@ -130,6 +132,28 @@ class ConditionalGenerator:
                 return None
             found.append(np.asarray(values[part], dtype=np.float32).reshape(-1))
         return np.stack(found)
+
+    def sample_best(
+        self,
+        sample: Callable[[int], torch.Tensor],
+        guidance: Guidance | list[Guidance | None] | None,
+        n: int,
+        candidates: int,
+    ) -> torch.Tensor:
+        """``sample(seed_offset)`` once or, with ``candidates > 1`` and something to rank by, that many
+        times (offsets ``c * CANDIDATE_SEED_STEP``), keeping per request the candidate :meth:`best_of` picks.
+
+        ``sample`` returns ``n`` samples ``[n, ...]`` in the model's pixel space; so does this.
+        """
+        if candidates < 1:
+            raise ConfigError(f"candidates must be at least 1, got {candidates}")
+        first = sample(0)
+        targets = self.targets(guidance, n) if candidates > 1 and guidance is not None else None
+        if targets is None:
+            return first
+        pool = torch.stack([first] + [sample(c * CANDIDATE_SEED_STEP) for c in range(1, candidates)])
+        best = self.best_of(to_pixels(pool), targets)
+        return pool[torch.as_tensor(best), torch.arange(n)]
 
     def best_of(self, candidates: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``, the
