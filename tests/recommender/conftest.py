@@ -34,6 +34,8 @@ def make_model(name: str, seed: int = 0):
         return LightGCN(n_layers=2, seed=seed, **FAST)
     if name == "mmgcn":
         return MMGCN(latent_dim=12, cold_dropout=0.2, seed=seed, **FAST)
+    if name == "mmgcn_light":
+        return MMGCN(layers="light", aggregation="gcn", cold_dropout=0.2, seed=seed, **FAST)
     raise KeyError(name)
 
 
@@ -45,9 +47,8 @@ def planted():
 @pytest.fixture(scope="session")
 def fitted(planted):
     split, feats = planted
-    return {
-        name: make_model(name).fit(split, features=feats) for name in ("pop", "userhist", "bpr", "lightgcn", "mmgcn")
-    }
+    names = ("pop", "userhist", "bpr", "lightgcn", "mmgcn", "mmgcn_light")
+    return {name: make_model(name).fit(split, features=feats) for name in names}
 
 
 def random_ndcg(split, k: int = 20, seed: int = 0) -> float:

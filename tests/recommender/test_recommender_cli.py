@@ -63,6 +63,19 @@ def test_train_model_saves_model_and_split_then_evaluate_prints_table(dataset_di
     assert code == 0 and "ndcg@5" in printed and "mmgcn" in printed
 
 
+def test_train_model_light_mmgcn_layers(dataset_dir, capsys):
+    out = dataset_dir / "mmgcn-light"
+    args = ["train", "model", "-m", "mmgcn", "-d", str(dataset_dir / "data"), "-o", str(out)]
+    args += ["--features", str(dataset_dir / "feats.npz"), "--layers", "light", "--epochs", "3", "--dim", "8", "-q"]
+    assert main(args) == 0
+    assert load_model(str(out)).get_params()["layers"] == "light"
+    assert main([*args[:-1], "--layers", "deep"]) == 1
+    assert "layers must be 'paper' or 'light'" in capsys.readouterr().err
+    bpr = ["train", "model", "-m", "bpr", "-d", str(dataset_dir / "data"), "-o", str(dataset_dir / "x")]
+    assert main([*bpr, "--layers", "light", "-q"]) == 1
+    assert "--layers applies to mmgcn only" in capsys.readouterr().err
+
+
 def test_train_model_random_split_pop(dataset_dir):
     out = dataset_dir / "pop"
     assert (

@@ -19,7 +19,7 @@ def new_items_per_topic(feats, n_topics, item_topics, rng):
     return out
 
 
-@pytest.mark.parametrize("name", ["mmgcn", "lightgcn", "bpr", "userhist"])
+@pytest.mark.parametrize("name", ["mmgcn", "mmgcn_light", "lightgcn", "bpr", "userhist"])
 def test_cold_item_matching_taste_ranks_high(planted, fitted, name):
     split, feats = planted
     model = fitted[name]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from generec.data.dataset import Split
 from generec.errors import DataError, ModelError
 from generec.evaluation.ranking import evaluate
 from generec.recommender import BPRMF, MMGCN, Recommender, load_model
 
-LEARNED = ("bpr", "lightgcn", "mmgcn")
+LEARNED = ("bpr", "lightgcn", "mmgcn", "mmgcn_light")
 
 
 @pytest.mark.parametrize("name", (*LEARNED, "userhist"))
@@ -118,6 +119,25 @@ def test_mmgcn_additive_combination_learns_and_bad_options_are_refused(planted, 
         MMGCN(combination="max", verbose=False).fit(split, features=feats)
     with pytest.raises(ModelError, match="cold_scoring"):
         MMGCN(cold_scoring="magic", verbose=False).fit(split, features=feats)
+
+
+def test_mmgcn_light_layers_only_aggregate(planted, fitted):
+    split, feats = planted
+    light, paper = fitted["mmgcn_light"], fitted["mmgcn"]
+    assert light.get_params()["layers"] == "light" and paper.get_params()["layers"] == "paper"
+    # Per modality: a user preference and a feature projection, no per-layer weights.
+    names = {k.split(".")[2] if k.startswith("branches.") else k for k in light.module_.state_dict()}
+    assert names == {"id_embedding", "preference", "project", "features_text", "features_visual"}
+    assert any(".conv." in k for k in paper.module_.state_dict())
+    # Layer 0 of a new item is its projected features; the aggregating layers have nothing to add.
+    module = light.module_
+    new = {m: f[:3] for m, f in feats.items()}
+    want = torch.cat(
+        [module.branches[m].project(torch.as_tensor(new[m])) / (light.n_layers + 1) for m in module.modalities], dim=1
+    )
+    np.testing.assert_allclose(light.item_embeddings_from_features(new).numpy(), want.detach().numpy(), rtol=1e-6)
+    with pytest.raises(ModelError, match="layers"):
+        MMGCN(layers="deep", verbose=False).fit(split, features=feats)
 
 
 def test_user_hist_needs_features(planted):

@@ -13,6 +13,14 @@ user-item graph:
   ``x ← LeakyReLU(G [h ; x̂])``.
 * **prediction**: ``y(u, i) = Σ_m u_m · i_m``, the scores of the modalities summed.
 
+``layers="light"`` keeps the per-modality graphs, preferences, ID embedding and
+summed scores, but simplifies the layers as LightGCN (He et al., SIGIR 2020) did
+those of NGCF, whose aggregation + combination layers MMGCN's resemble: a node
+starts from its ID embedding plus its modality input (``e_id + p_u`` for users,
+``e_id + W_m f_i`` for items: the combination by addition, with no transform),
+each layer only aggregates, ``x ← Â x``, with no weight matrix or non-linearity,
+and the output is the mean of layers ``0..K``.
+
 A new item (no interactions) has no neighbours and no ID embedding. GeneRec
 scores it anyway, which the paper could not (footnote 8), in one of two ways
 (``cold_scoring``): by default the branches themselves with ``h = 0`` and
@@ -57,12 +65,15 @@ class _ModalityGCN(nn.Module):
         n_layers: int,
         generator: torch.Generator,
         concat: bool = True,
+        light: bool = False,
     ) -> None:
         super().__init__()
-        self.concat = concat
-        self.preference = nn.Parameter(torch.empty(n_users, latent))
+        self.concat, self.light, self.n_layers = concat, light, n_layers
+        self.preference = nn.Parameter(torch.empty(n_users, dim if light else latent))
         nn.init.xavier_normal_(self.preference, generator=generator)
-        self.project = _linear(feat_dim, latent, generator)
+        self.project = _linear(feat_dim, dim if light else latent, generator)
+        if light:
+            return  # no per-layer weights: the layers only aggregate
         sizes = [latent] + [dim] * n_layers
         self.conv = nn.ModuleList(_linear(sizes[k], sizes[k], generator) for k in range(n_layers))
         self.own = nn.ModuleList(_linear(sizes[k], dim, generator) for k in range(n_layers))
@@ -82,6 +93,8 @@ class _ModalityGCN(nn.Module):
         id_emb: torch.Tensor,
         keep: torch.Tensor | None,
     ) -> torch.Tensor:
+        if self.light:
+            return self._light_forward(features, adjacency, id_emb, keep)
         x = F.normalize(torch.cat([self.preference, self.project(features)]), dim=1)
         for conv, own, mix in zip(self.conv, self.own, self.mix, strict=True):
             h = F.leaky_relu(propagate(adjacency[0], conv(x), adjacency[1]))
@@ -92,8 +105,26 @@ class _ModalityGCN(nn.Module):
             x = self._combine(mix, h, x_hat)
         return x
 
+    def _light_forward(
+        self,
+        features: torch.Tensor,
+        adjacency: tuple[torch.Tensor, torch.Tensor],
+        id_emb: torch.Tensor,
+        keep: torch.Tensor | None,
+    ) -> torch.Tensor:
+        x = torch.cat([self.preference, self.project(features)]) + (id_emb if keep is None else id_emb * keep)
+        total = x
+        for _ in range(self.n_layers):
+            x = propagate(adjacency[0], x, adjacency[1])
+            if keep is not None:
+                x = x * keep  # cold-dropped items see no neighbours
+            total = total + x
+        return total / (self.n_layers + 1)
+
     def cold(self, features: torch.Tensor) -> torch.Tensor:
         """Item vectors from features alone: no neighbours (h = 0) and no ID embedding."""
+        if self.light:  # layer 0 is the projected features; the aggregating layers have nothing to add
+            return self.project(features) / (self.n_layers + 1)
         x = F.normalize(self.project(features), dim=1)
         for own, mix in zip(self.own, self.mix, strict=True):
             x_hat = F.leaky_relu(own(x))
@@ -115,6 +146,7 @@ class _MMGCNModule(nn.Module):
         adjacency: torch.Tensor,
         generator: torch.Generator,
         concat: bool = True,
+        light: bool = False,
     ) -> None:
         super().__init__()
         self.n_users, self.n_items, self.cold_dropout = n_users, n_items, cold_dropout
@@ -127,7 +159,7 @@ class _MMGCNModule(nn.Module):
         nn.init.xavier_normal_(self.id_embedding, generator=generator)
         self.branches = nn.ModuleDict(
             {
-                m: _ModalityGCN(n_users, features[m].shape[1], latent, dim, n_layers, generator, concat)
+                m: _ModalityGCN(n_users, features[m].shape[1], latent, dim, n_layers, generator, concat, light)
                 for m in self.modalities
             }
         )
@@ -168,8 +200,16 @@ class MMGCN(BPRTrained):
     ----------
     n_layers
         Aggregation + combination layers per modality (the paper uses 2).
+    layers
+        ``"paper"`` (default): the paper's aggregation and combination layers, with weight
+        matrices and LeakyReLU. ``"light"``: LightGCN's simplification of them (see the module
+        docstring): ID embedding plus modality input, linear aggregation, mean of the layers.
+        On MovieLens-100K (text features only) the paper's layers fall just short of BPR-MF; the
+        light ones beat it by about 0.03 NDCG@20 and tie LightGCN (``bench/bench_recommender.py
+        --part movielens``).
     latent_dim
-        Width items' features are projected to (and of users' preference vectors).
+        Width items' features are projected to (and of users' preference vectors) in the
+        paper's layers; the light layers project straight to ``embedding_dim``.
     aggregation
         ``"mean"``: a node averages its neighbours (the paper); ``"gcn"``: symmetric
         ``D^-1/2 A D^-1/2`` weights (Kipf & Welling), which damp hub users/items.
@@ -179,7 +219,7 @@ class MMGCN(BPRTrained):
     combination
         The combination layer (paper §3.2.2): ``"concat"``, ``x = LeakyReLU(G [h ; x̂])``, or
         ``"add"`` (element-wise), ``x = LeakyReLU(G h + x̂)``, where the ID embedding in ``x̂``
-        reaches the output without a weight matrix.
+        reaches the output without a weight matrix. The light layers always add, untransformed.
     cold_scoring
         How a new item gets its vector. ``"branch"`` (default): the modality branches with no
         neighbours and no ID embedding (the paper's architecture); ``"map"``: a ridge map from its
@@ -207,6 +247,7 @@ class MMGCN(BPRTrained):
     def __init__(
         self,
         n_layers: int = 2,
+        layers: str = "paper",
         latent_dim: int = 64,
         cold_dropout: float = 0.1,
         aggregation: str = "mean",
@@ -228,6 +269,7 @@ class MMGCN(BPRTrained):
             embedding_dim, lr, reg, batch_size, epochs, patience, eval_every, eval_k, content_alpha, seed, verbose
         )
         self.n_layers = n_layers
+        self.layers = layers
         self.latent_dim = latent_dim
         self.cold_dropout = cold_dropout
         self.aggregation = aggregation
@@ -242,6 +284,8 @@ class MMGCN(BPRTrained):
     def _make_module(
         self, n_users: int, n_items: int, train: np.ndarray, features: dict[str, np.ndarray], generator: torch.Generator
     ) -> nn.Module:
+        if self.layers not in ("paper", "light"):
+            raise ModelError(f"MMGCN layers must be 'paper' or 'light', got {self.layers!r}")
         if self.aggregation not in ("mean", "gcn"):
             raise ModelError(f"MMGCN aggregation must be 'mean' or 'gcn', got {self.aggregation!r}")
         if self.combination not in ("concat", "add"):
@@ -261,6 +305,7 @@ class MMGCN(BPRTrained):
             adjacency,
             generator,
             self.combination == "concat",
+            self.layers == "light",
         )
 
     def item_embeddings_from_features(self, item_features: Mapping[str, np.ndarray]) -> torch.Tensor:
