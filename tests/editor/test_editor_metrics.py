@@ -79,6 +79,27 @@ def test_clipping_table(data):
     assert gaps["runs_won"].between(0, 1).all()
 
 
+def test_random_frame_cosine_measures_the_shared_direction(data):
+    from dataclasses import replace
+
+    from generec.editor.batch import PackedFrames
+
+    value = data.random_frame_cosine()
+    assert 0.0 <= value <= 1.0
+    assert (
+        f"mean cosine of two random frames {value:.3f}"
+        in clipping_experiment(data, clip_len=4, ks=(3,), runs=1, prior=PriorSettings()).note
+    )
+    # Known geometries: every frame the same direction (a cone of width 0) and +/- pairs (centred).
+    same = PackedFrames.pack([np.tile([[3.0, 4.0]], (n, 1)) for n in (2, 5)])
+    assert replace(data, frames=same).random_frame_cosine() == pytest.approx(1.0)
+    centred = PackedFrames.pack([np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([[0.0, 2.0], [0.0, -2.0]])])
+    assert replace(data, frames=centred).random_frame_cosine() == pytest.approx(0.0, abs=1e-12)
+    # Padding frames (beyond each item's length) do not count.
+    padded = PackedFrames.pack([np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])])
+    assert replace(data, frames=padded).random_frame_cosine() == pytest.approx(1.0)
+
+
 def test_whole_video_user_side_is_the_simulators_item_score(data):
     # Unclipped, frame by frame, must give what the simulator says for the item itself (its shots
     # weighted by running time, its true duration): the per-frame path loses nothing.

@@ -204,9 +204,11 @@ class MMGCN(BPRTrained):
         ``"paper"`` (default): the paper's aggregation and combination layers, with weight
         matrices and LeakyReLU. ``"light"``: LightGCN's simplification of them (see the module
         docstring): ID embedding plus modality input, linear aggregation, mean of the layers.
-        On MovieLens-100K (text features only) the paper's layers fall just short of BPR-MF; the
-        light ones beat it by about 0.03 NDCG@20 and tie LightGCN (``bench/bench_recommender.py
-        --part movielens``).
+        On MovieLens-100K (text features only, ~86 training ratings per user) the paper's layers
+        fall just short of BPR-MF; the light ones beat it by about 0.03 NDCG@20 and tie LightGCN.
+        On the sparser GeneRec-Sim demo world (~11 training clicks per user) it is the other way
+        round: the paper's layers lead (NDCG@20 .083 vs .051), as the content features carry more
+        there (``bench/bench_recommender.py --part movielens`` / ``--part sim``).
     latent_dim
         Width items' features are projected to (and of users' preference vectors) in the
         paper's layers; the light layers project straight to ``embedding_dim``.
