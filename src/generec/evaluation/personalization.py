@@ -107,9 +107,10 @@ class PersonalizationData:
     def random_frame_cosine(self) -> float:
         """Mean cosine between two random frames of the catalogue, ``|mean unit frame feature|^2``.
 
-        How much the encoder's features share one direction: CLIP's sit in a narrow cone (about
-        0.5); a centred encoder gives about 0, and then Cosine@K cannot tell Unclipped from a clip
-        (see the module docstring).
+        How much the encoder's features share one direction. CLIP's sit in a narrow cone (Liang et
+        al., NeurIPS 2022; the paper's Random Frame row already reads Cosine@K .48). A centred
+        encoder gives about 0, and then Cosine@K cannot tell Unclipped from a clip (see the module
+        docstring).
         """
         f = self.frames.features
         valid = np.arange(f.shape[1])[None, :] < self.frames.lengths[:, None]
