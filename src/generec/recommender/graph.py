@@ -99,6 +99,27 @@ def propagate(adj: torch.Tensor, x: torch.Tensor, adj_t: torch.Tensor | None = N
     return _SparseMatmul.apply(adj, adj if adj_t is None else adj_t, x)
 
 
+def mean_of_layers(
+    adj: torch.Tensor,
+    x: torch.Tensor,
+    n_layers: int,
+    adj_t: torch.Tensor | None = None,
+    keep: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """LightGCN's linear propagation: the mean of ``x, adj x, ..., adj^K x`` (no transform, no non-linearity).
+
+    ``keep`` (``[n_nodes, 1]`` of 0/1) zeroes the dropped nodes' vectors after every layer, so that
+    they receive nothing from their neighbours.
+    """
+    total = x
+    for _ in range(n_layers):
+        x = propagate(adj, x, adj_t)
+        if keep is not None:
+            x = x * keep
+        total = total + x
+    return total / (n_layers + 1)
+
+
 def transpose(adj: torch.Tensor) -> torch.Tensor:
     """The transpose of a coalesced sparse COO matrix, coalesced."""
     return adj.t().coalesce()

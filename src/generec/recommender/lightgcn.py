@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from generec.recommender.graph import normalized_adjacency, propagate
+from generec.recommender.graph import mean_of_layers, normalized_adjacency
 from generec.recommender.training import BPRTrained
 
 
@@ -27,11 +27,7 @@ class _LightGCNModule(nn.Module):
         nn.init.normal_(self.ego, std=0.1, generator=generator)
 
     def forward(self, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        layer, total = self.ego, self.ego
-        for _ in range(self.n_layers):
-            layer = propagate(self.adjacency, layer)  # Â is symmetric
-            total = total + layer
-        final = total / (self.n_layers + 1)
+        final = mean_of_layers(self.adjacency, self.ego, self.n_layers)  # Â is symmetric
         return final[: self.n_users], final[self.n_users :]
 
     def ego_sq_norm(self, u: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:

@@ -42,7 +42,7 @@ from torch import nn
 
 from generec.errors import ModelError
 from generec.recommender.content import check_new_features
-from generec.recommender.graph import mean_adjacency, normalized_adjacency, propagate, transpose
+from generec.recommender.graph import mean_adjacency, mean_of_layers, normalized_adjacency, propagate, transpose
 from generec.recommender.training import BPRTrained
 
 
@@ -93,8 +93,9 @@ class _ModalityGCN(nn.Module):
         id_emb: torch.Tensor,
         keep: torch.Tensor | None,
     ) -> torch.Tensor:
-        if self.light:
-            return self._light_forward(features, adjacency, id_emb, keep)
+        if self.light:  # cold-dropped items have no ID embedding and see no neighbours
+            x = torch.cat([self.preference, self.project(features)]) + (id_emb if keep is None else id_emb * keep)
+            return mean_of_layers(adjacency[0], x, self.n_layers, adjacency[1], keep)
         x = F.normalize(torch.cat([self.preference, self.project(features)]), dim=1)
         for conv, own, mix in zip(self.conv, self.own, self.mix, strict=True):
             h = F.leaky_relu(propagate(adjacency[0], conv(x), adjacency[1]))
@@ -104,22 +105,6 @@ class _ModalityGCN(nn.Module):
             x_hat = F.leaky_relu(own(x)) + ident  # ... and have no ID embedding
             x = self._combine(mix, h, x_hat)
         return x
-
-    def _light_forward(
-        self,
-        features: torch.Tensor,
-        adjacency: tuple[torch.Tensor, torch.Tensor],
-        id_emb: torch.Tensor,
-        keep: torch.Tensor | None,
-    ) -> torch.Tensor:
-        x = torch.cat([self.preference, self.project(features)]) + (id_emb if keep is None else id_emb * keep)
-        total = x
-        for _ in range(self.n_layers):
-            x = propagate(adjacency[0], x, adjacency[1])
-            if keep is not None:
-                x = x * keep  # cold-dropped items see no neighbours
-            total = total + x
-        return total / (self.n_layers + 1)
 
     def cold(self, features: torch.Tensor) -> torch.Tensor:
         """Item vectors from features alone: no neighbours (h = 0) and no ID embedding."""
