@@ -1,6 +1,7 @@
 """Benchmark the AI editor: batch personalization vs the per-item loop, film clipping memory, style transfer.
 
     python bench/bench_editor.py batch --world demo-world       # all users x all items of a world
+    python bench/bench_editor.py batch --world demo-world --busy 2  # the same while 2 busy processes share the CPU
     python bench/bench_editor.py film --encoder models/encoder  # clip the 10-minute 720p film, peak RSS
     python bench/bench_editor.py style                          # SSIM / edges / flicker, before and after smoothing
     python bench/bench_editor.py footage                        # real videos: a contact sheet of thumbnails per user
@@ -9,7 +10,9 @@
 chunks against the straightforward loop (per item, its frames times all users: the official
 release's loop), in the same process, alternating runs; features have the world's shapes (users,
 items, every frame of every item) and are unit vectors from a seed, since timing depends on shapes
-only (``--encoder`` is not needed). Prints medians; never used as a test.
+only (``--encoder`` is not needed). Prints medians; never used as a test. ``--busy N`` runs N
+processes spinning on the CPU meanwhile, as on a shared machine: the loop's many small matrix
+products suffer far more from the contention than the batched ones.
 """
 
 from __future__ import annotations
@@ -42,10 +45,20 @@ def world_shapes(world: Path) -> tuple[int, list[int]]:
 
 
 def bench_batch(args: argparse.Namespace) -> None:
+    n_users, lengths = world_shapes(args.world)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        _batch_vs_loop(args, n_users, lengths)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+
+
+def _batch_vs_loop(args: argparse.Namespace, n_users: int, lengths: list[int]) -> None:
     from generec.editor import PackedFrames, batch_clip, batch_select, loop_clip, loop_select
     from generec.encoders import l2_normalize
 
-    n_users, lengths = world_shapes(args.world)
     rng = np.random.default_rng(0)
     users = l2_normalize(rng.normal(size=(n_users, args.dim)))
     items = [l2_normalize(rng.normal(size=(n, args.dim))) for n in lengths]
@@ -73,7 +86,8 @@ def bench_batch(args: argparse.Namespace) -> None:
     print(f"{'task':24} {'batch s':>9} {'loop s':>9} {'speed-up':>9} {'agree':>8} {'peak RSS growth MiB':>20}")
     for name, fm, sm, ratio, same, grown in rows:
         print(f"{name:24} {fm:9.3f} {sm:9.3f} {ratio:8.1f}x {same:8.2%} {grown:20.0f}")
-    print(f"(medians of {args.repeats} alternating runs; peak RSS of the process {_rss_mib():.0f} MiB)")
+    busy = f"; {args.busy} busy processes shared the CPU" if args.busy else ""
+    print(f"(medians of {args.repeats} alternating runs; peak RSS of the process {_rss_mib():.0f} MiB{busy})")
 
 
 _FILM_CHILD = """
@@ -245,6 +259,7 @@ def main() -> None:
     b.add_argument("--world", type=Path, required=True, help="GeneRec-Sim world (media not needed)")
     b.add_argument("--dim", type=int, default=128, help="feature width (the default encoder's is 128)")
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU meanwhile (a shared machine)")
     f = sub.add_parser("film", help="clip the 10-minute film in a subprocess; report its peak RSS")
     f.add_argument("--encoder", type=Path, default=None, help="encoder directory (default: an untrained one)")
     f.add_argument("--fps", type=float, default=2.0, help="sampling rate for the candidate frames")

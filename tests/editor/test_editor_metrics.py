@@ -246,3 +246,52 @@ def test_reproduce_commands_print_and_save(world, encoder, tmp_path, capsys):
     assert {p.name for p in (tmp_path / "res").iterdir()} >= {"table1_thumbnails.csv", "table2_clipping_L4.png"}
     assert main(["reproduce", "clipping", *common, "--clip-len", "0"]) != 0
     assert "clip_len" in capsys.readouterr().err
+
+
+def _rotated_judge(data, thumb_sign: float = 1.0):
+    """A judge whose space is the encoder's, rotated: cosines unchanged; ``thumb_sign=-1`` flips the covers only."""
+    from generec.evaluation.personalization import JudgeSpace
+
+    q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(data.thumbs.shape[1],) * 2))
+    return JudgeSpace("rotated", data.frame_sums @ q, thumb_sign * data.thumbs @ q, data.t_star @ q, 0.0)
+
+
+def test_a_rotated_judge_grades_every_method_like_cosine(data):
+    from dataclasses import replace
+
+    judged = replace(data, judge=_rotated_judge(data))
+    thumbs = thumbnail_experiment(judged, ks=(3,), runs=2, prior=PriorSettings(margin=0.1))
+    clips = clipping_experiment(judged, clip_len=4, stride=2, ks=(3,), runs=2, prior=PriorSettings())
+    for result in (thumbs, clips):
+        assert "Cosine-judge@3" in result.metrics and "rotated" in result.note
+        for method in result.methods:
+            assert result.runs[(method, "Cosine-judge@3")] == pytest.approx(result.runs[(method, "Cosine@3")], abs=1e-5)
+
+
+def test_the_judge_sees_the_cover_image_exactly_where_it_is_shown(data):
+    from dataclasses import replace
+
+    # Covers flipped in the judge's space (t* kept): what shows the cover reads -Cosine, what shows frames +Cosine.
+    flipped = replace(data, judge=_rotated_judge(data, thumb_sign=-1.0))
+    runs = thumbnail_experiment(flipped, ks=(3,), runs=2, prior=PriorSettings()).runs
+    assert runs[("Original", "Cosine-judge@3")] == pytest.approx(-runs[("Original", "Cosine@3")], abs=1e-5)
+    for frames_only in ("Random Frame", EQ1):
+        assert runs[(frames_only, "Cosine-judge@3")] == pytest.approx(runs[(frames_only, "Cosine@3")], abs=1e-5)
+    runs = clipping_experiment(flipped, clip_len=4, stride=2, ks=(3,), runs=2, prior=PriorSettings()).runs
+    for clip in ("Unclipped", "1st Clip", EQ2_PRIOR):  # a clip is never the cover picture
+        assert runs[(clip, "Cosine-judge@3")] == pytest.approx(runs[(clip, "Cosine@3")], abs=1e-5)
+
+
+def test_prepare_world_encodes_the_same_frames_for_the_judge(world, encoder, data):
+    from generec.encoders.dual import DualEncoderConfig, GeneRecEncoder
+
+    judge = GeneRecEncoder(DualEncoderConfig(dim=16), seed=5)
+    judged = prepare_world(world, encoder, model=data.model, progress=False, judge=judge)
+    j = judged.judge
+    assert j.encoder_id == judge.id and j.thumbs.shape == (len(data.item_ids), 16)
+    assert j.frame_sums.shape[:2] == data.frame_sums.shape[:2] and j.t_star.shape == (len(data.users), 16)
+    # t* is the mean of the liked thumbnails' unit features, so its norm is at most 1.
+    assert (np.linalg.norm(j.t_star, axis=1) <= 1 + 1e-5).all() and 0.0 <= j.random_frame_cosine <= 1.0
+    sub = judged.subset(np.arange(3))
+    np.testing.assert_array_equal(sub.judge.t_star, j.t_star[:3])
+    np.testing.assert_allclose(judged.t_star, data.t_star, atol=1e-6)  # the selecting encoder's view is unchanged

@@ -63,10 +63,37 @@ def test_reproduce_thumbnails_with_efficientnet(tmp_path: Path, capsys: pytest.C
     from generec.data.sim import World
 
     # 2 fps keeps it to ~8 frames per item: EfficientNet costs ~30 ms a frame on one core.
+    from generec.encoders.dual import DualEncoderConfig, GeneRecEncoder
+
     World.build(tmp_path / "w", users=30, items=14, seed=2, fps=2, instructions=2, progress=False, workers=1)
+    judge = GeneRecEncoder(DualEncoderConfig(dim=16), seed=0).save_pretrained(tmp_path / "judge")
     args = ["reproduce", "thumbnails", "--world", str(tmp_path / "w"), "--backend", "efficientnet", "--runs", "2",
-            "--epochs", "2", "--out", str(tmp_path / "res"), "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+            "--epochs", "2", "--out", str(tmp_path / "res"), "--cache-dir", str(tmp_path / "cache"),
+            "--judge", "generec", "--judge-encoder", str(judge)]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Table 1" in out and "encoder efficientnet:" in out and "per-run gaps" in out
-    assert (tmp_path / "res" / "table1_thumbnails.csv").is_file()
+    assert "Cosine-judge@5" in out and "in the space of generec:" in out and "on Cosine-judge@10" in out
+    table = (tmp_path / "res" / "table1_thumbnails.csv").read_text()
+    assert "Cosine-judge@10" in table
+
+
+def test_judge_options_are_checked_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["reproduce", "clipping", "--world", str(tmp_path), "--out", str(tmp_path / "o")]
+    assert main([*args, "--judge-encoder", str(tmp_path)]) != 0
+    assert "--judge-encoder needs --judge BACKEND" in capsys.readouterr().err
+
+
+@needs_efficientnet
+def test_a_judge_without_its_directory_names_the_judge_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    args = ["reproduce", "clipping", "--world", str(tmp_path), "--backend", "efficientnet", "--judge", "generec"]
+    assert main([*args, "--out", str(tmp_path / "o")]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--judge generec needs --judge-encoder DIR" in err and "--judge efficientnet" in err
+
+
+@needs_efficientnet
+def test_the_judge_must_be_another_encoder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["reproduce", "thumbnails", "--world", str(tmp_path), "--backend", "efficientnet", "--judge", "efficientnet"]
+    assert main([*args, "--out", str(tmp_path / "o")]) != 0
+    assert "a judge must be another encoder" in capsys.readouterr().err

@@ -29,11 +29,12 @@ _TEXT = typer.Option(None, "--text", "-t", help="Instruction guiding the choice,
 _LIKED = typer.Option(None, "--liked", "-l", help="Thumbnails of liked items (repeatable): User_Hist guidance.")
 
 
-def load_cli_encoder(backend: str, encoder: Path | None):
+def load_cli_encoder(backend: str, encoder: Path | None, flags: tuple[str, str] = ("--backend", "--encoder")):
     """The encoder named by ``--backend`` / ``--encoder``; a backend with packaged weights needs no directory.
 
     Raises :class:`~generec.errors.ConfigError` naming ``--encoder`` when the backend needs a directory
-    and none was given (an unknown backend name gets the registry's own error).
+    and none was given (an unknown backend name gets the registry's own error). ``flags`` names the two
+    options in that message when a command has other ones (``--judge`` / ``--judge-encoder``).
 
     Example
     -------
@@ -46,9 +47,10 @@ def load_cli_encoder(backend: str, encoder: Path | None):
         try:
             return load_encoder(backend, None)
         except ConfigError as exc:
+            name, directory = flags
             raise ConfigError(
-                f"--backend {backend} needs --encoder DIR (train one with `generec train encoder --world DIR "
-                "--out DIR`), or use --backend efficientnet, whose weights ship in a package"
+                f"{name} {backend} needs {directory} DIR (train one with `generec train encoder --world DIR "
+                f"--out DIR`), or use {name} efficientnet, whose weights ship in a package"
             ) from exc
     return load_encoder(backend, encoder)
 
@@ -160,19 +162,30 @@ _RUNS = typer.Option(10, "--runs", help="Random draws of the K unseen items per 
 _SEED = typer.Option(0, "--seed", help="Seed of the draws and of MMGCN.")
 _CACHE = typer.Option(None, "--cache-dir", help="Frame-feature cache (default: <world>/.feature-cache).")
 _EPOCHS = typer.Option(60, "--epochs", help="MMGCN training epochs when no --model is given.")
+_JUDGE = typer.Option(None, "--judge", help="Also grade the picks by Cosine@K in a second encoder's space, which "
+                      "no method selects with (columns Cosine-judge@K): a backend, e.g. efficientnet.")  # fmt: skip
+_JUDGE_ENCODER = typer.Option(None, "--judge-encoder", help="Directory of the --judge encoder, for backends that "
+                              "need one (generec, transformers_clip).")  # fmt: skip
 
 
 def _prepare(world: Path, encoder: Path | None, backend: str, model: Path | None, cache: Path | None, seed: int,
-             epochs: int):  # fmt: skip
+             epochs: int, judge: str | None = None, judge_encoder: Path | None = None):  # fmt: skip
     from generec.encoders import FeatureCache
+    from generec.errors import ConfigError
     from generec.evaluation.personalization import prepare_world
     from generec.recommender import load_model
 
+    if judge is None and judge_encoder is not None:
+        raise ConfigError("--judge-encoder needs --judge BACKEND (the judge's backend)")
     # The protocol only embeds frames and thumbnails, so an image-only backend (efficientnet) is enough.
     enc = load_cli_encoder(backend, encoder)
+    grader = None if judge is None else load_cli_encoder(judge, judge_encoder, ("--judge", "--judge-encoder"))
+    if grader is not None and grader.id == enc.id:
+        raise ConfigError(f"--judge is the encoder that selects ({enc.id}); a judge must be another encoder")
     rec = load_model(str(model)) if model is not None else None
     cache_dir = cache if cache is not None else Path(world) / ".feature-cache"
-    return prepare_world(world, enc, model=rec, cache=FeatureCache(cache_dir), mmgcn_epochs=epochs, seed=seed)
+    return prepare_world(world, enc, model=rec, cache=FeatureCache(cache_dir), mmgcn_epochs=epochs, seed=seed,
+                         judge=grader)  # fmt: skip
 
 
 def _report(result, out: Path, stem: str) -> None:
@@ -192,6 +205,7 @@ def _report(result, out: Path, stem: str) -> None:
 def reproduce_thumbnails(
     world: Path = _WORLD, encoder: Path | None = _ENCODER, backend: str = _BACKEND, model: Path | None = _MODEL,
     out: Path = _OUT, runs: int = _RUNS, seed: int = _SEED, cache_dir: Path | None = _CACHE, epochs: int = _EPOCHS,
+    judge: str | None = _JUDGE, judge_encoder: Path | None = _JUDGE_ENCODER,
 ) -> None:  # fmt: skip
     """Table 1 (thumbnails): Random Frame, Original, Eq. 1, Eq. 1 + cover prior, oracle; Cosine@K, PS@K, Click@K.
 
@@ -199,10 +213,11 @@ def reproduce_thumbnails(
 
     Example: generec reproduce thumbnails --world demo-world --encoder models/encoder
     Image-only, no encoder to train: generec reproduce thumbnails --world demo-world --backend efficientnet
+    Graded in a second space too: generec reproduce thumbnails --world demo-world -e models/encoder --judge efficientnet
     """
     from generec.evaluation.personalization import thumbnail_experiment
 
-    data = _prepare(world, encoder, backend, model, cache_dir, seed, epochs)
+    data = _prepare(world, encoder, backend, model, cache_dir, seed, epochs, judge, judge_encoder)
     _report(thumbnail_experiment(data, runs=runs, seed=seed), out, "table1_thumbnails")
 
 
@@ -211,6 +226,7 @@ def reproduce_clipping(
     out: Path = _OUT, runs: int = _RUNS, seed: int = _SEED, cache_dir: Path | None = _CACHE, epochs: int = _EPOCHS,
     clip_len: int = typer.Option(8, "--clip-len", "-L", help="Frames per clip (the paper tried 4, 8, 16, 32)."),
     stride: int = typer.Option(1, "--stride", help="Frames the window slides by."),
+    judge: str | None = _JUDGE, judge_encoder: Path | None = _JUDGE_ENCODER,
 ) -> None:  # fmt: skip
     """Table 2 (clipping): Random clip, 1st Clip, Unclipped, Eq. 2, Eq. 2 + cover prior, oracle; Cosine/PS/Click/Like@K.
 
@@ -221,12 +237,13 @@ def reproduce_clipping(
 
     Example: generec reproduce clipping --world demo-world --encoder models/encoder --clip-len 8
     Image-only, no encoder to train: generec reproduce clipping --world demo-world --backend efficientnet
+    Graded in a second space too: generec reproduce clipping --world demo-world -e models/encoder --judge efficientnet
     """
     from generec.editor.clipping import check_clip_params
     from generec.evaluation.personalization import clipping_experiment
 
     check_clip_params(clip_len, stride)
-    data = _prepare(world, encoder, backend, model, cache_dir, seed, epochs)
+    data = _prepare(world, encoder, backend, model, cache_dir, seed, epochs, judge, judge_encoder)
     result = clipping_experiment(data, clip_len=clip_len, stride=stride, runs=runs, seed=seed)
     _report(result, out, f"table2_clipping_L{clip_len}")
 

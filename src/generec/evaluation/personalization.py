@@ -15,6 +15,11 @@ each item is shown through each method (a frame as thumbnail, or a clip). Metric
   the same soft-max utility minus the time cost of the clip's (or whole video's) seconds.
   Table 1 has no Like@K: a thumbnail is one frame and says nothing about watching the item.
 
+* **Cosine-judge@K** (beyond the paper, only with a judge encoder) - Cosine@K computed in a second
+  encoder's space from exactly the same frames (or cover image), against the user's liked
+  thumbnails in that space. No method selects with the judge, so it grades the picks where they
+  were not optimised (the paper grades CLIP's picks with CLIP itself).
+
 Each number is the mean over ``runs`` draws of the K items, with the standard deviation over
 runs as its spread; :attr:`PersonalizationResult.gaps` gives each ordering's per-run difference.
 The metrics live in :mod:`~generec.evaluation.personalization_metrics` (re-exported here), the
@@ -25,7 +30,9 @@ Unclipped vs a clip on Cosine@K: both are the L2-normalised mean of their frames
 in expectation over random items they share the numerator ``E[mean . t*]`` and differ only in
 the normalisation (a whole video's mean is shorter, so it is scaled up more). Unclipped wins
 when unseen items are on average aligned with the liked thumbnails (CLIP's features share a
-large common direction); with a zero-mean encoder that numerator is ~0 and the two tie.
+large common direction); with a zero-mean encoder that numerator is ~0 and the two tie. A judge
+encoder whose features share a direction (EfficientNet's ImageNet features) shows the other side:
+there the whole video's mean beats every clip of a few frames, the ground-truth oracle clip included.
 
 Example
 -------
@@ -69,7 +76,25 @@ CLIPPING_METHODS = ("Random clip", "1st Clip", "Unclipped", EQ2, EQ2_PRIOR, EQ2_
 THUMBNAIL_ORDERINGS = (("Original", "Random Frame"), (EQ1_PRIOR, "Original"), (EQ1, "Original"))
 CLIPPING_ORDERINGS = (("Unclipped", "1st Clip"), ("Unclipped", "Random clip"), (EQ2_PRIOR, "Unclipped"),
                       (EQ2, "Unclipped"), (EQ2_COS_PRIOR, "Unclipped"), (EQ2_COS, "Unclipped"))  # fmt: skip
-Shown = tuple[np.ndarray, np.ndarray, np.ndarray]  # features [U, K, d], first frame [U, K], frames shown [U, K]
+Shown = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""What a method shows: features ``[U, K, d]``, first frame ``[U, K]``, frames shown ``[U, K]`` and
+``cover [U, K]``: True where the uploader's cover image itself is shown (its own picture, not a frame)."""
+
+
+@dataclass
+class JudgeSpace:
+    """A second encoder's features of the same frames and covers, to grade the picks where none was made."""
+
+    encoder_id: str
+    frame_sums: np.ndarray  # [I, T_max + 1, d_j] cumulative sums of the judge's frame features
+    thumbs: np.ndarray  # [I, d_j] the judge's features of the uploaders' thumbnails
+    t_star: np.ndarray  # [U, d_j] mean liked-thumbnail feature in the judge's space, rows as the data's users
+    random_frame_cosine: float
+
+    def features(self, items: np.ndarray, start: np.ndarray, length: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        """The judge's view ``[U, K, d_j]`` of what was shown: the window's mean frame, or the cover image."""
+        frames = _window(self.frame_sums, items, start, length)
+        return np.where(cover[..., None], self.thumbs[items], frames)
 
 
 @dataclass
@@ -91,12 +116,14 @@ class PersonalizationData:
     t_star: np.ndarray  # [U, d] mean liked-thumbnail feature (not normalised: Cosine@K uses it as is)
     candidates: list[np.ndarray]  # per evaluated user: items never interacted with
     model: object  # a fitted generec.recommender.Recommender with a content path (MMGCN)
+    judge: JudgeSpace | None = None  # a second encoder grading the picks (Cosine-judge@K), if any
 
     def subset(self, rows: np.ndarray) -> PersonalizationData:
         """The same world, items and model for the evaluated users at ``rows`` only."""
         rows = np.asarray(rows, dtype=np.int64)
+        judge = None if self.judge is None else replace(self.judge, t_star=self.judge.t_star[rows])
         return replace(self, users=self.users[rows], user_ids=self.user_ids[rows], t_star=self.t_star[rows],
-                       candidates=[self.candidates[r] for r in rows])  # fmt: skip
+                       candidates=[self.candidates[r] for r in rows], judge=judge)  # fmt: skip
 
     def simulator(self):
         """The world's :class:`~generec.data.sim.simulator.UserSimulator`, built once per data object."""
@@ -112,14 +139,19 @@ class PersonalizationData:
         encoder gives about 0, and then Cosine@K cannot tell Unclipped from a clip (see the module
         docstring).
         """
-        f = self.frames.features
-        valid = np.arange(f.shape[1])[None, :] < self.frames.lengths[:, None]
-        unit = f[valid] / np.maximum(np.linalg.norm(f[valid], axis=1, keepdims=True), 1e-12)
-        return float(np.sum(unit.mean(axis=0, dtype=np.float64) ** 2))
+        return shared_direction(self.frames)
 
     def cover_prior(self) -> CoverPrior:
         """A :class:`~generec.editor.cover_prior.CoverPrior` fitted on this catalogue's covers and frames."""
         return CoverPrior().fit(self.thumbs, self.frames)
+
+
+def shared_direction(frames: PackedFrames) -> float:
+    """``|mean unit frame feature|^2`` over the real (unpadded) frames: the mean cosine of two random frames."""
+    f = frames.features
+    valid = np.arange(f.shape[1])[None, :] < frames.lengths[:, None]
+    unit = f[valid] / np.maximum(np.linalg.norm(f[valid], axis=1, keepdims=True), 1e-12)
+    return float(np.sum(unit.mean(axis=0, dtype=np.float64) ** 2))
 
 
 def _cumsum(packed: PackedFrames) -> np.ndarray:
@@ -146,8 +178,12 @@ def prepare_world(
     mmgcn_epochs: int = 60,
     seed: int = 0,
     progress: bool = True,
+    judge: Encoder | None = None,
 ) -> PersonalizationData:
-    """Encode every item's frames and thumbnail, split the events, and fit (or check) MMGCN."""
+    """Encode every item's frames and thumbnail, split the events, and fit (or check) MMGCN.
+
+    ``judge``: a second encoder that encodes the same frames and thumbnails for Cosine-judge@K.
+    """
     from tqdm.auto import tqdm
 
     from generec.data.sim import World
@@ -155,29 +191,39 @@ def prepare_world(
 
     world = World.load(world_dir)
     split = world.dataset().split()
-    frames, attrs, thumbs, thumb_frame, fps = [], [], [], [], []
+    encoders = [encoder] if judge is None else [encoder, judge]
+    frames: list[list[np.ndarray]] = [[] for _ in encoders]
+    attrs, thumbs, thumb_frame, fps = [], [], [], []
     for iid in tqdm(split.item_ids, desc="encode items", disable=not progress):
         meta = world.item_meta(iid)
-        feats = extract_frame_features(encoder, world.media_path(iid), frame_size=int(meta["frame_size"]), cache=cache)
-        frames.append(feats.features)
-        a, k = _frame_attributes(meta, len(feats))
+        for enc, out in zip(encoders, frames, strict=True):
+            feats = extract_frame_features(enc, world.media_path(iid), frame_size=int(meta["frame_size"]), cache=cache)
+            out.append(feats.features)
+        a, k = _frame_attributes(meta, len(frames[0][-1]))
         attrs.append(a)
         thumb_frame.append(k)
         fps.append(float(meta["fps"]))
         thumbs.append(read_image(world.thumbnail_path(iid)))
-    thumb_feats = encoder.encode_images(np.stack(thumbs))
-    packed, packed_attrs = PackedFrames.pack(frames), PackedFrames.pack(attrs)
-    users, t_star, candidates = _users(split, thumb_feats)
+    thumb_feats = [enc.encode_images(np.stack(thumbs)) for enc in encoders]
+    packed, packed_attrs = PackedFrames.pack(frames[0]), PackedFrames.pack(attrs)
+    users, t_star, candidates = _users(split, thumb_feats[0])
     if model is None:
-        model = fit_ps_mmgcn(split, thumb_feats, mmgcn_epochs, seed)
+        model = fit_ps_mmgcn(split, thumb_feats[0], mmgcn_epochs, seed)
     elif getattr(model, "n_items", None) != len(split.item_ids):
         raise ModelError(
             f"the model was trained on {model.n_items} items, this world's split has {len(split.item_ids)}"
         )
+    judged = None
+    if judge is not None:
+        packed_j = PackedFrames.pack(frames[1])
+        if not np.array_equal(packed_j.lengths, packed.lengths):
+            raise ModelError(f"the judge {judge.id} sampled other frames than {encoder.id}; both must see the same")
+        _, t_star_j, _ = _users(split, thumb_feats[1])
+        judged = JudgeSpace(judge.id, _cumsum(packed_j), thumb_feats[1], t_star_j, shared_direction(packed_j))
     return PersonalizationData(
         world, split.description, encoder.id, split.item_ids, packed, _cumsum(packed), packed_attrs,
-        np.asarray(fps), thumb_feats, np.asarray(thumb_frame), users, split.user_ids[users], t_star,
-        candidates, model,
+        np.asarray(fps), thumb_feats[0], np.asarray(thumb_frame), users, split.user_ids[users], t_star,
+        candidates, model, judged,
     )  # fmt: skip
 
 
@@ -203,6 +249,11 @@ def _window(sums: np.ndarray, items: np.ndarray, start: np.ndarray, length: np.n
     return (sums[items, start + length] - sums[items, start]) / length[..., None]
 
 
+def _clip(data: PersonalizationData, items: np.ndarray, start: np.ndarray, length: np.ndarray) -> Shown:
+    """What a clip shows: the mean feature of its frames (no cover image)."""
+    return _window(data.frame_sums, items, start, length), start, length, np.zeros(items.shape, dtype=bool)
+
+
 def _check_protocol(data: PersonalizationData, ks: Sequence[int], runs: int) -> None:
     if runs < 1 or not ks or min(ks) < 1:
         raise DataError(f"need runs >= 1 and positive K values, got runs={runs}, ks={list(ks)}")
@@ -223,10 +274,13 @@ def _run(
         rng = np.random.default_rng([seed, r])
         items = np.stack([rng.choice(c, size=max(ks), replace=False) for c in data.candidates])
         for name, show in methods.items():
-            feats, start, length = show(np.random.default_rng([seed, r, 1]), items)
+            feats, start, length, cover = show(np.random.default_rng([seed, r, 1]), items)
             click, liked = user_side_scores(sim, data.user_ids, data.attrs, data.fps, items, start, length)
+            judged = None if data.judge is None else data.judge.features(items, start, length, cover)
             for k in ks:
                 values = {f"Cosine@{k}": cosine_at_k(feats[:, :k], data.t_star)}
+                if judged is not None:
+                    values[f"Cosine-judge@{k}"] = cosine_at_k(judged[:, :k], data.judge.t_star)
                 if ps:
                     values[f"PS@{k}"] = ps_scores(data.model, data.users, feats[:, :k])
                 values[f"Click@{k}"] = click[:, :k].mean(axis=1)
@@ -239,8 +293,12 @@ def _run(
 
 
 def _note(data: PersonalizationData, extra: str = "") -> str:
+    judge = "" if data.judge is None else (
+        f"; Cosine-judge@K: Cosine@K in the space of {data.judge.encoder_id} (mean cosine of two random frames "
+        f"{data.judge.random_frame_cosine:.3f}), which no method selects with")  # fmt: skip
     return (f"encoder {data.encoder_id} (mean cosine of two random frames {data.random_frame_cosine():.3f}); "
-            f"split: {data.split_description}; {len(data.users)} users, {len(data.item_ids)} items{extra}")  # fmt: skip
+            f"split: {data.split_description}; {len(data.users)} users, {len(data.item_ids)} items"
+            f"{judge}{extra}")  # fmt: skip
 
 
 def _once(memo: dict, compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -251,7 +309,7 @@ def _once(memo: dict, compute: Callable[[], np.ndarray]) -> np.ndarray:
 
 
 def thumbnail_methods(data: PersonalizationData, settings: PriorSettings, pick=None) -> dict[str, Callable]:
-    """Table 1's methods as ``show(rng, items) -> (features, frame, 1)``; ``pick`` reuses a prior's batch pick."""
+    """Table 1's methods as ``show(rng, items) -> (features, frame, 1, cover)``; ``pick`` reuses a prior's pick."""
     lengths = data.frames.lengths
     rows = np.arange(len(data.users))[:, None]
     prior = data.cover_prior()
@@ -261,27 +319,28 @@ def thumbnail_methods(data: PersonalizationData, settings: PriorSettings, pick=N
     paper: dict = {}
     truth: dict = {}
 
+    def frame(items: np.ndarray, k: np.ndarray) -> Shown:
+        return data.frames.features[items, k], k, np.ones_like(k), np.zeros(k.shape, dtype=bool)
+
     def random_frame(rng: np.random.Generator, items: np.ndarray) -> Shown:
-        k = (rng.random(items.shape) * lengths[items]).astype(np.int64)
-        return data.frames.features[items, k], k, np.ones_like(k)
+        return frame(items, (rng.random(items.shape) * lengths[items]).astype(np.int64))
 
     def original(rng: np.random.Generator, items: np.ndarray) -> Shown:
         k = data.thumb_frame[items]  # the uploader's thumbnail shows the shot on screen at that frame
-        return data.thumbs[items], k, np.ones_like(k)
+        return data.thumbs[items], k, np.ones_like(k), np.ones(k.shape, dtype=bool)
 
     def chosen(frames: np.ndarray, keep: np.ndarray | None, items: np.ndarray) -> Shown:
-        k = frames[rows, items].astype(np.int64)
-        feats = data.frames.features[items, k]
+        feats, k, one, cover = frame(items, frames[rows, items].astype(np.int64))
         if keep is not None:  # the uploader's cover stays: its own image, its own frame
-            keep = keep[rows, items]
-            feats = np.where(keep[..., None], data.thumbs[items], feats)
-            k = np.where(keep, data.thumb_frame[items], k)
-        return feats, k, np.ones_like(k)
+            cover = keep[rows, items]
+            feats = np.where(cover[..., None], data.thumbs[items], feats)
+            k = np.where(cover, data.thumb_frame[items], k)
+        return feats, k, one, cover
 
     def oracle(rng: np.random.Generator, items: np.ndarray) -> Shown:
         w, _ = _once(truth, lambda: true_weights(data))
-        k = np.stack([frame_utility(data, w, items, j).argmax(axis=1) for j in range(items.shape[1])], axis=1)
-        return data.frames.features[items, k], k, np.ones_like(k)
+        return frame(items, np.stack([frame_utility(data, w, items, j).argmax(axis=1)
+                                      for j in range(items.shape[1])], axis=1))  # fmt: skip
 
     return {"Random Frame": random_frame, "Original": original,
             EQ1: lambda rng, items: chosen(_once(paper, lambda: batch_select(data.t_star, data.frames)), None, items),
@@ -324,7 +383,7 @@ def _prior_clip(data: PersonalizationData, settings: PriorSettings, clip_len: in
     def show(rng: np.random.Generator, items: np.ndarray) -> Shown:
         best, kept, cover_start = _once(memo, compute)
         start = np.where(kept[rows, items], cover_start[items], best[rows, items]).astype(np.int64)
-        return _window(data.frame_sums, items, start, win[items]), start, win[items]
+        return _clip(data, items, start, win[items])
 
     return show
 
@@ -332,7 +391,7 @@ def _prior_clip(data: PersonalizationData, settings: PriorSettings, clip_len: in
 def clipping_methods(data: PersonalizationData, settings: PriorSettings, clip_len: int, stride: int,
                      pick=None, cosine_settings: PriorSettings | None = None,
                      cosine_pick=None) -> dict[str, Callable]:  # fmt: skip
-    """Table 2's methods as ``show(rng, items) -> (features, first frame, frames)``.
+    """Table 2's methods as ``show(rng, items) -> (features, first frame, frames, cover)``; a clip is never a cover.
 
     ``settings`` / ``pick`` are the cover prior of the paper's Eq. 2 row, ``cosine_settings`` (default:
     ``settings``) / ``cosine_pick`` that of the cosine row; picks not given are computed on first use.
@@ -345,29 +404,29 @@ def clipping_methods(data: PersonalizationData, settings: PriorSettings, clip_le
     paper_cos: dict = {}
     truth: dict = {}
 
-    def shown(items: np.ndarray, start: np.ndarray, length: np.ndarray) -> Shown:
-        return _window(data.frame_sums, items, start, length), start, length
+    def oracle(rng: np.random.Generator, items: np.ndarray) -> Shown:
+        start = oracle_clip(data, _once(truth, lambda: true_weights(data)), items, starts, valid, win)
+        return _clip(data, items, start, win[items])
 
     def random_clip(rng: np.random.Generator, items: np.ndarray) -> Shown:
         n_valid = valid.sum(axis=1)[items]
         pick_ = (rng.random(items.shape) * n_valid).astype(np.int64)
-        return shown(items, starts[pick_], win[items])  # valid starts are the first n_valid of the grid
+        return _clip(data, items, starts[pick_], win[items])  # valid starts are the first n_valid of the grid
 
     def eq2(memo: dict, similarity: str) -> Callable:
         def show(rng: np.random.Generator, items: np.ndarray) -> Shown:
             best = _once(memo, lambda: batch_clip(data.t_star, data.frames, clip_len, stride, similarity=similarity))
-            return shown(items, best[rows, items].astype(np.int64), win[items])
+            return _clip(data, items, best[rows, items].astype(np.int64), win[items])
 
         return show
 
     return {"Random clip": random_clip,
-            "1st Clip": lambda rng, items: shown(items, np.zeros_like(items), win[items]),
-            "Unclipped": lambda rng, items: shown(items, np.zeros_like(items), lengths[items]),
+            "1st Clip": lambda rng, items: _clip(data, items, np.zeros_like(items), win[items]),
+            "Unclipped": lambda rng, items: _clip(data, items, np.zeros_like(items), lengths[items]),
             EQ2: eq2(paper, "dot"), EQ2_PRIOR: _prior_clip(data, settings, clip_len, stride, "dot", pick, win),
             EQ2_COS: eq2(paper_cos, "cosine"),
             EQ2_COS_PRIOR: _prior_clip(data, cos_settings, clip_len, stride, "cosine", cosine_pick, win),
-            ORACLE_CLIP: lambda rng, items: shown(items, oracle_clip(data, _once(truth, lambda: true_weights(data)),
-                                                                   items, starts, valid, win), win[items])}  # fmt: skip
+            ORACLE_CLIP: oracle}  # fmt: skip
 
 
 def clipping_experiment(

@@ -103,7 +103,7 @@ def per_user_scores(data, show, k: int, runs: int, seed: int) -> tuple[np.ndarra
     for r in range(runs):
         rng = np.random.default_rng([seed, r])
         items = np.stack([rng.choice(c, size=k, replace=False) for c in data.candidates])
-        feats, start, length = show(np.random.default_rng([seed, r, 1]), items)
+        feats, start, length, _ = show(np.random.default_rng([seed, r, 1]), items)
         clicked, _ = user_side_scores(sim, data.user_ids, data.attrs, data.fps, items, start, length)
         cos += cosine_at_k(feats, data.t_star) / runs
         click += clicked.mean(axis=1) / runs
