@@ -295,3 +295,25 @@ def test_prepare_world_encodes_the_same_frames_for_the_judge(world, encoder, dat
     sub = judged.subset(np.arange(3))
     np.testing.assert_array_equal(sub.judge.t_star, j.t_star[:3])
     np.testing.assert_allclose(judged.t_star, data.t_star, atol=1e-6)  # the selecting encoder's view is unchanged
+
+
+def test_cover_features_come_from_the_cache_the_second_time(world, encoder, data, tmp_path):
+    from generec.encoders import FeatureCache
+    from generec.encoders.dual import GeneRecEncoder
+
+    class Counting(GeneRecEncoder):
+        calls = 0
+
+        def encode_images(self, images):
+            Counting.calls += len(images)
+            return super().encode_images(images)
+
+    counting = Counting(encoder.config, encoder.model, text_tower=encoder.text_tower, model_id=encoder.id)
+    cache = FeatureCache(tmp_path / "cache")
+    first = prepare_world(world, counting, model=data.model, cache=cache, progress=False)
+    encoded = Counting.calls
+    assert encoded >= len(data.item_ids)  # the covers and the frames were encoded once
+    again = prepare_world(world, counting, model=data.model, cache=cache, progress=False)
+    assert Counting.calls == encoded  # nothing encoded the second time: frames and covers both cached
+    np.testing.assert_array_equal(again.thumbs, first.thumbs)
+    np.testing.assert_allclose(first.thumbs, data.thumbs, atol=1e-6)  # the same features as without a cache

@@ -59,7 +59,7 @@ from generec.editor.batch import (
 )
 from generec.editor.cover_prior import CoverPrior, PriorSettings
 from generec.editor.thumbnail_selection import extract_frame_features
-from generec.encoders import Encoder, FeatureCache
+from generec.encoders import Encoder, FeatureCache, hash_array
 from generec.errors import DataError, ModelError
 from generec.evaluation.personalization_metrics import cosine_at_k, ps_scores, user_side_scores
 from generec.evaluation.personalization_oracle import frame_utility, oracle_clip, true_weights
@@ -204,7 +204,8 @@ def prepare_world(
         thumb_frame.append(k)
         fps.append(float(meta["fps"]))
         thumbs.append(read_image(world.thumbnail_path(iid)))
-    thumb_feats = [enc.encode_images(np.stack(thumbs)) for enc in encoders]
+    covers = np.stack(thumbs)
+    thumb_feats = [_encode_covers(enc, covers, cache) for enc in encoders]
     packed, packed_attrs = PackedFrames.pack(frames[0]), PackedFrames.pack(attrs)
     users, t_star, candidates = _users(split, thumb_feats[0])
     if model is None:
@@ -225,6 +226,14 @@ def prepare_world(
         np.asarray(fps), thumb_feats[0], np.asarray(thumb_frame), users, split.user_ids[users], t_star,
         candidates, model, judged,
     )  # fmt: skip
+
+
+def _encode_covers(encoder: Encoder, covers: np.ndarray, cache: FeatureCache | None) -> np.ndarray:
+    """The encoder's features of every cover image ``[I, H, W, 3]``, kept in ``cache`` under the images' hash."""
+    if cache is None:
+        return encoder.encode_images(covers)
+    return cache.get_or_compute(encoder.id, hash_array(covers), lambda: encoder.encode_images(covers),
+                                params={"covers": len(covers)})  # fmt: skip
 
 
 def _users(split, thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
