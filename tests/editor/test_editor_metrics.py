@@ -207,7 +207,7 @@ def test_paper_settings_make_the_prior_rows_equal_eq1_and_eq2(data):
 
 def test_cosine_rows_leave_the_papers_eq2_row_alone_and_win_cosine_at_k(data):
     from generec.editor.batch import batch_clip
-    from generec.evaluation.personalization import _window
+    from generec.evaluation.personalization import window_mean
 
     t2 = clipping_experiment(data, clip_len=4, ks=(3,), runs=2, seed=5, prior=PriorSettings.paper())
     # the Eq. 2 row is the paper's dot rule, recomputed here from its definition
@@ -217,7 +217,7 @@ def test_cosine_rows_leave_the_papers_eq2_row_alone_and_win_cosine_at_k(data):
         rng = np.random.default_rng([5, r])
         items = np.stack([rng.choice(c, size=3, replace=False) for c in data.candidates])
         win = np.minimum(data.frames.lengths, 4)[items]
-        feats = _window(data.frame_sums, items, best[rows, items].astype(np.int64), win)
+        feats = window_mean(data.frame_sums, items, best[rows, items].astype(np.int64), win)
         assert t2.runs[(EQ2, "Cosine@3")][r] == pytest.approx(float(cosine_at_k(feats, data.t_star).mean()), rel=1e-6)
     # the cosine rule maximises each shown clip's cosine with t*, which Cosine@K averages
     assert (t2.runs[(EQ2_COS, "Cosine@3")] >= t2.runs[(EQ2, "Cosine@3")] - 1e-7).all()

@@ -20,12 +20,10 @@ from generec.evaluation.personalization import (
     ORACLE_CLIP,
     ORACLE_FRAME,
     PersonalizationData,
-    _cumsum,
-    _frame_attributes,
-    _users,
     clipping_experiment,
     thumbnail_experiment,
 )
+from generec.evaluation.personalization_data import _cumsum, _frame_attributes, _users
 from generec.evaluation.ps_model import fit_ps_mmgcn
 
 
@@ -46,7 +44,8 @@ def truth_features_data(root, seed: int, noise: float = 0.35) -> Personalization
         cover_frame.append(k)
         fps.append(float(meta["fps"]))
     packed, covers = PackedFrames.pack(frames), np.stack(covers).astype(np.float32)
-    users, t_star, candidates = _users(split, covers)
+    users, weights, candidates = _users(split)
+    t_star = weights @ covers
     return PersonalizationData(
         world, split.description, "truth+noise", split.item_ids, packed, _cumsum(packed), PackedFrames.pack(attrs),
         np.asarray(fps), covers, np.asarray(cover_frame), users, split.user_ids[users], t_star, candidates,
