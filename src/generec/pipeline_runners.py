@@ -93,7 +93,9 @@ class CreateRunner:
         text = guidance.instruction_text or ""
         hist = guidance.user_hist if "user_hist" in self.creator.spec.names else None
         # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
-        g = Guidance(instruction_text=text or None, user_hist=hist) if text or hist is not None else None
+        # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input).
+        g = Guidance(instruction_text=text or None, user_hist=hist, constraints=dict(guidance.constraints)) \
+            if text or hist is not None else None  # fmt: skip
         progress(0.2, "creating a new video from noise")
         clip = self.creator.create(g, frames=self.frames, seed=seed, candidates=self.candidates)[0]
         frames = (np.asarray(Image.fromarray(f).resize((self.size, self.size), Image.NEAREST)) for f in clip)

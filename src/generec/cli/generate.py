@@ -29,7 +29,8 @@ PRESET = typer.Option(
     "demo",
     "--preset",
     help="Model size: tiny (tests); demo, demo-small, demo-16 (pixels, 2 CPU cores); demo-latent (32x32 px "
-    "through a frame autoencoder trained first: what the packaged creation model uses); large (GPU).",
+    "through a frame autoencoder trained first); demo-64 (the world's 64x64 px, 16-frame window, 4 x 16x16 "
+    "latents); large (64x64 px in pixels, GPU).",
 )
 STEPS = typer.Option(6000, "--steps", help="Optimiser steps.")
 BATCH = typer.Option(32, "--batch-size", help="Clips per step.")
@@ -162,6 +163,12 @@ def creation(
     stop_at: int | None = typer.Option(
         None, "--stop-at", help="Stop (and save) at this step; the learning-rate schedule still runs to --steps."
     ),
+    attributes: bool = typer.Option(
+        False,
+        "--attributes/--no-attributes",
+        help="Also condition on the attribute values of each shot (what the instructor reads from a request: "
+        "category, colour, size, motion, scene, style), one indicator per value next to the text embedding.",
+    ),
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
@@ -170,6 +177,7 @@ def creation(
     """Train the creation model (paper §5.2): shots from noise given instruction + User_Hist/User_Emb.
 
     --guidance user_hist+user_emb trains one model that takes either user signal (or none).
+    --attributes gives the subject its own condition input (what the packaged 64 px model uses).
     Example: generec train creation --world demo-world --encoder models/encoder --out models/creation --minutes 30
     """
     from dataclasses import replace
@@ -191,6 +199,7 @@ def creation(
         settings=s,
         user_embeddings=load_user_embeddings(user_emb),
         conditions=conditions,
+        attributes=attributes,
         device=device,
         progress=not quiet,
     )
@@ -239,6 +248,10 @@ def reader(
     steps: int = typer.Option(1500, "--steps", help="Optimiser steps (batches of 64)."),
     frames: int = typer.Option(8, "--frames", help="Clip length the reader sees."),
     size: int = typer.Option(32, "--size", help="Frame size the reader sees."),
+    arch: str = typer.Option(
+        "hybrid", "--arch", help="hybrid, folded, or detail (64 px: the subject read from full-resolution frames)."
+    ),
+    width: int = typer.Option(32, "--width", help="Channels of the reader's first layer."),
     seed: int = SEED,
     threads: int | None = THREADS,
     quiet: bool = QUIET,
@@ -246,13 +259,15 @@ def reader(
     """Train the attribute reader on fresh GeneRec-Sim renders and print held-out accuracy next to chance.
 
     Example: generec train reader --out models/reader --clips 6000 --steps 1500
+    (the 64 px reader: --frames 16 --size 64 --arch detail)
     """
     from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
 
     _settings(1, 1, 1.0, None, seed, threads)
     if clips < 1 or steps < 1:
         raise ConfigError("--clips and --steps must be at least 1")
-    r = AttributeReader(ReaderConfig(frames=frames, size=size), seed=seed).fit(clips, steps, progress=not quiet)
+    config = ReaderConfig(frames=frames, size=size, width=width, arch=arch)
+    r = AttributeReader(config, seed=seed).fit(clips, steps, progress=not quiet)
     r.save(out)
     typer.echo(accuracy_table(r.evaluate_by_style(1000)))  # colour is only readable where the style keeps it
     typer.echo(f"saved to {out}")

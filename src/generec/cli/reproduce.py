@@ -79,12 +79,18 @@ def creation(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of users, instructions and noise."),
     out: str = typer.Option("results/creation", "--out", "-o", help="Directory for creation.csv/.txt and the PNG."),
+    sheet: str | None = typer.Option(
+        None,
+        "--sheet",
+        help="Also write a contact sheet PNG here: 16 requests, the clip made from each "
+        "instruction and a real clip with the same attributes (needs --users x --k >= 16 for all 16 lines).",
+    ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Table 4 (paper §5.2): clips created from instruction / + User_Hist / + User_Emb, read back, FVD, Cosine@K, PS@K.
 
-    Example: generec reproduce creation --world demo-world --out results/creation
+    Example: generec reproduce creation --world demo-world --out results/creation --sheet docs/creation_sheet.png
     """
     from pathlib import Path
 
@@ -128,3 +134,5 @@ def creation(
     typer.echo(table.text())
     for kind, path in table.save(out).items():
         typer.echo(f"{kind}: {path}")
+    if sheet:
+        typer.echo(f"sheet: {table.sheet(sheet)}")

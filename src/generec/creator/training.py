@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.conditions import (
     ConditionSpec,
     load_world,
@@ -29,7 +30,14 @@ from generec.diffusion.conditions import (
     user_guidance,
 )
 from generec.diffusion.model import DiffusionModel
-from generec.diffusion.presets import IMAGE_PRESETS, VIDEO_PRESETS, image_config, pixel_size, video_config
+from generec.diffusion.presets import (
+    IMAGE_PRESETS,
+    VIDEO_PRESETS,
+    autoencoder_training,
+    image_config,
+    pixel_size,
+    video_config,
+)
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, DataError
@@ -46,6 +54,8 @@ def creation_conditions(
     held_out: float = 0.1,
     p_drop_part: float = 0.15,
     single_subject: bool = True,
+    attributes: bool = False,
+    p_drop_attribute: float = 0.25,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -53,8 +63,12 @@ def creation_conditions(
 
     With ``single_subject`` only one-subject shots are training rows: in a two-subject shot the
     caption names two colours and two categories, so the pixels do not show *the* asked-for one.
-    Returns ``{"item_id", "shot", "cond", "spec", "info", "captions"}``; ``captions`` maps every
-    shot caption of the world (held-out items too, for evaluation) to its text embedding.
+    With ``attributes`` the condition also has an ``attributes`` part: the shot's attribute values
+    as indicators (:mod:`generec.diffusion.attributes`), each value left out with probability
+    ``p_drop_attribute`` so that a request naming only some of them is a condition seen in training.
+    Returns ``{"item_id", "shot", "cond", "spec", "info", "captions", "users"}``; ``captions`` maps
+    every shot caption of the world (held-out items too, for evaluation) to its text embedding;
+    ``info["attribute_vocabulary"]`` is the attribute vocabulary, when there is one.
     """
     world = load_world(world)
     train_items, _ = split_items(world.items["id"], held_out, seed)
@@ -69,7 +83,14 @@ def creation_conditions(
     likes, users = _user_vectors(world, encoder, kinds, user_embeddings, train_items, progress)
     captions = sorted(set(shots["caption"].astype(str)))
     text = dict(zip(captions, encoder.encode_texts(captions), strict=True))
-    spec = ConditionSpec((("instruction", int(encoder.dim)), *((k, _dim(users[k], encoder)) for k in kinds)))
+    vocab = shot_vocabulary(table) if attributes else None
+    spec = ConditionSpec(
+        (
+            ("instruction", int(encoder.dim)),
+            *((k, _dim(users[k], encoder)) for k in kinds),
+            *((("attributes", vocab.dim),) if vocab is not None else ()),
+        )
+    )
     both = {u: None for u in users[kinds[0]] if all(u in users[k] for k in kinds)}
     pairs = pair_with_likers(table["item_id"].astype(str).tolist(), likes, both, seed)
     rng = np.random.default_rng([seed, 3])
@@ -82,6 +103,9 @@ def creation_conditions(
         }
         if user is not None and rng.random() >= p_drop_part:
             values[shown] = users[shown][user]
+        if vocab is not None and rng.random() >= p_drop_part:
+            keep = [a for a in vocab.names if rng.random() >= p_drop_attribute]
+            values["attributes"] = vocab.encode({a: str(table[a].iat[row]) for a in keep})
         cond.append(spec.vector(values))
     info = {
         "world": str(world.root),
@@ -90,6 +114,7 @@ def creation_conditions(
         "train_items": len(train_items),
         "held_out": held_out,
         "single_subject": single_subject,
+        **({"attribute_vocabulary": vocab.to_dict()} if vocab is not None else {}),
         "users_with_vectors": len(both),
         "seed": seed,
         "guidance": guidance,
@@ -104,6 +129,14 @@ def creation_conditions(
         "captions": text,
         "users": users,
     }
+
+
+def shot_vocabulary(shots: Any) -> AttributeVocabulary:
+    """The attribute values the shots show (first subject and shot attributes), in the world vocabulary's order."""
+    from generec.data.sim.vocab import VOCAB
+
+    present = {a: set(shots[a].dropna().astype(str)) for a in VOCAB if a in shots}
+    return AttributeVocabulary.from_mapping({a: [v for v in VOCAB[a] if v in present[a]] for a in present})
 
 
 def guidance_kinds(guidance: str) -> tuple[str, ...]:
@@ -195,6 +228,7 @@ def creation_rows(
     size: int = 32,
     user_embeddings: dict[str, np.ndarray] | None = None,
     held_out: float = 0.1,
+    attributes: bool = False,
     seed: int = 0,
     cache: str | Path | None = None,
     progress: bool = True,
@@ -202,12 +236,16 @@ def creation_rows(
     """Pixels, condition rows, their spec and a description of the data, for a creation model.
 
     With ``cache``: conditions are read from that file if it exists (no encoder needed), else computed and written.
+    ``attributes`` adds the attribute-indicator part (:func:`creation_conditions`).
     """
     if kind not in ("video", "image"):
         raise ConfigError(f"creation kind must be video or image, got {kind!r}")
     world = load_world(world)
     if cache is not None and Path(cache).is_file():
         conds = load_conditions(cache)
+        if attributes != ("attributes" in conds["spec"].names):
+            made = "with" if not attributes else "without"
+            raise ConfigError(f"the conditions file {cache} was made {made} attribute conditions; use another file")
     else:
         if encoder is None:
             raise ConfigError("creation data needs an encoder (or a conditions file from `--conditions`)")
@@ -217,6 +255,7 @@ def creation_rows(
             guidance=guidance,
             user_embeddings=user_embeddings,
             held_out=held_out,
+            attributes=attributes,
             seed=seed,
             progress=progress,
         )
@@ -241,10 +280,15 @@ def train_creation(
     settings: TrainSettings | None = None,
     user_embeddings: dict[str, np.ndarray] | None = None,
     conditions: str | Path | None = None,
+    attributes: bool = False,
     device: str = "cpu",
     progress: bool = True,
 ) -> tuple[DiffusionModel, dict[str, Any]]:
-    """Train (or resume) a creation model on a world; saved to ``out`` with its config and condition recipe."""
+    """Train (or resume) a creation model on a world; saved to ``out`` with its config and condition recipe.
+
+    ``attributes`` conditions it on the attribute values of each shot too (what the instructor reads from a
+    request), next to the instruction's text embedding; the vocabulary is saved in the model's config.
+    """
     settings = (settings or TrainSettings()).validate()
     resolve_device(device)  # fail before minutes of data preparation
     if preset not in VIDEO_PRESETS:
@@ -258,6 +302,7 @@ def train_creation(
         frames=shape.get("frames", 8),
         size=pixel_size(preset, kind),
         user_embeddings=user_embeddings,
+        attributes=attributes,
         seed=settings.seed,
         cache=conditions,
         progress=progress,
@@ -266,10 +311,12 @@ def train_creation(
         "task": f"creation-{kind}",
         "guidance": info.get("guidance", guidance),
         "condition": spec.to_dict(),
+        **({"attribute_vocabulary": info["attribute_vocabulary"]} if "attribute_vocabulary" in info else {}),
         "encoder": info.get("encoder", getattr(encoder, "id", "unknown")),
         "data": info,
     }
     make = video_config if kind == "video" else image_config
     return train_conditional(
-        make(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress
-    )
+        make(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress,
+        autoencoder_settings=autoencoder_training(preset),
+    )  # fmt: skip

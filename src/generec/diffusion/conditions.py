@@ -5,8 +5,9 @@ space: ``instruction`` (the encoder's text embedding of the instruction),
 ``user_hist`` (the mean encoder feature of the items a user liked, paper: User_Hist),
 ``user_emb`` (the recommender's user embedding, paper: User_Emb), ``video`` (pooled
 frame features of an item) or ``liked_thumbs`` (a user's liked thumbnails pooled by
-attention). A :class:`ConditionSpec` records the parts and their sizes in the model's
-config so that a saved model always rebuilds its conditions the same way.
+attention) or ``attributes`` (a multi-hot of the attribute values the instruction names, see
+:mod:`generec.diffusion.attributes`). A :class:`ConditionSpec` records the parts and their sizes in the
+model's config so that a saved model always rebuilds its conditions the same way.
 
 The encoder is any object with the ``generec.encoders.Encoder`` methods
 (``encode_images``, ``encode_texts``, ``encode_video``); it is passed in, never imported.
@@ -34,7 +35,10 @@ from tqdm.auto import tqdm
 
 from generec.errors import ConfigError, DataError
 
-PARTS = ("instruction", "user_hist", "user_emb", "video", "liked_thumbs")
+PARTS = ("instruction", "user_hist", "user_emb", "video", "liked_thumbs", "attributes")
+INDICATOR_PARTS = ("attributes",)
+"""Parts given as they are (0/1 indicators), not scaled to unit norm: each value keeps its weight whatever else
+the request names."""
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -62,7 +66,7 @@ class ConditionSpec:
         return tuple(name for name, _ in self.parts)
 
     def vector(self, values: Mapping[str, np.ndarray | None]) -> np.ndarray:
-        """Concatenate unit-normalised parts; a missing part is zeros (the model saw such rows in training)."""
+        """Concatenate the parts, unit-normalised (indicators as given); a missing part is zeros (seen in training)."""
         out = []
         for name, size in self.parts:
             v = values.get(name)
@@ -72,6 +76,9 @@ class ConditionSpec:
             v = np.asarray(v, dtype=np.float32).reshape(-1)
             if v.shape[0] != size:
                 raise ConfigError(f"condition part {name!r} has {v.shape[0]} values; the model expects {size}")
+            if name in INDICATOR_PARTS:
+                out.append(v)
+                continue
             # Each part is scaled to norm 1/sqrt(n_parts) so no part outweighs another by its size.
             out.append(_unit(v) / np.sqrt(len(self.parts)))
         return np.concatenate(out).astype(np.float32)
@@ -225,14 +232,24 @@ def fit_clip(frames: np.ndarray, n_frames: int, size: int) -> np.ndarray:
     return np.stack(out)
 
 
-def guidance_values(guidance: Any, encoder: Any | None = None) -> dict[str, np.ndarray | None]:
-    """The parts a :class:`generec.types.Guidance` offers; the instruction text is encoded if no embedding is given."""
+def guidance_values(
+    guidance: Any, encoder: Any | None = None, vocabulary: Any | None = None
+) -> dict[str, np.ndarray | None]:
+    """The parts a :class:`generec.types.Guidance` offers; the instruction text is encoded if no embedding is given.
+
+    With an :class:`~generec.diffusion.attributes.AttributeVocabulary`, the attribute values the instructor
+    read from the request (``guidance.constraints["attributes"]``) become the ``attributes`` part.
+    """
     instruction = guidance.instruction_emb
     if instruction is None and guidance.instruction_text:
         if encoder is None:
             raise ConfigError("an instruction text needs an encoder to embed it (or pass Guidance.instruction_emb)")
         instruction = encoder.encode_texts([guidance.instruction_text])[0]
-    return {"instruction": instruction, "user_hist": guidance.user_hist, "user_emb": guidance.user_emb}
+    values = {"instruction": instruction, "user_hist": guidance.user_hist, "user_emb": guidance.user_emb}
+    named = (guidance.constraints or {}).get("attributes")
+    if vocabulary is not None and named:
+        values["attributes"] = vocabulary.encode(named)
+    return values
 
 
 def split_items(item_ids: Sequence[str], held_out: float, seed: int) -> tuple[list[str], list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.conditions import ConditionSpec, guidance_values
 from generec.diffusion.model import DiffusionModel, to_pixels
 from generec.encoders.base import l2_normalize
@@ -76,6 +77,8 @@ class ConditionalGenerator:
         self.model = model
         self.encoder = encoder
         self.spec = ConditionSpec.from_dict(model.config.meta["condition"])
+        vocab = model.config.meta.get("attribute_vocabulary")
+        self.vocabulary = AttributeVocabulary.from_mapping(vocab) if vocab else None
         self.steps = steps
         self.guidance_scale = guidance_scale
         if history_prompt and "instruction" not in self.spec.names:
@@ -92,7 +95,7 @@ class ConditionalGenerator:
 
     def _values(self, guidance: Guidance) -> dict[str, np.ndarray | None]:
         """The parts ``guidance`` gives, User_Hist also as the instruction with ``history_prompt``."""
-        values = guidance_values(guidance, self.encoder)
+        values = guidance_values(guidance, self.encoder, self.vocabulary)
         if self.history_prompt and values.get("instruction") is None:
             values["instruction"] = values.get("user_hist")
         return values

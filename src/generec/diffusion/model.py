@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,7 @@ class DiffusionConfig:
             "p_known": self.p_known,
             "ema_decay": self.ema_decay,
             "meta": self.meta,
-            **({"autoencoder": asdict(self.autoencoder)} if self.autoencoder is not None else {}),
+            **({"autoencoder": self.autoencoder.to_dict()} if self.autoencoder is not None else {}),
         }
 
     @classmethod
@@ -114,7 +114,7 @@ class DiffusionConfig:
             raise ModelError(f"not a GeneRec diffusion config (format {data.get('format')!r}, expected {FORMAT})")
         shape_cls = VideoDenoiserConfig if data["denoiser"] == "video" else ImageDenoiserConfig
         fields = {k: v for k, v in data.items() if k not in ("format", "shape", "extra", "autoencoder")}
-        ae = AutoencoderConfig(**data["autoencoder"]) if data.get("autoencoder") else None
+        ae = AutoencoderConfig.from_dict(data["autoencoder"]) if data.get("autoencoder") else None
         return cls(shape=shape_cls.from_dict(data["shape"]), autoencoder=ae, **fields)
 
 

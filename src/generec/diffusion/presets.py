@@ -6,7 +6,9 @@ probe: ~40 clips/s); ``demo-small`` the same at width 32 (about half the compute
 ``demo-16`` the demo width at 16x16 pixels (about 4x the clips per second of ``demo``: what trained
 an earlier creation checkpoint); ``demo-latent`` 32x32-pixel frames coded by a first-stage
 autoencoder into 4 x 8x8 latents, denoised there (latent diffusion: about 2x the clips per
-second of ``demo-16`` at twice its resolution); ``large`` for a GPU (64x64 pixels, 16 frames).
+second of ``demo-16`` at twice its resolution); ``demo-64`` the world's own frames (64x64 pixels, a
+16-frame window) coded by a first stage with narrow full-resolution layers into 4 x 16x16 latents:
+what the packaged generators use; ``large`` for a GPU (64x64 pixels, 16 frames, in pixels).
 
 Example
 -------
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generec.diffusion.autoencoder import AutoencoderConfig
+from generec.diffusion.autoencoder import AutoencoderConfig, AutoencoderTraining
 from generec.diffusion.image_denoiser import ImageDenoiserConfig
 from generec.diffusion.model import DiffusionConfig
 from generec.diffusion.video_denoiser import VideoDenoiserConfig
@@ -30,6 +32,7 @@ VIDEO_PRESETS: dict[str, dict[str, Any]] = {
     "demo-small": {"frames": 8, "size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"frames": 8, "size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-latent": {"frames": 8, "size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
+    "demo-64": {"frames": 16, "size": 16, "channels": 4, "width": 80, "mults": (1, 2, 2), "attention": True},
     "large": {"frames": 16, "size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {
@@ -38,12 +41,18 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     "demo-small": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-latent": {"size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
+    "demo-64": {"size": 16, "channels": 4, "width": 80, "mults": (1, 2, 2), "attention": True},
     "large": {"size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 AUTOENCODERS: dict[str, AutoencoderConfig] = {
     "demo-latent": AutoencoderConfig(size=32, latent_channels=4, width=32, downsample=2),
+    "demo-64": AutoencoderConfig(size=64, latent_channels=4, width=16, downsample=2, mults=(1, 2, 4)),
 }
 """The first stage of each latent preset (frames of ``size`` pixels to its denoiser's latents)."""
+AUTOENCODER_TRAINING: dict[str, AutoencoderTraining] = {
+    "demo-64": AutoencoderTraining(steps=3000, batch_size=32, lr=2e-3, edge_weight=1.0),
+}
+"""How each latent preset's first stage is trained when no autoencoder is given (default: AutoencoderTraining())."""
 PRESETS = tuple(VIDEO_PRESETS)
 
 
@@ -72,3 +81,8 @@ def image_config(preset: str, cond_dim: int, meta: dict[str, Any] | None = None,
     shape = ImageDenoiserConfig(**{**_preset(IMAGE_PRESETS, preset), **overrides}, cond_dim=cond_dim)
     return DiffusionConfig("image", shape, schedule="cosine", prediction="v", meta=dict(meta or {}, preset=preset),
                            autoencoder=AUTOENCODERS.get(preset))  # fmt: skip
+
+
+def autoencoder_training(preset: str) -> AutoencoderTraining:
+    """The first-stage training settings of a latent preset."""
+    return AUTOENCODER_TRAINING.get(preset, AutoencoderTraining())

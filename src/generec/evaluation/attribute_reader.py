@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
@@ -31,9 +30,7 @@ from generec.data.sim.render import render_shot
 from generec.data.sim.samples import sample_shot
 from generec.data.sim.vocab import VOCAB
 from generec.errors import DataError, ModelError
-
-READ_ATTRIBUTES = ("category", "colour", "size", "motion", "scene", "style")
-
+from generec.evaluation.reader_net import READ_ATTRIBUTES, build_reader_net
 
 COLOURLESS_STYLES = ("grayscale", "sepia", "sketch")
 """Styles that replace the subject's hue (grey, brown tones, ink): no reader can see its colour there."""
@@ -46,7 +43,10 @@ class ReaderConfig:
     ``noise`` is the largest pixel-noise level (in [-1, 1] units) of the training augmentation:
     briefly trained diffusion models leave grain, and the reader must read through it.
     ``arch="hybrid"`` (default) adds a per-frame branch at full resolution with max pooling, which
-    finds a small subject's colour and shape; ``"folded"`` is the plain frames-in-channels CNN.
+    finds a small subject's colour and shape; ``"folded"`` is the plain frames-in-channels CNN;
+    ``"detail"`` (for 64 px clips) reads motion, scene and style from the clip at half resolution
+    and the subject from a few frames at full resolution through a wider frame branch
+    (:mod:`generec.evaluation.reader_net`).
     """
 
     frames: int = 8
@@ -54,52 +54,6 @@ class ReaderConfig:
     width: int = 32
     arch: str = "hybrid"
     noise: float = 0.4
-
-
-def _block(a: int, b: int, stride: int) -> list[nn.Module]:
-    return [nn.Conv2d(a, b, 3, stride=stride, padding=1), nn.BatchNorm2d(b), nn.SiLU()]
-
-
-class ReaderNet(nn.Module):
-    """A clip branch (frames folded into channels: motion, scene, style) and, for ``hybrid``, a frame branch.
-
-    The frame branch runs one 2D CNN on every frame without early downsampling and pools
-    each frame by mean *and max* over space, then by mean and max over time: a subject that
-    covers a few pixels still dominates one max-pooled channel.
-    """
-
-    def __init__(self, config: ReaderConfig) -> None:
-        super().__init__()
-        if config.arch not in ("hybrid", "folded"):
-            raise ModelError(f"unknown reader architecture {config.arch!r}; use hybrid or folded")
-        w = config.width
-        chans = [3 * config.frames, w, 2 * w, 4 * w, 4 * w]
-        layers: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:], strict=True):
-            layers += _block(a, b, 2 if a != chans[0] else 1)
-        self.body = nn.Sequential(*layers)
-        self.hybrid = config.arch == "hybrid"
-        width = chans[-1] * (2 if self.hybrid else 1)
-        if self.hybrid:
-            c = max(8, w // 4)  # every other frame passes through it: keep it narrow
-            self.frame = nn.Sequential(*_block(3, c, 1), *_block(c, 2 * c, 2), *_block(2 * c, 2 * c, 2))
-            width += 8 * c
-            self.mix = nn.Sequential(nn.Linear(width, 4 * w), nn.SiLU())
-            width = 4 * w
-        self.heads = nn.ModuleDict({a: nn.Linear(width, len(VOCAB[a])) for a in READ_ATTRIBUTES})
-
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = self.body(x.flatten(1, 2))
-        if not self.hybrid:
-            feat = h.mean((2, 3))
-        else:
-            frames = x[:, ::2]  # colour and shape do not need every frame; halves the cost
-            b, t = frames.shape[:2]
-            f = self.frame(frames.flatten(0, 1))
-            f = torch.cat([f.mean((2, 3)), f.amax((2, 3))], 1).view(b, t, -1)
-            feat = torch.cat([h.mean((2, 3)), h.amax((2, 3)), f.mean(1), f.amax(1)], 1)
-            feat = self.mix(feat)
-        return {a: head(feat) for a, head in self.heads.items()}
 
 
 def render_labelled(n: int, frames: int, size: int, seed: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +106,7 @@ class AttributeReader:
         self.config = config or ReaderConfig()
         self.seed = seed
         torch.manual_seed(seed)
-        self.net = ReaderNet(self.config).eval()
+        self.net = build_reader_net(self.config).eval()
         self.fit_info_: dict[str, Any] = {}
 
     def fit(
@@ -167,7 +121,7 @@ class AttributeReader:
         """Train on ``n_clips`` fresh renders for ``steps`` steps; returns ``self``."""
         clips, labels = render_labelled(n_clips, self.config.frames, self.config.size, self.seed, progress)
         dev = torch.device(device)
-        x_all, y_all = _tensor(clips).to(dev), torch.from_numpy(labels).to(dev)
+        y_all = torch.from_numpy(labels).to(dev)  # clips stay uint8 (a 64 px clip is 4x smaller so) until batched
         self.net.to(dev)
         opt = torch.optim.AdamW(self.net.parameters(), lr=lr, weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
@@ -175,7 +129,7 @@ class AttributeReader:
         self.net.train()
         for _ in tqdm(range(steps), desc="attribute reader", disable=not progress):
             idx = torch.randint(0, n_clips, (batch_size,), generator=gen)
-            logits = self.net(_augment(x_all[idx.to(dev)], gen, self.config.noise))
+            logits = self.net(_augment(_tensor(clips[idx.numpy()]).to(dev), gen, self.config.noise))
             loss = sum(F.cross_entropy(logits[a], y_all[idx, k]) for k, a in enumerate(READ_ATTRIBUTES))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -323,6 +277,7 @@ def evaluate_creation(
     adds FVD of the guided and the unconditional samples against the real shots.
     """
     from generec.diffusion.conditions import load_world, shot_clips, split_items
+    from generec.evaluation.creation import request_constraints
     from generec.evaluation.frechet import frechet_video_distance
     from generec.types import Guidance
 
@@ -336,8 +291,13 @@ def evaluate_creation(
     made = []
     for start in range(0, len(table), batch):
         caps = table["caption"].iloc[start : start + batch].astype(str)
+        named = request_constraints(list(caps)) if getattr(creator, "vocabulary", None) else {}
         gs: list[Guidance | None] = [
-            Guidance(instruction_emb=caption_embeddings[c]) if caption_embeddings else Guidance(instruction_text=c)
+            Guidance(
+                instruction_emb=caption_embeddings[c] if caption_embeddings else None,
+                instruction_text=None if caption_embeddings else c,
+                constraints=named.get(c, {}),
+            )
             for c in caps
         ]
         made.append(creator.create(gs, seed=seed + start))

@@ -61,6 +61,15 @@ class CreationTable:
         ):
             return "\n".join([df.to_string(index=False, na_rep="-"), *self.notes])
 
+    def sheet(self, path: str | Path, row: str = "Instruction", rows: int = 16) -> Path:
+        """A contact sheet (:mod:`generec.evaluation.contact_sheet`): per request, ``row``'s clip and the real one."""
+        from generec.evaluation.contact_sheet import save_sheet
+
+        if row not in self.samples:
+            raise DataError(f"no samples of row {row!r}; rows: {', '.join(self.samples)}")
+        return save_sheet(path, self.captions, self.samples[row], self.samples["Original"], rows=rows,
+                          labels=(f"created ({row})", "real clip with the same attributes"))  # fmt: skip
+
     def save(self, out: str | Path) -> dict[str, Path]:
         """``creation.csv``, ``creation.txt`` (table + protocol) and ``creation_samples.png`` under ``out``."""
         d = Path(out)
@@ -93,6 +102,23 @@ def sample_grid(samples: dict[str, np.ndarray], captions: list[str], rows: int =
             tile = Image.fromarray(strip).resize((cell_w, cell_h), Image.NEAREST)
             img.paste(tile, (pad + c * (cell_w + pad), y + head))
     return img
+
+
+def request_constraints(texts: list[str]) -> dict[str, dict[str, Any]]:
+    """Per request text, the constraints the instructor's slot filler reads from it (as the service's guidance has).
+
+    A generator trained with an ``attributes`` condition part takes the attribute values named here
+    (:mod:`generec.diffusion.attributes`); the product builds the same from the user's words.
+    """
+    from generec.instructor.slots import SlotFiller
+    from generec.instructor.vocabulary import Vocabulary
+
+    filler = SlotFiller(Vocabulary.from_sim(), encoder=None)
+    out = {}
+    for text in texts:
+        named = filler.fill(text).slots.attributes
+        out[text] = {"attributes": {a: list(v) for a, v in named.items()}} if named else {}
+    return out
 
 
 def _requests(world: Any, users: list[str], k: int, seed: int, held_out: float, frames: int, size: int):
@@ -166,6 +192,7 @@ def _create(
     Guided rows keep the best of ``candidates`` per request (the unconditional reference has nothing to rank by).
     """
     text = dict(zip(sorted(set(captions)), encoder.encode_texts(sorted(set(captions))), strict=True))
+    constraints = request_constraints(sorted(set(captions))) if getattr(creator, "vocabulary", None) else {}
     out: dict[str, np.ndarray] = {}
     n = len(captions)
     bar = tqdm(total=n * (len(kinds) + 2), desc="creating", disable=not progress, unit="clip")
@@ -178,7 +205,11 @@ def _create(
                 made.append(creator.create(None, n=min(batch, n - s), seed=seed + 7 + s))
             else:
                 gs: list[Guidance | None] = [
-                    Guidance(instruction_emb=text[c], **({kind: user_vectors[kind][u]} if kind else {}))
+                    Guidance(
+                        instruction_emb=text[c],
+                        constraints=constraints.get(c, {}),
+                        **({kind: user_vectors[kind][u]} if kind else {}),
+                    )
                     for c, u in zip(captions[s : s + batch], who[s : s + batch], strict=True)
                 ]
                 made.append(creator.create(gs, seed=seed + s, candidates=candidates))

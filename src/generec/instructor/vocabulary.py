@@ -85,10 +85,22 @@ class Vocabulary:
 
     @classmethod
     def from_sim(cls) -> Vocabulary:
-        """The GeneRec-Sim vocabulary (categories, colours, sizes, motions, scenes, styles)."""
+        """The GeneRec-Sim vocabulary (categories, colours, sizes, motions, scenes, styles).
+
+        Besides the synonyms, a motion is also named by its caption phrase without the subject's verb
+        ("in circles" from "flying in circles") and a scene by its caption phrases ("around the room"),
+        so the world's own captions are understood in full.
+        """
         from generec.data.sim import vocab as sim
 
-        return cls(sim.VOCAB, synonyms=sim.SYNONYMS, plurals=getattr(sim, "PLURAL", None))
+        synonyms = {k: list(v) for k, v in sim.SYNONYMS.items()}
+        for motion, phrase in sim.MOTION_PHRASE.items():
+            bare = phrase.replace("{verb}", "").strip()
+            if bare and bare not in synonyms.get(motion, ()):
+                synonyms.setdefault(motion, []).append(bare)
+        for scene, phrases in sim.SCENE_PHRASE.items():
+            synonyms.setdefault(scene, []).extend(p for p in phrases if p not in synonyms.get(scene, ()))
+        return cls(sim.VOCAB, synonyms=synonyms, plurals=getattr(sim, "PLURAL", None))
 
     @classmethod
     def from_items(cls, attribute_dicts: Iterable[Mapping[str, Any]], keys: Sequence[str] | None = None) -> Vocabulary:
