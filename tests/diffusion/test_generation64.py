@@ -14,9 +14,9 @@ from generec.creator.checkpoint import export_checkpoint
 from generec.creator.training import creation_conditions, save_conditions
 from generec.diffusion import DiffusionModel, TrainSettings
 from generec.diffusion.attributes import AttributeVocabulary
-from generec.diffusion.autoencoder import AutoencoderConfig, FrameAutoencoder, edge_loss
+from generec.diffusion.autoencoder import AutoencoderConfig, AutoencoderTraining, FrameAutoencoder, edge_loss
 from generec.diffusion.conditions import ConditionSpec
-from generec.diffusion.presets import video_config
+from generec.diffusion.presets import autoencoder_training, video_config
 from generec.errors import ConfigError, ModelError
 from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
 from generec.evaluation.contact_sheet import contact_sheet
@@ -110,6 +110,8 @@ def test_the_64px_preset_fits_the_packaged_size_and_round_trips(tmp_path: Path) 
     cfg = video_config("demo-64", 10, {"condition": {"parts": [["instruction", 10]]}})
     model = DiffusionModel(cfg)
     assert model.sample_shape == (16, 3, 64, 64) and model.config.autoencoder.mults == (1, 2, 4)
+    # its first stage is trained with the outline-keeping edge loss; presets without their own keep the default
+    assert autoencoder_training("demo-64").edge_weight > 0 and autoencoder_training("tiny") == AutoencoderTraining()
     size_mb = (model.parameters_count() * 2 + sum(p.numel() for p in model.autoencoder.parameters()) * 4) / 2**20
     assert size_mb < 20  # float16 EMA weights + the first stage: a packaged checkpoint stays <= 20 MB
     model.save(tmp_path / "m", ema_only=True, half=True)

@@ -30,14 +30,7 @@ from generec.diffusion.conditions import (
     user_guidance,
 )
 from generec.diffusion.model import DiffusionModel
-from generec.diffusion.presets import (
-    IMAGE_PRESETS,
-    VIDEO_PRESETS,
-    autoencoder_training,
-    image_config,
-    pixel_size,
-    video_config,
-)
+from generec.diffusion.presets import IMAGE_PRESETS, VIDEO_PRESETS, image_config, pixel_size, video_config
 from generec.diffusion.recipe import resolve_device, train_conditional
 from generec.diffusion.training import TrainSettings
 from generec.errors import ConfigError, DataError
@@ -317,6 +310,5 @@ def train_creation(
     }
     make = video_config if kind == "video" else image_config
     return train_conditional(
-        make(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress,
-        autoencoder_settings=autoencoder_training(preset),
-    )  # fmt: skip
+        make(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress
+    )

@@ -59,7 +59,8 @@ def train_conditional(
 
     A latent model (``config.autoencoder``) first gets its autoencoder: the one saved in ``out`` when
     resuming, else the one in the ``autoencoder`` directory (one autoencoder can serve several models),
-    else one trained here on the rows' frames (``autoencoder_settings``).
+    else one trained here on the rows' frames (``autoencoder_settings``; default: the preset's own,
+    :func:`~generec.diffusion.presets.autoencoder_training`).
     """
     dev = resolve_device(device)
     if dev.type == "cuda":
@@ -67,6 +68,10 @@ def train_conditional(
         torch.backends.cudnn.allow_tf32 = True
     model = DiffusionModel(config, seed=settings.seed, device=dev)
     if model.autoencoder is not None:
+        if autoencoder_settings is None:
+            from generec.diffusion.presets import autoencoder_training
+
+            autoencoder_settings = autoencoder_training(str(config.meta.get("preset", "")))
         first_stage(model, pixels, out if resume else None, autoencoder, autoencoder_settings, progress)
     state = fit(model, TrainingData(pixels, cond), settings, out, resume=resume, progress=progress)
     return model, state

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Train GeneRec's 64 px generators and their judge on the demo world, resuming whatever WORK already holds.
+#
+#   bash scripts/train_generators.sh WORK [DEVICE] [MINUTES]
+#
+# WORK     a directory kept between runs (the world, conditions, checkpoints); run the script again, on this
+#          machine or another (copy WORK), and every step goes on from its last checkpoint.
+# DEVICE   cpu (default) or cuda: the same commands, the same seeds.
+# MINUTES  stop the diffusion trainings after this many minutes each (they save and resume); default: no limit.
+#
+# Steps (seed 0 everywhere): the demo world; the 64 px attribute reader (judges everything made); MMGCN's user
+# embeddings (User_Emb); the creation model (preset demo-64, conditioned on instruction + User_Hist or User_Emb +
+# the attribute values; it is also the reviser of content revision) with its first-stage autoencoder; the
+# retrieval-augmented thumbnail model (image preset demo-64). Then `generec reproduce creation` measures it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="${1:?usage: bash scripts/train_generators.sh WORK [cpu|cuda] [MINUTES]}"
+device="${2:-cpu}"
+minutes="${3:-}"
+gen=".venv/bin/generec"
+py=".venv/bin/python"
+enc="src/generec/assets/checkpoints/creation-demo/encoder"
+limit=()
+[ -n "$minutes" ] && limit=(--minutes "$minutes")
+mkdir -p "$work"
+
+[ -f "$work/world/world.json" ] || "$gen" world build --users 2000 --items 1500 --seed 0 --out "$work/world"
+
+[ -f "$work/reader/weights.pt" ] || "$gen" train reader --out "$work/reader" --clips 6000 --steps 1500 \
+  --frames 16 --size 64 --arch detail --width 32 --seed 0
+
+if [ ! -f "$work/mmgcn/user_emb.npz" ]; then
+  "$py" -c "import sys; from generec.encoders import load_encoder; from generec.evaluation.ps_model import fit_mmgcn; \
+fit_mmgcn(sys.argv[1], load_encoder('generec', sys.argv[2]), sys.argv[3], seed=0)" "$work/world" "$enc" "$work/mmgcn"
+fi
+
+"$gen" train creation --world "$work/world" --encoder "$enc" --out "$work/creation" --conditions "$work/cond.npz" \
+  --guidance user_hist+user_emb --user-emb "$work/mmgcn/user_emb.npz" --attributes --preset demo-64 \
+  --steps 40000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" --checkpoint-every 200 "${limit[@]}"
+
+"$gen" train thumbnails --world "$work/world" --encoder "$enc" --out "$work/thumbnails" --preset demo-64 \
+  --steps 20000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" "${limit[@]}"
