@@ -17,10 +17,10 @@ from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.autoencoder import AutoencoderConfig, AutoencoderTraining, FrameAutoencoder, edge_loss
 from generec.diffusion.conditions import ConditionSpec
 from generec.diffusion.presets import autoencoder_training, video_config
-from generec.errors import ConfigError, ModelError
+from generec.errors import ConfigError, DataError, ModelError
 from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
-from generec.evaluation.contact_sheet import contact_sheet
 from generec.evaluation.creation import request_constraints
+from generec.evaluation.sheets import request_sheet
 from generec.types import Guidance
 
 FEW = TrainSettings(steps=3, batch_size=4, checkpoint_every=2)
@@ -137,16 +137,20 @@ def test_detail_reader_reads_64px_clips_and_reloads(tmp_path: Path) -> None:
         AttributeReader(ReaderConfig(frames=4, size=15, arch="detail"))
 
 
-def test_contact_sheet_shows_each_request_beside_a_real_clip() -> None:
+def test_request_sheet_shows_each_request_beside_a_real_clip() -> None:
     made = np.zeros((20, 8, 16, 16, 3), np.uint8)
-    real = np.full_like(made, 255)
-    one = contact_sheet(["a red car"] * 20, made, real, rows=1, scale=1)
-    sixteen = contact_sheet(["a red car"] * 20, made, real, rows=16, scale=1)
+    columns = {"made": made, "real": np.full_like(made, 255)}
+    one = request_sheet(["a red car"] * 20, columns, rows=1, scale=1)
+    sixteen = request_sheet(["a red car"] * 20, columns, rows=16, scale=1)
     assert sixteen.size[1] > 15 * one.size[1] // 2 and sixteen.size[0] == one.size[0]
     pixels = np.asarray(sixteen)
     assert (pixels == 0).all(axis=-1).any() and (pixels == 255).all(axis=-1).any()  # both clips are on it
-    images = contact_sheet(["a cover"], np.zeros((1, 16, 16, 3), np.uint8), None, scale=1)  # images: one frame
+    images = request_sheet(["a cover"], {"made": np.zeros((1, 16, 16, 3), np.uint8)}, scale=1)  # images: one frame
     assert images.size[1] == one.size[1]
+    with pytest.raises(DataError):
+        request_sheet(["a red car"], {"made": made.astype(np.float32)})
+    with pytest.raises(DataError):
+        request_sheet([], columns)
 
 
 def test_cli_writes_the_creation_sheet(sim_world, encoder, attribute_model, tmp_path: Path, capsys) -> None:

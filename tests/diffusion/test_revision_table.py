@@ -105,9 +105,11 @@ def test_cli_reproduce_revision(sim_world, artefacts, tmp_path: Path, capsys: py
     args = ["reproduce", "revision", "--world", str(sim_world.root), "--encoder", "untrained", "--model",
             str(root / "rev"), "--mmgcn", str(root / "mmgcn"), "--reader", str(root / "reader"), "--users", "3",
             "--runs", "1", "--steps", "2", "--out", str(tmp_path / "out"), "--threads", "1", "--quiet"]  # fmt: skip
-    assert main(args) == 0
+    sheet = tmp_path / "sheet.png"
+    assert main([*args, "--sheet", str(sheet)]) == 0
     out = capsys.readouterr().out
     assert "Table 3" in out and "FVD protocol" in out and (tmp_path / "out" / "table3_revision.csv").is_file()
+    assert f"sheet: {sheet}" in out and sheet.stat().st_size > 0  # three users: three revised clips beside sources
     assert main([*args[:-5], "--strength", "1.5"]) != 0
     assert "--strength" in capsys.readouterr().err
     assert main([*args, "--history-prompt"]) != 0  # this revision model has no instruction input

@@ -46,6 +46,9 @@ def revision(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of users, items and noise."),
     out: Path = typer.Option(Path("results/revision"), "--out", "-o", help="Folder for CSV, protocol and PNG grid."),
+    sheet: Path | None = typer.Option(
+        None, "--sheet", help="Also write a contact sheet PNG: 16 examples, the User_Hist revision beside its source."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch (1: fastest when busy)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
@@ -57,7 +60,7 @@ def revision(
 
     run_revision_table(world, encoder, model, mmgcn, reader, users=users, runs=runs, strength=strength, steps=steps,
                        guidance_scale=guidance_scale, seed=seed, out=out, threads=threads, quiet=quiet,
-                       history_prompt=history_prompt)  # fmt: skip
+                       history_prompt=history_prompt, sheet=sheet)  # fmt: skip
 
 
 @reproduce_app.command("creation")

@@ -57,8 +57,9 @@ def run_revision_table(
     threads: int | None,
     quiet: bool,
     history_prompt: bool = False,
+    sheet: Path | None = None,
 ) -> None:
-    """Resolve artefacts, run the experiment, print the table and write its files to ``out``."""
+    """Resolve artefacts, run the experiment, print the table and write its files to ``out`` (and ``sheet``)."""
     import torch
 
     from generec.cli.generate import load_cli_encoder
@@ -87,8 +88,11 @@ def run_revision_table(
         world, encoder, reviser, mmgcn, emb, _reader(reader_dir, quiet), n_users=users, seed=seed, progress=not quiet
     )
     result = revision_experiment(
-        setup, runs=runs, strength=strength, steps=steps, guidance_scale=guidance_scale, seed=seed, progress=not quiet
-    )
+        setup, runs=runs, strength=strength, steps=steps, guidance_scale=guidance_scale, seed=seed,
+        n_examples=16 if sheet else 6, progress=not quiet,
+    )  # fmt: skip
     typer.echo(result.format())
     for name, path in result.save(out).items():
         typer.echo(f"{name}: {path}")
+    if sheet is not None:
+        typer.echo(f"sheet: {result.sheet(sheet)}")

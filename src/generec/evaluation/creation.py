@@ -34,6 +34,7 @@ from generec.diffusion.conditions import load_world, shot_clips, split_items
 from generec.errors import DataError
 from generec.evaluation.attribute_reader import COLOURLESS_STYLES, READ_ATTRIBUTES, AttributeReader, chance_levels
 from generec.evaluation.frechet import EncoderFeatures, frechet_video_distance
+from generec.evaluation.sheets import save_sheet
 from generec.types import Guidance
 
 ROWS = {"Instruction": None, "Instruction + User_Hist": "user_hist", "Instruction + User_Emb": "user_emb"}
@@ -62,13 +63,14 @@ class CreationTable:
             return "\n".join([df.to_string(index=False, na_rep="-"), *self.notes])
 
     def sheet(self, path: str | Path, row: str = "Instruction", rows: int = 16) -> Path:
-        """A contact sheet (:mod:`generec.evaluation.contact_sheet`): per request, ``row``'s clip and the real one."""
-        from generec.evaluation.contact_sheet import save_sheet
-
+        """A request sheet (:mod:`generec.evaluation.sheets`): per request, ``row``'s clip and the real one."""
         if row not in self.samples:
             raise DataError(f"no samples of row {row!r}; rows: {', '.join(self.samples)}")
-        return save_sheet(path, self.captions, self.samples[row], self.samples["Original"], rows=rows,
-                          labels=(f"created ({row})", "real clip with the same attributes"))  # fmt: skip
+        columns = {
+            f"created ({row})": self.samples[row],
+            "real clip with the same attributes": self.samples["Original"],
+        }
+        return save_sheet(path, self.captions, columns, rows=rows)
 
     def save(self, out: str | Path) -> dict[str, Path]:
         """``creation.csv``, ``creation.txt`` (table + protocol) and ``creation_samples.png`` under ``out``."""
@@ -77,31 +79,8 @@ class CreationTable:
         paths = {"csv": d / "creation.csv", "txt": d / "creation.txt", "png": d / "creation_samples.png"}
         self.frame().to_csv(paths["csv"], index=False)
         paths["txt"].write_text(self.text() + "\n", encoding="utf-8")
-        sample_grid(self.samples, self.captions).save(paths["png"])
+        save_sheet(paths["png"], self.captions, self.samples, rows=6)
         return paths
-
-
-def sample_grid(samples: dict[str, np.ndarray], captions: list[str], rows: int = 6, scale: int = 2) -> Any:
-    """A PNG-ready PIL image: one line per instruction, one column per table row, 4 frames per cell."""
-    from PIL import Image, ImageDraw
-
-    names = list(samples)
-    n = min(rows, len(captions), *(len(v) for v in samples.values()))
-    t, h, w = next(iter(samples.values())).shape[1:4]
-    picks = np.linspace(0, t - 1, min(4, t)).round().astype(int)
-    cell_w, cell_h, pad, head = len(picks) * w * scale, h * scale, 6, 14
-    img = Image.new("RGB", (len(names) * (cell_w + pad) + pad, head + n * (cell_h + head + pad)), "white")
-    draw = ImageDraw.Draw(img)
-    for c, name in enumerate(names):
-        draw.text((pad + c * (cell_w + pad), 2), name, fill="black")
-    for r in range(n):
-        y = head + r * (cell_h + head + pad)
-        draw.text((pad, y), captions[r][:120], fill="black")
-        for c, name in enumerate(names):
-            strip = np.concatenate([samples[name][r, k] for k in picks], axis=1)
-            tile = Image.fromarray(strip).resize((cell_w, cell_h), Image.NEAREST)
-            img.paste(tile, (pad + c * (cell_w + pad), y + head))
-    return img
 
 
 def request_constraints(texts: list[str]) -> dict[str, dict[str, Any]]:

@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from generec.errors import DataError
 from generec.evaluation.personalization_result import mean_sd_table, run_metrics
+from generec.evaluation.sheets import save_sheet
 
 METHODS = ("Original", "User_Hist", "User_Emb", "Unconditional")
 KS = (5, 10)
@@ -245,6 +246,7 @@ class RevisionResult:
     note: str
     methods: tuple[str, ...] = METHODS
     settings: dict[str, Any] = field(default_factory=dict)
+    example_labels: list[str] = field(default_factory=list)  # "user · item" of each example clip
 
     @property
     def metrics(self) -> list[str]:
@@ -292,6 +294,16 @@ class RevisionResult:
         ]
         return "\n".join(lines)
 
+    def sheet(self, path: Any, method: str = "User_Hist", rows: int = 16) -> Any:
+        """A request sheet (:mod:`generec.evaluation.sheets`): per example, ``method``'s revision and its source."""
+        if method not in self.examples or "Original" not in self.examples:
+            raise DataError(f"no examples of {method!r} and the originals; methods: {', '.join(self.examples)}")
+        columns = {f"revised ({method})": self.examples[method], "source clip": self.examples["Original"]}
+        return save_sheet(path, self._labels(), columns, rows=rows)
+
+    def _labels(self) -> list[str]:
+        return self.example_labels or [f"example {i + 1}" for i in range(len(next(iter(self.examples.values()))))]
+
     def save(self, out_dir: Any, stem: str = "table3_revision") -> dict[str, Any]:
         """Write ``<stem>.csv``, ``<stem>_movement.csv``, ``<stem>_protocol.json`` and ``<stem>_grid.png``."""
         import json
@@ -306,29 +318,8 @@ class RevisionResult:
         info = {"fvd": {m: {"value": r.value, **r.protocol.to_dict()} for m, r in self.fvd.items()},
                 "settings": self.settings, "note": self.note, "findings": self.findings()}  # fmt: skip
         paths["protocol"].write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        save_grid(paths["grid"], self.examples)
+        save_sheet(paths["grid"], self._labels(), self.examples, frames=3, scale=3)
         return paths
-
-
-def save_grid(path: Any, examples: dict[str, np.ndarray], frames: Sequence[int] | None = None, scale: int = 3) -> None:
-    """A PNG: one row per example clip, per method (labelled) three frames (first, middle, last), before/after."""
-    from PIL import Image, ImageDraw
-
-    methods = list(examples)
-    n, t, s = examples[methods[0]].shape[:3]
-    pick = list(frames) if frames is not None else sorted({0, t // 2, t - 1})
-    cell, gap, head = s * scale, 6, 14
-    width = len(methods) * (len(pick) * cell + gap)
-    img = Image.new("RGB", (width, head + n * (cell + 2)), "white")
-    draw = ImageDraw.Draw(img)
-    for j, m in enumerate(methods):
-        x0 = j * (len(pick) * cell + gap)
-        draw.text((x0 + 2, 1), m, fill="black")
-        for i in range(n):
-            for f, k in enumerate(pick):
-                tile = Image.fromarray(examples[m][i, k]).resize((cell, cell), Image.NEAREST)
-                img.paste(tile, (x0 + f * cell, head + i * (cell + 2)))
-    img.save(path)
 
 
 # ------------------------------------------------------------------------------------------ experiment
@@ -354,7 +345,7 @@ def revision_experiment(
     sim = setup.world.simulator() if setup.reader is not None else None
     favourite = _favourite(sim, setup.user_ids, "colour") if sim is not None else None
     values: dict[tuple[str, str], list[float]] = {}
-    moves, fvd, examples = [], {}, {}
+    moves, fvd, examples, example_labels = [], {}, {}, []
     for r in range(runs):
         rng = np.random.default_rng([seed, r])
         items = np.stack([rng.choice(c, size=max(ks), replace=False) for c in setup.candidates])
@@ -384,6 +375,7 @@ def revision_experiment(
             for m, c in clips.items():
                 fvd[m] = frechet_video_distance(setup.real, c.reshape(-1, *c.shape[2:]), net)
             examples = {m: c[: min(n_examples, n_u), 0] for m, c in clips.items()}
+            example_labels = [f"user {setup.user_ids[u]} · item {items[u, 0]}" for u in range(min(n_examples, n_u))]
     movement = sum(moves[1:], moves[0]) / len(moves)
     settings = {"runs": runs, "ks": list(ks), "strength": strength, "steps": steps,
                 "guidance_scale": guidance_scale, "seed": seed, "users": len(setup.user_ids),
@@ -393,4 +385,4 @@ def revision_experiment(
     if getattr(setup.reviser, "history_prompt", False):
         note += "; User_Hist also given to the instruction input (a visual prompt)"
     return RevisionResult({k: np.asarray(v) for k, v in values.items()}, fvd, movement, examples, note,
-                          settings=settings)  # fmt: skip
+                          settings=settings, example_labels=example_labels)  # fmt: skip
