@@ -253,6 +253,7 @@ def reader(
     ),
     width: int = typer.Option(32, "--width", help="Channels of the reader's first layer."),
     seed: int = SEED,
+    device: str = DEVICE,
     threads: int | None = THREADS,
     quiet: bool = QUIET,
 ) -> None:
@@ -266,8 +267,11 @@ def reader(
     _settings(1, 1, 1.0, None, seed, threads)
     if clips < 1 or steps < 1:
         raise ConfigError("--clips and --steps must be at least 1")
+    from generec.diffusion.recipe import resolve_device
+
     config = ReaderConfig(frames=frames, size=size, width=width, arch=arch)
-    r = AttributeReader(config, seed=seed).fit(clips, steps, progress=not quiet)
+    dev = str(resolve_device(device))
+    r = AttributeReader(config, seed=seed).fit(clips, steps, progress=not quiet, device=dev)
     r.save(out)
     typer.echo(accuracy_table(r.evaluate_by_style(1000)))  # colour is only readable where the style keeps it
     typer.echo(f"saved to {out}")
