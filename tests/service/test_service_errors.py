@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generec.service.limits import RateLimit
-from generec.service.media import parse_range
+from generec.service.media import byte_ranges
 
 
 def _is_json_error(r, status: int) -> str:
@@ -76,19 +78,45 @@ def test_token_bucket_refills() -> None:
     assert limiter.allow("k", now=1.0) == 0.0
 
 
-@pytest.mark.parametrize("header,expected", [("bytes=0-9", (0, 9)), ("bytes=10-", (10, 99)), ("bytes=-5", (95, 99)),
-                                             ("bytes=90-500", (90, 99))])  # fmt: skip
-def test_parse_range(header, expected) -> None:
-    assert parse_range(header, 100) == expected
+@pytest.mark.parametrize("header,expected", [
+    ("bytes=0-9", [(0, 9)]), ("bytes=10-", [(10, 99)]), ("bytes=-5", [(95, 99)]), ("bytes=90-500", [(90, 99)]),
+    ("BYTES = 0-9", [(0, 9)]), ("bytes=0-1,4-5", [(0, 1), (4, 5)]), ("bytes=4-5,0-1", [(0, 1), (4, 5)]),
+    ("bytes=0-10,5-20", [(0, 20)]), ("bytes=0-4,5-9", [(0, 9)]), ("bytes=0-1,,", [(0, 1)]),
+    ("bytes=0-1,200-300", [(0, 1)]), ("bytes=" + "0" * 40 + "7-8", [(7, 8)]),
+    ("bytes=-" + "9" * 4301, [(0, 99)]), ("bytes=0-" + "9" * 4301, [(0, 99)]),
+])  # fmt: skip
+def test_byte_ranges(header, expected) -> None:
+    assert byte_ranges(header, 100) == expected
 
 
-@pytest.mark.parametrize("header", ["bytes=100-", "bytes=5-2", "items=0-1", "bytes=-0", "bytes=0-1,4-5", "bytes=-"])
-def test_parse_range_refuses(header) -> None:
+@pytest.mark.parametrize("header", [None, "", "items=0-1", "bytes", "bytes=", "bytes=-", "bytes=5-2", "bytes=abc",
+                                    "bytes=1-2-3", "bytes=-5-10", "bytes=\u0663-", "bytes=0x10-", "bytes=+5-",
+                                    "bytes=" + ",".join(["0-0"] * 17)])  # fmt: skip
+def test_byte_ranges_ignores_what_it_cannot_read(header) -> None:
+    assert byte_ranges(header, 100) is None  # the whole file is served
+
+
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=" + "9" * 4301 + "-", "bytes=100-200,300-"])
+def test_byte_ranges_refuses_ranges_past_the_end(header) -> None:
     from fastapi import HTTPException
 
     with pytest.raises(HTTPException) as err:
-        parse_range(header, 100)
+        byte_ranges(header, 100)
     assert err.value.status_code == 416 and err.value.headers["Content-Range"] == "bytes */100"
+
+
+@given(st.text(max_size=60), st.integers(1, 10**6))
+@settings(max_examples=300, deadline=None)
+def test_byte_ranges_never_fails_on_any_header(text, size) -> None:
+    from fastapi import HTTPException
+
+    try:
+        ranges = byte_ranges("bytes=" + text, size)
+    except HTTPException as exc:
+        assert exc.status_code == 416
+        return
+    for first, last in ranges or ():
+        assert 0 <= first <= last < size
 
 
 def test_page_and_openapi_are_served(client) -> None:
