@@ -71,6 +71,49 @@ def test_rate_limit_answers_429_with_retry_after(system, tokens, auth) -> None:
         assert c.get("/").status_code == 200  # the page is not rate limited
 
 
+def _strict_client(system, rate_per_s: float = 0.01, burst: int = 5):
+    from fastapi.testclient import TestClient
+
+    from generec.pipeline import GeneRec
+    from generec.service.app import create_app
+
+    settings = system.settings.model_copy(update={"service": system.settings.service.model_copy(
+        update={"rate_per_s": rate_per_s, "rate_burst": burst})})  # fmt: skip
+    strict = GeneRec(settings, system.store, system.media, instructor=system.instructor, runners={},
+                     fidelity=system.fidelity)  # fmt: skip
+    return TestClient(create_app(strict, workers=0), raise_server_exceptions=False)
+
+
+def test_guessing_tokens_does_not_escape_the_rate_limit(system, tokens, auth) -> None:
+    import secrets
+
+    with _strict_client(system) as c:
+        codes = [c.get("/api/me", headers=auth(secrets.token_urlsafe(24))).status_code for _ in range(30)]
+        assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}, codes
+        cookies = [
+            c.get("/api/me", headers={"Cookie": f"generec_token={secrets.token_urlsafe(24)}"}).status_code
+            for _ in range(3)
+        ]
+        assert set(cookies) == {429}  # the same address, whichever way the guess is sent
+        assert c.post("/api/auth/login", json={"token": secrets.token_urlsafe(24)}).status_code == 429
+        assert c.get("/api/me", headers=auth(tokens["bob"])).status_code == 200  # a signed-in user has their own
+
+
+def test_respelling_a_token_does_not_escape_the_rate_limit(system, tokens) -> None:
+    t = tokens["carol"]
+    spellings = [
+        {"Authorization": f"Bearer {t}"},
+        {"Authorization": f"bearer {t}"},
+        {"Authorization": f"BEARER {t}"},
+        {"Authorization": f"Bearer  {t}"},
+        {"Authorization": f"Bearer {t} "},
+        {"Cookie": f"generec_token={t}"},
+    ]
+    with _strict_client(system) as c:
+        codes = [c.get("/api/me", headers=spellings[n % len(spellings)]).status_code for n in range(18)]
+        assert codes[:5] == [200] * 5 and set(codes[5:]) == {429}, codes
+
+
 def test_token_bucket_refills() -> None:
     limiter = RateLimit(None, rate_per_s=2.0, burst=2)
     assert limiter.allow("k", now=0.0) == 0.0 and limiter.allow("k", now=0.0) == 0.0

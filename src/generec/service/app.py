@@ -20,10 +20,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 from generec.errors import ConfigError, GeneRecError, MediaError, NotFoundError
 from generec.pipeline import GeneRec, JobLimitError, Session
-from generec.service.auth import TokenCache
+from generec.service.auth import TokenCache, resolve
 from generec.service.events import EventWriter
 from generec.service.limits import BodyLimit, RateLimit
 from generec.service.upkeep import CatalogKeeper
@@ -140,7 +141,11 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    app.add_middleware(RateLimit, rate_per_s=settings.rate_per_s, burst=settings.rate_burst)
+    async def signed_in_as(scope: dict) -> str | None:
+        user = await resolve(HTTPConnection(scope), ctx.tokens)
+        return None if user is None else user.id
+
+    app.add_middleware(RateLimit, rate_per_s=settings.rate_per_s, burst=settings.rate_burst, resolve=signed_in_as)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
     return app
 
