@@ -29,6 +29,7 @@ from generec.service.events import EventWriter
 from generec.service.limits import BodyLimit, RateLimit
 from generec.service.upkeep import CatalogKeeper
 from generec.service.workers import WorkerPool
+from generec.store.scratch import clean_scratch, scratch_root
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -110,6 +111,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if removed := clean_scratch(generec.settings.home):  # what a killed process left in <home>/tmp
+            log.info("removed %d leftover scratch entries from %s", removed, scratch_root(generec.settings.home))
         if start_workers:
             pool.start()
         keeper.start()
