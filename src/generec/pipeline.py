@@ -54,6 +54,7 @@ from generec.pipeline_parts import (
 )
 from generec.pipeline_runners import default_runners
 from generec.store import Job, MediaStore, Store, TurnRole
+from generec.text import hide_paths
 from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Modality, Origin
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,7 @@ class GeneRec:
             return self._fail(job, f"internal error: {type(exc).__name__}: {exc}", worker_id)
 
     def _fail(self, job: Job, reason: str, worker_id: str | None) -> Job:
+        reason = hide_paths(reason, self.settings.home)  # the requester reads it: no server paths
         try:
             return self.store.fail_job(job.id, reason, worker_id=worker_id)
         except GeneRecError:  # cancelled meanwhile, or taken over after a lost lease

@@ -187,3 +187,25 @@ def test_startup_removes_what_a_killed_process_left(system, tmp_path) -> None:
     assert clean_scratch(home) == 0
     os.utime(stale, (time.time() - 2 * 86400,) * 2)
     assert clean_scratch(home) == 1 and not stale.exists()
+
+
+def test_a_failed_job_names_no_server_path(client, system, tokens, auth, tmp_path) -> None:
+    from generec.types import Item, Visibility
+
+    # An item whose stored file was damaged on disk: the edit fails, and says why without the media store's path.
+    rng = np.random.default_rng(7)
+    video = write_video([rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(8)], tmp_path / "v.mp4", 8)
+    record = system.media.put_file(video)
+    system.media.path_for(record.hash).write_bytes(b"not a video" * 100)
+    system.store.add_item(Item(id="broken-1", title="Broken", uploader_id="carol", media_hash=record.hash,
+                               visibility=Visibility.PRIVATE, visible_to="carol"), [record])  # fmt: skip
+    h = auth(tokens["carol"])
+    client.get("/api/feed", headers=h)
+    body = client.post("/api/chat", headers=h, json={"text": "make this one shorter", "focus_item_id": "broken-1"})
+    job_id = body.json()["job"]["id"]
+    deadline = time.monotonic() + 60
+    while not (job := client.get(f"/api/jobs/{job_id}", headers=h).json())["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert job["status"] == "failed" and "not a readable video" in job["error"], job
+    assert str(system.settings.home) not in job["error"] and not PATHLIKE.search(job["error"]), job["error"]
