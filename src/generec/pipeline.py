@@ -165,7 +165,8 @@ class GeneRec:
         if decision.task not in self.runners:
             raise GeneRecError(f"no runner for task {decision.task!r} on this install")
         if decision.item_id is not None:
-            self._check_applies(decision.task, self.store.get_item(decision.item_id, viewer=user_id))
+            with contextlib.suppress(NotFoundError):  # a missing item fails in the job, with the reason
+                self._check_applies(decision.task, self.store.get_item(decision.item_id, viewer=user_id))
         limit = self.settings.service.max_jobs_per_user
         jobs = self.store.list_jobs(user_id=user_id, limit=200)
         open_jobs = [j for j in jobs if not j.is_finished]

@@ -55,7 +55,11 @@ class Made:
 
 @runtime_checkable
 class JobRunner(Protocol):
-    """Runs one editor/creator task; ``task`` is the instructor's name for it (``"clipping"``, ...)."""
+    """Runs one editor/creator task; ``task`` is the instructor's name for it (``"clipping"``, ...).
+
+    A runner may name the item ``modalities`` it takes (a tuple of :class:`~generec.types.Modality`);
+    without it, it takes videos only.
+    """
 
     task: str
 
@@ -140,6 +144,8 @@ def publish_made(
         thumb = media.put_file(made.thumbnail)
         records.append(thumb)
         thumb_hash = thumb.hash
+    elif record.mime.startswith("image/"):  # a made picture is its own cover
+        thumb_hash = record.hash
     store.add_media(record)
     item = _made_item(item_id, made, parent, requested_by, record.hash, thumb_hash)
     store.add_item(item, records)

