@@ -32,6 +32,23 @@ def csp_violations(page) -> list[str]:
     return page.evaluate("window.__csp")
 
 
+def needs_chromium():  # noqa: ANN201 - playwright's module
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    return sync_api
+
+
+def serve_copy(template_home: Path, tmp_path: Path, live_server, user: str) -> tuple[Path, str, str]:
+    """A copy of the test world served by the real service: ``(home, a token of user, base URL)``."""
+    home = tmp_path / "home"
+    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
+    with Store.open(Settings(home=home)) as store:
+        token = store.create_token(user)
+    _, base = live_server(home)
+    return home, token, base
+
+
 def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
     """Poll ``expression`` in the page until it is true. Not ``page.wait_for_function``: that evaluates a
     string with ``eval`` inside the page, which the page's policy (rightly) forbids."""
@@ -43,14 +60,8 @@ def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
 
 @pytest.mark.slow
 def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    home = tmp_path / "home"
-    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
-    with Store.open(Settings(home=home)) as store:
-        token = store.create_token("alice")
-    _, base = live_server(home)
+    sync_api = needs_chromium()
+    home, token, base = serve_copy(template_home, tmp_path, live_server, "alice")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -91,14 +102,8 @@ def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
 
 def test_the_page_runs_under_its_security_policy(template_home: Path, tmp_path: Path, live_server) -> None:
     """Sign in, load the feed, play, open "why": no policy violation; an injected inline script is blocked."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    home = tmp_path / "home"
-    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
-    with Store.open(Settings(home=home)) as store:
-        token = store.create_token("carol")
-    _, base = live_server(home)
+    sync_api = needs_chromium()
+    home, token, base = serve_copy(template_home, tmp_path, live_server, "carol")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
