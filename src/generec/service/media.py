@@ -42,7 +42,7 @@ def byte_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
     if not header:
         return None
     unit, sep, spec = header.partition("=")
-    parts = [p.replace(" ", "").replace("\t", "") for p in spec.split(",")]
+    parts = [p.strip(" \t") for p in spec.split(",")]
     parts = [p for p in parts if p]  # empty list elements are allowed
     if not sep or unit.strip().lower() != "bytes" or not parts or len(parts) > MAX_RANGES:
         return None
