@@ -54,15 +54,20 @@ from generec.pipeline_parts import (
 )
 from generec.pipeline_runners import default_runners
 from generec.store import Job, MediaStore, Store, TurnRole
-from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Origin
+from generec.text import hide_paths
+from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Modality, Origin
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Decision", "GeneRec", "JobLimitError", "Response", "Session", "ShownItem"]
+__all__ = ["Decision", "GeneRec", "JobLimitError", "NotApplicableError", "Response", "Session", "ShownItem"]
 
 
 class JobLimitError(GeneRecError):
     """A user already has as many generation jobs queued or running as allowed."""
+
+
+class NotApplicableError(GeneRecError):
+    """The edit asked for does not apply to the item (a video-only editor asked of an image)."""
 
 
 class GeneRec:
@@ -159,6 +164,9 @@ class GeneRec:
         """
         if decision.task not in self.runners:
             raise GeneRecError(f"no runner for task {decision.task!r} on this install")
+        if decision.item_id is not None:
+            with contextlib.suppress(NotFoundError):  # a missing item fails in the job, with the reason
+                self._check_applies(decision.task, self.store.get_item(decision.item_id, viewer=user_id))
         limit = self.settings.service.max_jobs_per_user
         jobs = self.store.list_jobs(user_id=user_id, limit=200)
         open_jobs = [j for j in jobs if not j.is_finished]
@@ -177,6 +185,15 @@ class GeneRec:
         kind = decision.task if decision.task.startswith("create_") else f"edit_{decision.task}"
         return self.store.create_job(kind, params, user_id=user_id)
 
+    def _check_applies(self, task: str, item: Item) -> None:
+        """Refuse an edit whose runner does not take the item's modality (runners say which; default: video)."""
+        takes = getattr(self.runners[task], "modalities", (Modality.VIDEO,))
+        if item.modality not in takes:
+            kinds = " and ".join(f"{Modality(m).value}s" for m in takes)
+            what = "an image" if item.modality is Modality.IMAGE else "a video"
+            raise NotApplicableError(f"{item.title or item.id!r} is {what}, and the {task.replace('_', ' ')} edit "
+                                     f"works on {kinds} only; pick one of those and ask again.")  # fmt: skip
+
     def run_job(self, job: Job, worker_id: str | None = None) -> Job:
         """Run a claimed job to the end: made item checked and stored, or the job failed with the reason."""
         try:
@@ -188,6 +205,7 @@ class GeneRec:
             return self._fail(job, f"internal error: {type(exc).__name__}: {exc}", worker_id)
 
     def _fail(self, job: Job, reason: str, worker_id: str | None) -> Job:
+        reason = hide_paths(reason, self.settings.home)  # the requester reads it: no server paths
         try:
             return self.store.fail_job(job.id, reason, worker_id=worker_id)
         except GeneRecError:  # cancelled meanwhile, or taken over after a lost lease
@@ -334,6 +352,8 @@ class Session:
             if decision.explicit:
                 raise
             return "", None  # a streak-started creation waits for the user's open jobs
+        except NotApplicableError as exc:  # not a failure: the user asked for something this item cannot get
+            return str(exc), None
         return f"{decision.reply} I'll show it here when it is ready.".strip(), job
 
     def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Delivered], list[str], list[str]]:

@@ -55,7 +55,11 @@ class Made:
 
 @runtime_checkable
 class JobRunner(Protocol):
-    """Runs one editor/creator task; ``task`` is the instructor's name for it (``"clipping"``, ...)."""
+    """Runs one editor/creator task; ``task`` is the instructor's name for it (``"clipping"``, ...).
+
+    A runner may name the item ``modalities`` it takes (a tuple of :class:`~generec.types.Modality`);
+    without it, it takes videos only.
+    """
 
     task: str
 
@@ -140,6 +144,8 @@ def publish_made(
         thumb = media.put_file(made.thumbnail)
         records.append(thumb)
         thumb_hash = thumb.hash
+    elif record.mime.startswith("image/"):  # a made picture is its own cover
+        thumb_hash = record.hash
     store.add_media(record)
     item = _made_item(item_id, made, parent, requested_by, record.hash, thumb_hash)
     store.add_item(item, records)
@@ -196,7 +202,7 @@ def job_seed(user_id: str, text: str, n: int) -> int:
 
 def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
     """Run ``job`` (edit or create) with ``system``'s runner; store and check what it made."""
-    import tempfile
+    from generec.store.scratch import scratch_dir
 
     runner = system.runners.get(str(job.params.get("task")))
     if runner is None:
@@ -216,9 +222,7 @@ def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
         guidance.user_hist = history_vector(runner.encoder, system.store, system.media, job.params["liked"], user_id)
     seed = int(job.params.get("seed") or 0)
     progress(0.05, f"starting {runner.task}")
-    tmp_root = Path(system.settings.home) / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+    with scratch_dir(system.settings.home) as tmp:
         if getattr(runner, "takes_seed", False):
             made = runner.run(parent, source, guidance, Path(tmp), progress, seed=seed)
         else:

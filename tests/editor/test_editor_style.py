@@ -89,3 +89,19 @@ def test_restyles_a_video_with_audio_and_reports_its_numbers(text_encoder, plant
     assert res2.style == "reference image" and res2.path.is_file()
     with pytest.raises(ConfigError):
         st.restyle(planted_video, tmp_path / "x.mp4")
+
+
+def test_restyles_a_picture(text_encoder, tmp_path):
+    from skimage import data
+
+    from generec.errors import MediaError
+    from generec.media import read_image, write_image
+
+    src = write_image(data.astronaut(), tmp_path / "astronaut.png")  # 512 x 512, a real photo
+    st = StyleTransfer(text_encoder, size=128)
+    res = st.restyle_image(src, tmp_path / "styled.png", instruction="a pencil sketch")
+    out = read_image(res.path)
+    assert res.style == "pencil sketch" and out.shape == (128, 128, 3)
+    assert 0 < res.metrics["edge_similarity"] <= 1 and -1 <= res.metrics["ssim"] < 0.99  # changed, recognisably
+    with pytest.raises(MediaError, match="restyle_image"):
+        st.restyle(src, tmp_path / "x.mp4", instruction="neon")

@@ -6,6 +6,7 @@ Needs Debian's ``chromium`` and the ``playwright`` package (never ``playwright i
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,24 +17,57 @@ from generec.store import Store
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
+# Runs before the page's own script (and outside its policy): records every Content-Security-Policy violation.
+WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+             "(e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));")  # fmt: skip
+
+
+def watch_csp(page, errors: list[str]) -> None:
+    page.add_init_script(WATCH_CSP)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__csp")
+
+
+def needs_chromium():  # noqa: ANN201 - playwright's module
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    return sync_api
+
+
+def serve_copy(template_home: Path, tmp_path: Path, live_server, user: str) -> tuple[Path, str, str]:
+    """A copy of the test world served by the real service: ``(home, a token of user, base URL)``."""
+    home = tmp_path / "home"
+    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
+    with Store.open(Settings(home=home)) as store:
+        token = store.create_token(user)
+    _, base = live_server(home)
+    return home, token, base
+
+
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll ``expression`` in the page until it is true. Not ``page.wait_for_function``: that evaluates a
+    string with ``eval`` inside the page, which the page's policy (rightly) forbids."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.1)
 
 
 @pytest.mark.slow
 def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    home = tmp_path / "home"
-    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
-    with Store.open(Settings(home=home)) as store:
-        token = store.create_token("alice")
-    _, base = live_server(home)
+    sync_api = needs_chromium()
+    home, token, base = serve_copy(template_home, tmp_path, live_server, "alice")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             page = browser.new_page()
             errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            watch_csp(page, errors)
             page.goto(f"{base}/#token={token}")
             page.wait_for_selector("#feed li button")
             assert "token" not in page.url  # the token does not stay in the address bar
@@ -43,10 +77,10 @@ def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
             version = "document.body.dataset.feedVersion"
             seen = page.evaluate(version)
             page.click("#like")
-            page.wait_for_function(f"{version} !== '{seen}'")  # the feed reloaded after the like
+            wait_until(page, f"{version} !== '{seen}'")  # the feed reloaded after the like
             assert "you like" in page.inner_text("#chatlog")
             page.keyboard.press("d")  # the keyboard works too: dislike
-            page.wait_for_function("document.querySelector('#chatlog').innerText.includes('less like')")
+            wait_until(page, "document.querySelector('#chatlog').innerText.includes('less like')")
             page.fill("#chatinput", "make this one shorter")
             page.click("#chatform button[type=submit]")
             page.wait_for_selector("#jobs li progress")
@@ -58,8 +92,36 @@ def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
             why = page.inner_text("#why")
             assert "GeneRec (AI)" in why and "passed" in why and "trim" in why
             assert first and not errors, errors
+            assert csp_violations(page) == []  # the page works under its Content-Security-Policy
         finally:
             browser.close()
     with Store.open(Settings(home=home)) as store:  # what the browser did is stored
         kinds = {e.kind.value for e in store.events_for_user("alice")}
         assert {"impression", "like", "dislike", "click"} <= kinds
+
+
+def test_the_page_runs_under_its_security_policy(template_home: Path, tmp_path: Path, live_server) -> None:
+    """Sign in, load the feed, play, open "why": no policy violation; an injected inline script is blocked."""
+    sync_api = needs_chromium()
+    home, token, base = serve_copy(template_home, tmp_path, live_server, "carol")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            watch_csp(page, errors)
+            response = page.goto(f"{base}/#token={token}")
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            page.wait_for_selector("#feed li button img")
+            page.locator("#feed li button").nth(1).click()
+            page.click("#whybtn")
+            wait_until(page, "document.querySelector('#why').innerText.includes('Who made it')")
+            assert page.is_visible("#upload-panel")  # carol uploads: that panel is shown too
+            wait_until(page, "document.querySelector('#player').readyState >= 1")  # the video loaded
+            assert csp_violations(page) == [] and not errors, (csp_violations(page), errors)
+            page.evaluate("document.body.append(Object.assign(document.createElement('script'), "
+                          "{textContent: 'window.__ran = true'}))")  # fmt: skip
+            wait_until(page, "window.__csp.length > 0")
+            assert page.evaluate("window.__ran") is None and csp_violations(page)[0].startswith("script-src")
+        finally:
+            browser.close()

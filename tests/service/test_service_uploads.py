@@ -54,6 +54,18 @@ def test_bad_uploads_are_refused_with_a_reason(client, tokens, auth) -> None:
     assert r.status_code == 422
 
 
+def test_startup_recovery_logs_what_it_found_and_what_it_did(system, caplog) -> None:
+    from generec.service.workers import WorkerPool
+
+    job: Job = system.store.create_job("edit_logged", {"task": "none"}, user_id="bob")
+    assert system.store.claim_job("dead-worker", kinds=["edit_logged"]).id == job.id
+    with caplog.at_level("WARNING", logger="generec.service.workers"):
+        WorkerPool(system, workers=0).recover()
+    line = next(r.getMessage() for r in caplog.records if job.id in r.getMessage())
+    assert "left running" in line and "re-queued" in line and "left queued" not in line, line
+    system.store.cancel_job(job.id)
+
+
 def test_startup_recovery_fails_a_job_out_of_attempts_with_the_reason(system) -> None:
     from generec.service.workers import WorkerPool
 

@@ -242,6 +242,29 @@ class StyleTransfer:
         for frame in frames:
             yield np.asarray(engine.stylize_with(frame, reference, strength=self.strength, max_size=self.size))
 
+    def restyle_image(
+        self, image: str | os.PathLike[str], out: str | os.PathLike[str], instruction: str | None = None,
+        style: str | None = None, reference_image: str | os.PathLike[str] | np.ndarray | None = None,
+    ) -> Restyled:  # fmt: skip
+        """Restyle a still image into ``out`` (PNG/JPEG by suffix); metrics compare it with the source."""
+        from generec.media import read_image, resize, write_image
+
+        style = self._style_of(instruction, style, reference_image)
+        ref = self.reference(style, reference_image)
+        src = resize(read_image(image), self.size)
+        done = next(self.stylize_frames([src], ref))
+        path = write_image(done, out)
+        metrics = {"ssim": ssim(src, done), "edge_similarity": edge_similarity(src, done)}
+        return Restyled(path, style or "reference image", metrics)
+
+    def _style_of(self, instruction: str | None, style: str | None, reference_image: object) -> str | None:
+        """The named style to use: ``style``, else the one ``instruction`` means (``None`` with a reference image)."""
+        if style is None and reference_image is None:
+            if instruction is None:
+                raise ConfigError("give an instruction, a style name or a reference image")
+            style = self.match(instruction)[0]
+        return style
+
     def restyle(
         self, video: str | os.PathLike[str], out: str | os.PathLike[str], instruction: str | None = None,
         style: str | None = None, reference_image: str | os.PathLike[str] | np.ndarray | None = None,
@@ -250,14 +273,11 @@ class StyleTransfer:
         """Restyle ``video`` into ``out`` (with the source's audio) and measure content and flicker."""
         from generec.media import iter_frames, probe, read_audio, write_video
 
-        if style is None and reference_image is None:
-            if instruction is None:
-                raise ConfigError("give an instruction, a style name or a reference image")
-            style = self.match(instruction)[0]
+        style = self._style_of(instruction, style, reference_image)
         ref = self.reference(style, reference_image)
         info = probe(video)
         if info.is_image:
-            raise MediaError(f"{info.path} is an image; restyle needs a video")
+            raise MediaError(f"{info.path} is an image; restyle needs a video (restyle_image takes images)")
         end = None if max_seconds is None else min(max_seconds, info.duration)
         src = [f.image for f in iter_frames(video, size=self.size, end=end)]
         raw = list(self.stylize_frames(src, ref))

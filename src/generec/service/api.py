@@ -13,12 +13,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from generec.errors import GeneRecError, NotFoundError
 from generec.pipeline import Response as StepResponse
 from generec.service.auth import COOKIE, current_user, require_role, token_of
 from generec.store import Job
+from generec.text import clean_text
 from generec.types import Event, EventKind, Item, ItemStatus, Role, User
 
 router = APIRouter(prefix="/api")
@@ -42,6 +43,14 @@ class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     focus_item_id: str | None = Field(default=None, max_length=200, description="The item the user is looking at.")
     events: list[EventIn] = Field(default_factory=list, max_length=500)
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        text = clean_text(text, multiline=True)
+        if not text:
+            raise ValueError("the message has no printable characters")
+        return text
 
 
 def ctx(request: Request) -> Any:

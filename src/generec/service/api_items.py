@@ -6,9 +6,7 @@ exactly as a missing one does.
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
+import asyncio
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +21,9 @@ from generec.pipeline import Decision, JobLimitError
 from generec.service.api import ctx, item_json, job_json, verdict_json
 from generec.service.auth import current_user, require_role
 from generec.service.media import file_response
-from generec.types import Guidance, Item, Role, User
+from generec.store.scratch import scratch_dir
+from generec.text import clean_text
+from generec.types import Guidance, Item, Modality, Role, User
 
 router = APIRouter(prefix="/api")
 _SUFFIX = {"video/mp4": ".mp4", "video/webm": ".webm", "image/png": ".png", "image/jpeg": ".jpg"}
@@ -92,10 +92,13 @@ def why(item_id: str, request: Request, user: User = Depends(current_user)) -> d
 
 
 # ------------------------------------------------------------------ uploads
+THUMBNAIL_PX = 320  # longest side of an upload's cover; smaller uploads keep their size
+
+
 def _title(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
+    text = clean_text(text)
     if not text:
-        raise HTTPException(422, "an upload needs a title (query parameter 'title')")
+        raise HTTPException(422, "an upload needs a title (query parameter 'title') with printable characters")
     return text[:200]
 
 
@@ -115,63 +118,63 @@ async def _receive(request: Request, dst: Path, limit: int) -> int:
 @router.post("/uploads", tags=["uploads"])
 async def upload(request: Request, title: str = Query(..., max_length=200), caption: str = Query("", max_length=2000),
                  allow_ai_edits: bool = Query(True), user: User = Depends(current_user)) -> dict[str, Any]:  # fmt: skip
-    """Upload a video (raw body, ``Content-Type: video/mp4`` or ``video/webm``); uploaders only.
+    """Upload a video or an image (raw body, ``Content-Type`` one of MP4, WebM, PNG, JPEG); uploaders only.
 
-    The file is validated (decodable, within the limits); with ``allow_ai_edits`` GeneRec also
-    queues an AI-edited version for the uploader to review (private to them until they share it).
+    The file is validated (decodable, within the limits) and stored with a cover; with
+    ``allow_ai_edits`` GeneRec also queues an AI-edited version of a video for the uploader to
+    review (private to them until they share it). Nothing of the request stays on the server's disk
+    but the stored item.
     """
     require_role(user, Role.UPLOADER)
     c = ctx(request)
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime not in _SUFFIX:
         raise HTTPException(415, f"unsupported content type {mime or 'none'!r}; send one of {', '.join(_SUFFIX)}")
-    tmp_root = Path(c.generec.settings.home) / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=_SUFFIX[mime], dir=tmp_root)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        await _receive(request, tmp, c.generec.settings.service.max_upload_bytes)
-        return _store_upload(c, user, tmp, _title(title), caption, allow_ai_edits)
-    finally:
-        tmp.unlink(missing_ok=True)
+    title = _title(title)
+    with scratch_dir(c.generec.settings.home) as tmp:
+        path = tmp / f"upload{_SUFFIX[mime]}"
+        await _receive(request, path, c.generec.settings.service.max_upload_bytes)
+        try:
+            item = await asyncio.to_thread(_store_upload, c.generec, user, path, title, caption, allow_ai_edits)
+        except MediaError as exc:  # what is wrong with the file, not where the server keeps it
+            raise HTTPException(422, str(exc).replace(str(path), "the upload")) from None
+    offered = _offer_edit(c.generec, user, item) if allow_ai_edits else None
+    return {"item": item_json(item), "offered_job": offered}
 
 
-def _store_upload(c: Any, user: User, path: Path, title: str, caption: str, allow: bool) -> dict[str, Any]:
-    from generec.media import media_record
+def _store_upload(generec: Any, user: User, path: Path, title: str, caption: str, allow: bool) -> Item:
+    """Validate the file, store it and its cover, and add the item (modality from the file)."""
+    from generec.media import media_record, thumbnail
 
-    generec = c.generec
-    media_record(path, settings=generec.settings.media)  # validates: decodable, within limits, not truncated
-    record = generec.media.put_file(path)
-    records = [record]
-    thumb_hash = None
-    if record.mime.startswith("video/"):
-        from generec.media import thumbnail
-
-        thumb = generec.media.put_file(thumbnail(path, path.with_suffix(".png"), 0.0))
-        records.append(thumb)
-        thumb_hash = thumb.hash
+    record = media_record(path, settings=generec.settings.media)  # decodable, within limits, not truncated
+    stored = generec.media.put_file(path)
+    big = max(record.width or 0, record.height or 0) > THUMBNAIL_PX
+    cover = generec.media.put_file(thumbnail(path, path.with_name("cover.png"), 0.0, THUMBNAIL_PX if big else None))
+    image = record.mime.startswith("image/")
     item = Item(
         id=f"up{uuid.uuid4().hex[:14]}",
         title=title,
-        caption=caption.strip(),
+        caption=clean_text(caption, multiline=True),
+        modality=Modality.IMAGE if image else Modality.VIDEO,
         uploader_id=user.id,
         created_at=time.time(),
-        media_hash=record.hash,
-        thumbnail_hash=thumb_hash,
+        media_hash=stored.hash,
+        thumbnail_hash=cover.hash,
         allow_ai_edits=allow,
     )
-    generec.store.add_item(item, records)
-    offered = None
-    if allow and record.mime.startswith("video/") and "clipping" in generec.runners:
-        decision = Decision(
-            "edit_clip", "", "edit", "clipping", item.id, Guidance(instruction_text="a shorter version")
-        )
-        try:
-            offered = job_json(generec.enqueue(user.id, decision))
-        except (JobLimitError, GeneRecError):
-            offered = None  # the upload itself succeeded; the offer can be asked for later in the chat
-    return {"item": item_json(item), "offered_job": offered}
+    generec.store.add_item(item, [stored, cover])
+    return item
+
+
+def _offer_edit(generec: Any, user: User, item: Item) -> dict[str, Any] | None:
+    """Queue a shorter version of an uploaded video for its uploader to review, when this install can."""
+    if item.modality is not Modality.VIDEO or "clipping" not in generec.runners:
+        return None
+    decision = Decision("edit_clip", "", "edit", "clipping", item.id, Guidance(instruction_text="a shorter version"))
+    try:
+        return job_json(generec.enqueue(user.id, decision))
+    except (JobLimitError, GeneRecError):
+        return None  # the upload itself succeeded; the offer can be asked for later in the chat
 
 
 @router.get("/uploads", tags=["uploads"])

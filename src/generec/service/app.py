@@ -20,14 +20,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 from generec.errors import ConfigError, GeneRecError, MediaError, NotFoundError
 from generec.pipeline import GeneRec, JobLimitError, Session
-from generec.service.auth import TokenCache
+from generec.service.auth import TokenCache, resolve
 from generec.service.events import EventWriter
+from generec.service.headers import SecurityHeaders
 from generec.service.limits import BodyLimit, RateLimit
 from generec.service.upkeep import CatalogKeeper
 from generec.service.workers import WorkerPool
+from generec.store.scratch import clean_scratch, scratch_root
+from generec.text import hide_paths
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -78,7 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def ours(request: Request, exc: GeneRecError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFoundError) else 429 if isinstance(exc, JobLimitError) else \
             422 if isinstance(exc, MediaError | ConfigError) else 400  # fmt: skip
-        return _error(status, str(exc))
+        return _error(status, hide_paths(str(exc), request.app.state.ctx.generec.settings.home))
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
@@ -109,6 +113,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if removed := clean_scratch(generec.settings.home):  # what a killed process left in <home>/tmp
+            log.info("removed %d leftover scratch entries from %s", removed, scratch_root(generec.settings.home))
         if start_workers:
             pool.start()
         keeper.start()
@@ -140,8 +146,13 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    app.add_middleware(RateLimit, rate_per_s=settings.rate_per_s, burst=settings.rate_burst)
+    async def signed_in_as(scope: dict) -> str | None:
+        user = await resolve(HTTPConnection(scope), ctx.tokens)
+        return None if user is None else user.id
+
+    app.add_middleware(RateLimit, rate_per_s=settings.rate_per_s, burst=settings.rate_burst, resolve=signed_in_as)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, so the limits' answers carry the headers too
     return app
 
 

@@ -15,13 +15,16 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+import anyio
 from fastapi import HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from generec.errors import NotFoundError
 from generec.types import Role, User
 
 COOKIE = "generec_token"
 _RANK = {Role.USER: 0, Role.UPLOADER: 1, Role.ADMIN: 2}
+_RESOLVED = "generec_auth"  # request state: (token, its user or None, why not)
 
 
 class TokenCache:
@@ -94,34 +97,61 @@ class TokenCache:
         self.forget_user(user_id)
         return n
 
+    def cached(self, token: str) -> User | None:
+        """The token's user if it is remembered and fresh, else ``None``; never asks the store."""
+        hit = self._entries.get(self._key(token))
+        return hit[0] if hit is not None and hit[1] > self.clock() else None
+
     def __len__(self) -> int:
         return len(self._entries)
 
     def __contains__(self, token: object) -> bool:
         """Whether ``token`` is remembered now (a test's view; requests use :meth:`user`)."""
-        if not isinstance(token, str):
-            return False
-        hit = self._entries.get(self._key(token))
-        return hit is not None and hit[1] > self.clock()
+        return isinstance(token, str) and self.cached(token) is not None
 
 
-def token_of(request: Request) -> str | None:
+def token_of(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return request.cookies.get(COOKIE) or None
 
 
+async def resolve(request: HTTPConnection, tokens: TokenCache) -> User | None:
+    """Who the request signs in as (``None``: nobody, or a token the store does not know), found once per request.
+
+    The answer is kept in the request's state, where :func:`current_user` reads it: the rate limit
+    (which keys on it) and the route do not both ask the store. Store lookups run off the event loop.
+    """
+    state = request.scope.setdefault("state", {})
+    if _RESOLVED not in state:
+        token, user, problem = token_of(request), None, None
+        if token:
+            user = tokens.cached(token)
+            if user is None:
+                try:
+                    user = await anyio.to_thread.run_sync(tokens.user, token)
+                except NotFoundError as exc:
+                    problem = str(exc)
+        state[_RESOLVED] = (token, user, problem)
+    return state[_RESOLVED][1]
+
+
 def current_user(request: Request) -> User:
     """The signed-in user; 401 with a message when the token is missing, unknown, revoked or expired."""
-    token = token_of(request)
+    resolved = request.scope.get("state", {}).get(_RESOLVED)
+    token, user, problem = resolved if resolved else (token_of(request), None, None)
     if not token:
         raise HTTPException(401, "sign in first: send 'Authorization: Bearer <token>' or use the sign-in page",
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-    try:
-        return request.app.state.ctx.tokens.user(token)
-    except NotFoundError as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    if user is not None:
+        return user
+    if problem is None:  # not resolved before the route (an app without the rate limit)
+        try:
+            return request.app.state.ctx.tokens.user(token)
+        except NotFoundError as exc:
+            problem = str(exc)
+    raise HTTPException(401, problem, headers={"WWW-Authenticate": "Bearer"})
 
 
 def require_role(user: User, role: Role) -> User:

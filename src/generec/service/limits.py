@@ -5,7 +5,6 @@ Both answer with a JSON body (``{"error": {"status": ..., "message": ...}}``) li
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -64,19 +63,24 @@ class BodyLimit:
 
 
 class RateLimit:
-    """Token bucket per client (its bearer token or cookie, else its address) on ``/api/`` paths."""
+    """Token bucket per client on ``/api/`` paths: per signed-in user, else per address.
 
-    def __init__(self, app: ASGIApp, rate_per_s: float, burst: int) -> None:
-        self.app, self.rate, self.burst = app, float(rate_per_s), float(burst)
+    ``resolve(scope)`` names the user a request signs in as (``None`` for no or an unknown token).
+    Keying on the resolved user, not on the credential's bytes, means a token spelled another way
+    (``bearer``, two spaces, the cookie) is still the same client; requests that resolve to nobody
+    (random tokens, sign-in guesses) share their address's bucket, so guessing is limited too.
+    """
+
+    def __init__(self, app: ASGIApp, rate_per_s: float, burst: int,
+                 resolve: Callable[[Scope], Awaitable[str | None]] | None = None) -> None:  # fmt: skip
+        self.app, self.rate, self.burst, self.resolve = app, float(rate_per_s), float(burst), resolve
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def client_key(scope: Scope) -> str:
-        headers = dict(scope.get("headers") or [])
-        secret = headers.get(b"authorization") or _cookie(headers.get(b"cookie", b""), b"generec_token")
-        if secret:
-            return "t:" + hashlib.sha256(secret).hexdigest()[:16]
+    async def client_key(self, scope: Scope) -> str:
+        user_id = await self.resolve(scope) if self.resolve is not None else None
+        if user_id is not None:
+            return f"u:{user_id}"
         client = scope.get("client") or ("?", 0)
         return f"a:{client[0]}"
 
@@ -96,17 +100,9 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            wait = self.allow(self.client_key(scope))
+            wait = self.allow(await self.client_key(scope))
             if wait > 0:
                 retry = str(max(1, round(wait + 0.5))).encode()
                 return await send_json_error(send, 429, "too many requests; slow down and retry later",
                                              [(b"retry-after", retry)])  # fmt: skip
         await self.app(scope, receive, send)
-
-
-def _cookie(header: bytes, name: bytes) -> bytes:
-    for part in header.split(b";"):
-        key, _, value = part.strip().partition(b"=")
-        if key == name:
-            return value
-    return b""

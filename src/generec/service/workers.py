@@ -22,6 +22,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from generec.errors import GeneRecError
+from generec.types import JobStatus
 
 if TYPE_CHECKING:
     from generec.pipeline import GeneRec
@@ -49,8 +50,9 @@ class WorkerPool:
         """Re-queue (or fail, with the reason) jobs a previous process left running."""
         attempts = self.generec.settings.service.max_job_attempts
         self.recovered = self.generec.store.recover_jobs(max_attempts=attempts, all_running=True)
-        for job in self.recovered:
-            log.warning("job %s was left %s by a stopped server: %s", job.id, job.status, job.error or job.message)
+        for job in self.recovered:  # each was running when the server stopped; recovery re-queued or failed it
+            outcome = f"failed: {job.error}" if job.status is JobStatus.FAILED else job.message  # "re-queued: why"
+            log.warning("job %s was left running by a stopped server; %s", job.id, outcome)
         return self.recovered
 
     def start(self) -> None:

@@ -14,6 +14,7 @@ from generec.store import convert
 from generec.store._base import StoreBase, as_enum
 from generec.store.models import EventRow, ItemRow, TokenRow, TurnRow, UserRow
 from generec.store.records import Turn, TurnRole
+from generec.text import clean_text
 from generec.types import Event, EventKind, Instruction, User
 
 DEFAULT_SESSION = "default"
@@ -115,7 +116,7 @@ class ActivityMixin(StoreBase):
             "user_id": user_id,
             "session_id": session_id or DEFAULT_SESSION,
             "role": role.value,
-            "text": text,
+            "text": clean_text(text, multiline=True),
             "ts": self._now() if ts is None else float(ts),
             "payload": payload,
         }

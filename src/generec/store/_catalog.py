@@ -93,7 +93,7 @@ class CatalogMixin(StoreBase):
                 self.add_media(m)
             self._check_items(s, items)
             if items:
-                s.execute(insert(ItemRow.__table__), [convert.record_values(i) for i in items])
+                s.execute(insert(ItemRow.__table__), [convert.item_values(i) for i in items])
         return len(items)
 
     def _check_items(self, s: Session, items: Sequence[Item]) -> None:
@@ -131,7 +131,7 @@ class CatalogMixin(StoreBase):
                 raise StoreError(f"item {item.id!r} is private but names no user in visible_to")
             as_enum(ItemStatus, item.status, f"status of item {item.id!r}")
             self._check_item_refs(s, [item], new_ids=set())
-            for key, value in convert.record_values(item).items():
+            for key, value in convert.item_values(item).items():
                 setattr(row, key, value)
             self._flush(s, f"updating item {item.id!r}")
         return item

@@ -20,6 +20,7 @@ from generec.store.models import (
     VerdictRow,
 )
 from generec.store.records import Job, Turn, TurnRole
+from generec.text import clean_text
 from generec.types import (
     Authorship,
     Event,
@@ -45,6 +46,14 @@ def _enum_value(value: Any) -> Any:
 def record_values(record: Any) -> dict[str, Any]:
     """A dataclass as a dict of column values (enums as their string values)."""
     return {k: _enum_value(v) for k, v in asdict(record).items()}
+
+
+def item_values(item: Item) -> dict[str, Any]:
+    """An item's column values, its title and caption without control characters (see :mod:`generec.text`)."""
+    values = record_values(item)
+    values["title"] = clean_text(values["title"] or "")
+    values["caption"] = clean_text(values["caption"] or "", multiline=True)
+    return values
 
 
 def user_record(row: UserRow) -> User:

@@ -50,7 +50,8 @@ function play(item, clicked) {
   $("now-badge").hidden = !item.ai_generated;
   $("now-why").textContent = item.why || "";
   const player = $("player");
-  if (item.media_url) { player.src = item.media_url; if (clicked) player.play().catch(() => {}); }
+  if (item.modality === "image") { player.removeAttribute("src"); player.poster = item.media_url || item.thumbnail_url || ""; player.load(); }
+  else if (item.media_url) { player.removeAttribute("poster"); player.src = item.media_url; if (clicked) player.play().catch(() => {}); }
   for (const b of document.querySelectorAll(".feed button")) b.classList.toggle("current", b.dataset.id === item.id);
   if (clicked) api("/api/events", { json: { events: [{ item_id: item.id, kind: "click" }] } }).catch(() => {});
 }
