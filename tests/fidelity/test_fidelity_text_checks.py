@@ -118,3 +118,17 @@ def test_is_code_looks_at_the_words_before_a_number():
     text = "part 0151 2345678, or call 0151 2345678"
     first, second = text.index("0151"), text.rindex("0151")
     assert is_code(text, first, first + 12) and not is_code(text, second, second + 12)
+
+
+def test_the_platforms_own_captions_pass_the_learned_text_checks():
+    import numpy as np
+
+    from generec.data.sim.samples import sample_shot
+    from generec.fidelity.bias import stereotype_scores
+    from generec.fidelity.safety import AUDIENCES, toxicity_scores
+
+    rng = np.random.default_rng(2024)  # not the seed the models were trained with
+    captions = sorted({sample_shot(rng)["caption"] for _ in range(300)})
+    assert len(captions) > 200
+    assert int((toxicity_scores(captions) > AUDIENCES["general"]["toxic"]).sum()) == 0
+    assert int((stereotype_scores(captions) > 0.5).sum()) == 0

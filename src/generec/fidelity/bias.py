@@ -35,11 +35,11 @@ STEREOTYPE_THRESHOLD = 0.5
 @functools.cache
 def stereotype_model():
     """The stereotyped-wording classifier, fitted once per process on :mod:`generec.fidelity.text_corpus`."""
-    from generec.fidelity.text_corpus import NEUTRAL_TRAIN, STEREOTYPE_TRAIN
+    from generec.fidelity.text_corpus import NEUTRAL_TRAIN, PEOPLE_CAPTIONS, STEREOTYPE_TRAIN, platform_captions
     from generec.fidelity.text_model import SentenceClassifier
 
-    labels = [1] * len(STEREOTYPE_TRAIN) + [0] * len(NEUTRAL_TRAIN)
-    return SentenceClassifier().fit(STEREOTYPE_TRAIN + NEUTRAL_TRAIN, labels)
+    benign = NEUTRAL_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    return SentenceClassifier().fit(STEREOTYPE_TRAIN + benign, [1] * len(STEREOTYPE_TRAIN) + [0] * len(benign))
 
 
 def stereotype_scores(texts: Sequence[str]) -> np.ndarray:

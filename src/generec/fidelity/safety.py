@@ -9,7 +9,8 @@ without swear words, incitement to self-harm, dehumanising hate; and against the
 sports slang, dark book and film titles, pest control). Meaning, not a word list, decides:
 "killed it on stage" passes, "I know where you live" does not. Thresholds come from the
 audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general`` blocks above 0.8
-and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise.
+and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise, stricter for
+younger audiences (see :data:`AUDIENCES`).
 
 Example
 -------
@@ -32,11 +33,14 @@ from generec.fidelity.base import Subject, not_applicable, register_check, verdi
 from generec.types import Verdict
 
 AUDIENCES: dict[str, dict[str, float]] = {
-    "general": {"nsfw": 0.8, "toxic": 0.5},
-    "teen": {"nsfw": 0.2, "toxic": 0.25},
-    "kids": {"nsfw": 0.1, "toxic": 0.15},
+    "general": {"nsfw": 0.8, "toxic": 0.4},
+    "teen": {"nsfw": 0.2, "toxic": 0.3},
+    "kids": {"nsfw": 0.1, "toxic": 0.2},
 }
-"""Block thresholds per audience: a frame/text scoring above them fails."""
+"""Block thresholds per audience: a frame/text scoring above them fails. The toxic-text ones were
+chosen on the development texts (``text_corpus.TOXIC_DEV``/``BENIGN_DEV`` and 905 GeneRec-Sim
+captions and titles): 0.4 catches 22/23 toxic and flags none of the 23 benign nor of the 905;
+0.3 catches 23/23 and flags 2/23 and 1/905; 0.2 flags 5/23 and 5/905."""
 
 
 @functools.cache
@@ -58,11 +62,11 @@ def nsfw_scores(frames: Sequence[np.ndarray]) -> np.ndarray:
 @functools.cache
 def toxic_text_model():
     """The toxic-text classifier, fitted once per process on :mod:`generec.fidelity.text_corpus` (seconds)."""
-    from generec.fidelity.text_corpus import BENIGN_TRAIN, TOXIC_TRAIN
+    from generec.fidelity.text_corpus import BENIGN_TRAIN, PEOPLE_CAPTIONS, TOXIC_TRAIN, platform_captions
     from generec.fidelity.text_model import SentenceClassifier
 
-    labels = [1] * len(TOXIC_TRAIN) + [0] * len(BENIGN_TRAIN)
-    return SentenceClassifier().fit(TOXIC_TRAIN + BENIGN_TRAIN, labels)
+    benign = BENIGN_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    return SentenceClassifier().fit(TOXIC_TRAIN + benign, [1] * len(TOXIC_TRAIN) + [0] * len(benign))
 
 
 def toxicity_scores(texts: Sequence[str]) -> np.ndarray:

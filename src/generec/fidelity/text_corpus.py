@@ -81,6 +81,34 @@ BENIGN_TRAIN = [
     "bloody hell that was close", "damn, what a view", "holy cow, look at that wave",
 ]  # fmt: skip
 
+PEOPLE_CAPTIONS = [
+    # short captions about people, with colours and plain words a caption writer uses every day
+    "my people at the beach", "watch this guy juggle!", "people at night in the old town", "Brown person indoors",
+    "a man in a brown coat", "a woman with a yellow umbrella", "people in pink costumes at the carnival",
+    "black and white photo of people at the station", "white person running on the track", "a tall guy walking home",
+    "my person on the sofa", "Red people mural downtown", "when your people go party mode", "people vibes #retro",
+    "Watch this person dance!", "human pyramid at the fair", "a small person standing still in the rain",
+    "the crowd of people at the concert", "green people in the parade", "people compilation (city)",
+    "a guy and his dog at night", "best people video indoors", "my human at the park", "purple person clip",
+    "two people talking at a cafe", "a person walking on the beach", "people waiting for the night bus",
+    "my neighbours at the street party", "those people in the background are waving", "these people can dance!",
+    "Watch this little person skate!", "Look at these people go!", "watch this green guy",
+    "check out this orange human",
+    "Watch these black people dancing!", "watch this white guy cook", "my brown people at the river",
+]  # fmt: skip
+"""Benign captions about people: without them a model learns that "people" near a colour is hateful."""
+
+
+def platform_captions(n: int = 120, seed: int = 7) -> list[str]:
+    """``n`` benign captions in the style the platform writes (GeneRec-Sim's captioner, fixed seed)."""
+    import numpy as np
+
+    from generec.data.sim.samples import sample_shot
+
+    rng = np.random.default_rng(seed)
+    return list(dict.fromkeys(sample_shot(rng)["caption"] for _ in range(n)))
+
+
 TOXIC_DEV = [
     "you're a brain-dead halfwit", "sh1tty channel run by a d0uchebag", "stfu already", "kys lol",
     "I'll be at your door tomorrow night, alone", "keep talking and see what happens to your car",

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -88,6 +89,14 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", low).strip()
 
 
+@functools.cache
+def shared_encoder():
+    """One packaged MiniLM tower for all text checks, so a caption checked twice is embedded once."""
+    from generec.encoders.text import MiniLMText
+
+    return MiniLMText()
+
+
 class SentenceClassifier:
     """Logistic regression on sentence embeddings of normalised text (binary: 1 = the class is present).
 
@@ -110,9 +119,7 @@ class SentenceClassifier:
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         if self.encoder is None:
-            from generec.encoders.text import MiniLMText
-
-            self.encoder = MiniLMText()
+            self.encoder = shared_encoder()
         return np.asarray(self.encoder.embed([normalise(t) for t in texts]), np.float64)
 
     def fit(self, texts: Sequence[str], labels: Sequence[int]) -> SentenceClassifier:
@@ -121,7 +128,7 @@ class SentenceClassifier:
         y = np.asarray(labels, int)
         if len(texts) != len(y) or set(y.tolist()) != {0, 1}:
             raise ConfigError("a sentence classifier needs as many labels as texts, with both classes 0 and 1")
-        self.head_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(self._embed(texts), y)
+        self.head_ = LogisticRegression(C=self.C, max_iter=3000).fit(self._embed(texts), y)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
