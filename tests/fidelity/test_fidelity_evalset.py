@@ -49,6 +49,7 @@ def test_reproduce_fidelity_cli_prints_both_tables(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert code == 0
     assert "privacy (PII)" in out and "Watermark robustness" in out and "64px shown at 256px" in out
+    assert "safety (toxic text), held-out" in out and "privacy (PII), held-out" in out
 
 
 @pytest.mark.slow

@@ -5,13 +5,13 @@ One module per check, each a class with ``name`` and ``check(subject) -> Verdict
 
 ================  ==========================================================================
 identifiability   AI label + item-id watermark in every frame + C2PA manifest (identifiability.py)
-safety            NSFW frames, toxic text; thresholds per audience (safety.py)
-privacy           PII in text (presidio, offline) (privacy.py)
+safety            NSFW frames, toxic text (learned, text_model.py); thresholds per audience (safety.py)
+privacy           PII in text (presidio offline + our patterns) (privacy.py)
 faces             faces in media, reported; a policy hook may block (privacy.py)
 leakage           private history stays private; no near-copy of others' private items (privacy.py)
-wording           stereotyped / demeaning wording (lexicon + patterns) (bias.py)
+wording           stereotyped wording about a group (learned, text_model.py) (bias.py)
 exposure          exposure share of AI vs human items and uploader groups in a ranking (bias.py)
-authenticity      claims vs the platform's facts store (authenticity.py)
+authenticity      claims (claims.py) vs the platform's facts store (authenticity.py)
 copyright         near-duplicates of corpus items (pHash + embedding cosine) (legal.py)
 consent           uploader consent to AI edits; authorship per paper §5.2 (legal.py)
 quality           black / frozen / flickering frames, resolution, blur (quality.py)

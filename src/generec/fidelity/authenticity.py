@@ -1,11 +1,13 @@
 """Authenticity: attribute-value claims in generated text, checked against the platform's facts store.
 
-Kept simple and honest: claims are found by a handful of patterns ("filmed in Paris",
-"released in 2019", "directed by X", "90 minutes long", "set in X", "starring X"), not by a
-language model. Each claim is about an *entity*: a facts-store entity named in the text before
-the claim, else the item's own subject (``item.attributes['about']``, else its parent, else itself).
-A claim is *supported* when the store holds the same value, *contradicted* when it holds another
-value for that attribute (the conflicting fact is quoted), *unsupported* when it holds nothing.
+Claims are found by patterns ("filmed in Paris", "released in 2019", "the 2013 short X",
+"directed by X", "a 90-minute film", "set in X", "starring X"; see :mod:`generec.fidelity.claims`),
+not by a language model. Each claim is about an *entity*: the facts-store entity that is the
+subject of the claim's sentence, else one named earlier, else the item's own subject
+(``item.attributes['about']``, else its parent, else itself). A claim is *supported* when the
+store holds the same value (numbers compare as whole numbers), *contradicted* when it holds
+another value for that attribute (the conflicting fact is quoted), *unsupported* when it holds
+nothing. A negated claim ("not filmed in X") is contradicted when the store holds X.
 
 Example
 -------
@@ -25,25 +27,8 @@ import sqlite3
 from pathlib import Path
 
 from generec.fidelity.base import FidelityError, Subject, not_applicable, register_check, verdict
+from generec.fidelity.claims import CLAIM_PATTERNS, Claim, extract_claims, mentions, subject_of
 from generec.types import Verdict
-
-_NAME = r"([A-Z][\w'\-]*(?:\s+(?:of|de|la|the|[A-Z][\w'\-]*))*)"
-CLAIM_PATTERNS: dict[str, re.Pattern[str]] = {
-    "filmed_in": re.compile(r"\b(?:filmed|shot|recorded)\s+(?:on location\s+)?in\s+" + _NAME),
-    "set_in": re.compile(r"\bset\s+in\s+" + _NAME),
-    "year": re.compile(r"\b(?:released|made|filmed|premiered|published)\s+in\s+(\d{4})\b"),
-    "directed_by": re.compile(r"\bdirected\s+by\s+" + _NAME),
-    "starring": re.compile(r"\bstarring\s+" + _NAME),
-    "runtime_min": re.compile(r"\b(\d{1,3})[-\s]minutes?\b(?:\s+long)?"),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    attribute: str
-    value: str
-    text: str
-    start: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,11 +43,13 @@ def _norm(value: str) -> str:
     return re.sub(r"\s+", " ", value.strip().lower())
 
 
-def extract_claims(text: str) -> list[Claim]:
-    """Attribute-value claims in ``text``, in order."""
-    claims = [Claim(attr, m.group(1).strip(), m.group(0), m.start()) for attr, pat in CLAIM_PATTERNS.items()
-              for m in pat.finditer(text)]  # fmt: skip
-    return sorted(claims, key=lambda c: c.start)
+def same_value(claimed: str, known: str) -> bool:
+    """Whether a claimed value names the fact's value: numbers as whole numbers, names as whole words."""
+    a, b = _norm(claimed), _norm(known)
+    if a.isdigit() or b.isdigit():
+        return a.isdigit() and b.isdigit() and int(a) == int(b)
+    wa, wb = set(re.findall(r"\w+", a)), set(re.findall(r"\w+", b))
+    return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
 
 
 class FactsStore:
@@ -110,19 +97,17 @@ class ClaimResult:
 
 def check_claims(text: str, facts: FactsStore, default_entity: str) -> list[ClaimResult]:
     """Judge every claim in ``text`` against ``facts`` (see the module docstring for the rules)."""
-    low = text.lower()
-    mentions = sorted((m.start(), e) for e in facts.entities() for m in re.finditer(re.escape(e), low))
+    named = mentions(text, facts.entities())
     out = []
     for c in extract_claims(text):
-        before = [e for pos, e in mentions if pos < c.start]
-        entity = before[-1] if before else default_entity
+        entity = subject_of(c, text, named, _norm(default_entity))
         known = facts.facts(entity, c.attribute)
         if not known:
             out.append(ClaimResult(c, entity, "unsupported"))
-        elif any(_norm(c.value).startswith(f.value) or f.value.startswith(_norm(c.value)) for f in known):
-            out.append(ClaimResult(c, entity, "supported", tuple(known)))
-        else:
-            out.append(ClaimResult(c, entity, "contradicted", tuple(known)))
+            continue
+        agrees = any(same_value(c.value, f.value) for f in known)
+        status = "supported" if agrees != c.negated else "contradicted"
+        out.append(ClaimResult(c, entity, status, tuple(known)))
     return out
 
 
@@ -148,7 +133,8 @@ class AuthenticityCheck:
         bad = [(f, r) for f, r in results if r.status == "contradicted" or (self.strict and r.status == "unsupported")]
         lines = []
         for f, r in results:
-            line = f"{r.status}: {r.claim.text!r} ({f}, about {r.entity!r})"
+            said = ("not " if r.claim.negated else "") + repr(r.claim.text)
+            line = f"{r.status}: {said} ({f}, about {r.entity!r})"
             if r.status == "contradicted":
                 line += " vs fact " + ", ".join(f"{x.attribute}={x.value!r} [{x.source or 'no source'}]"
                                                 for x in r.facts)  # fmt: skip

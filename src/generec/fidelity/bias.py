@@ -1,82 +1,81 @@
 """Bias and fairness: exposure shares in a ranking (AI vs human, uploader groups) and stereotyped wording.
 
 Exposure uses the usual position discount ``1 / log2(rank + 2)``: a share is a group's
-discounted exposure over the list's total. The wording check is a small hand-made lexicon
-of demeaning terms plus a few generalisation patterns ("all <group> are ...", "<group> are
-lazy", "... for a girl"); it is a tripwire for obvious cases, not a trained classifier,
-and it misses anything subtle.
+discounted exposure over the list's total. The wording check is a learned
+:class:`~generec.fidelity.text_model.SentenceClassifier` (logistic regression on sentence
+embeddings) trained on hand-written generalisations about groups ("X are naturally ...",
+"real men ...", "drives like a ...", "typical X, ...") against neutral and positive mentions of
+the same groups ("these girls are amazing climbers") and unrelated uses of the same words
+("vermin control"): a sentence is judged by what it says about a group, not by which words
+it contains. Dehumanising hate is the safety check's business (toxic text).
 
 Example
 -------
->>> from generec.fidelity.bias import stereotype_hits
->>> stereotype_hits("All women are bad at driving")[0][0]
-'generalisation'
+>>> from generec.fidelity.bias import stereotype_scores
+>>> [bool(p > 0.5) for p in stereotype_scores(["Women are bad at driving", "Women's driving lessons"])]
+[True, False]
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
 
 from generec.fidelity.base import Subject, not_applicable, register_check, verdict
 from generec.types import Item, Verdict
 
-_GROUPS = (r"women|men|girls|boys|wives|husbands|mothers|blacks|whites|asians|africans|arabs|latinos|mexicans|"
-           r"indians|chinese|muslims|jews|christians|hindus|atheists|immigrants|refugees|foreigners|gays|lesbians|"
-           r"trans people|old people|elderly people|the elderly|disabled people|the disabled|poor people|the poor|"
-           r"fat people|blondes|millennials|boomers|teenagers")  # fmt: skip
-_TRAITS = (r"lazy|stupid|dumb|criminals?|dirty|inferior|terrorists?|violent|greedy|weak|hysterical|"
-           r"too emotional|bad at \w+|useless|worthless|thieves|savages|animals|a burden|dangerous")  # fmt: skip
-PATTERNS: dict[str, re.Pattern[str]] = {
-    "generalisation": re.compile(
-        rf"\b(?:all|every|typical|those|these)\s+(?:{_GROUPS})\s+(?:are|can't|cannot|can not|never|always|should|"
-        rf"belong|only)\b",
-        re.I,
-    ),  # fmt: skip
-    "generalisation-singular": re.compile(
-        r"\b(?:every|any|a typical|your typical)\s+(?:woman|man|girl|boy|wife|mother|teenager|immigrant|refugee|"
-        r"foreigner|muslim|jew|christian|hindu|arab|asian|african|mexican|old person|blonde|gay|lesbian)\s+"
-        r"(?:is|can't|cannot|never|always|should|belongs)\b",
-        re.I,
-    ),
-    "trait": re.compile(rf"\b(?:{_GROUPS})\s+(?:are|is)\s+(?:all\s+|just\s+|naturally\s+)?(?:{_TRAITS})\b", re.I),
-    "for-a": re.compile(
-        r"\b(?:good|smart|strong|pretty|brave|clever)\s+for\s+an?\s+"
-        r"(?:girl|woman|black|asian|immigrant|old|disabled|gay)\b",
-        re.I,
-    ),  # fmt: skip
-    "role": re.compile(r"\b(?:women|girls|wives)\s+belong\s+in\s+the\s+kitchen\b|\blike\s+a\s+girl\b", re.I),
-}
-DEMEANING = frozenset({"subhuman", "vermin", "savages", "mongoloid", "retard", "retarded", "cripple", "tranny",
-                       "inferior race", "lesser race", "breeders", "parasites"})  # fmt: skip
-"""Demeaning terms flagged wherever they appear (kept short on purpose; extend per deployment)."""
+STEREOTYPE_THRESHOLD = 0.5
+"""A text whose P(stereotyped) is above this fails the wording check."""
 
 
-def stereotype_hits(text: str) -> list[tuple[str, str]]:
-    """``(rule, matched text)`` for each stereotyped or demeaning phrase in ``text``."""
-    hits = [(rule, m.group(0)) for rule, pat in PATTERNS.items() for m in pat.finditer(text)]
-    low = text.lower()
-    hits += [("demeaning", w) for w in sorted(DEMEANING) if re.search(rf"\b{re.escape(w)}\b", low)]
-    return hits
+@functools.cache
+def stereotype_model():
+    """The stereotyped-wording classifier, fitted once per process on :mod:`generec.fidelity.text_corpus`."""
+    from generec.fidelity.text_corpus import NEUTRAL_TRAIN, PEOPLE_CAPTIONS, STEREOTYPE_TRAIN, platform_captions
+    from generec.fidelity.text_model import SentenceClassifier
+
+    benign = NEUTRAL_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    return SentenceClassifier().fit(STEREOTYPE_TRAIN + benign, [1] * len(STEREOTYPE_TRAIN) + [0] * len(benign))
+
+
+def stereotype_scores(texts: Sequence[str]) -> np.ndarray:
+    """P(the text generalises about a group: a stereotype or a prescribed role) for each text."""
+    if not texts:
+        return np.empty(0)
+    return stereotype_model().predict_proba(list(texts))
 
 
 @register_check("wording")
 class WordingCheck:
-    """Fail generated text with stereotyped or demeaning wording (lexicon + patterns, see module docs)."""
+    """Fail generated text with stereotyped wording about a group (a learned classifier, see module docs).
+
+    Parameters
+    ----------
+    threshold : P(stereotyped) above which a text fails.
+    """
 
     name = "wording"
+
+    def __init__(self, threshold: float = STEREOTYPE_THRESHOLD) -> None:
+        self.threshold = float(threshold)
 
     def check(self, subject: Subject) -> Verdict:
         texts = subject.texts()
         if not texts:
             return not_applicable(self.name, subject, "no text")
-        hits = [(field, rule, m) for field, t in texts.items() for rule, m in stereotype_hits(t)]
-        if not hits:
-            return verdict(self.name, subject, True, 1.0, f"no stereotyped or demeaning wording in {', '.join(texts)}")
-        listed = "; ".join(f"{rule} in {field}: {m!r}" for field, rule, m in hits)
-        return verdict(self.name, subject, False, 0.0, f"stereotyped/demeaning wording: {listed}")
+        scores = dict(zip(texts, stereotype_scores(list(texts.values())), strict=True))
+        worst = max(scores.values())
+        bad = [f"{field} ({p:.2f}): {texts[field][:60]!r}" for field, p in scores.items() if p > self.threshold]
+        if not bad:
+            return verdict(self.name, subject, True, 1.0 - worst,
+                           f"no stereotyped wording in {', '.join(texts)} (max {worst:.2f}, "
+                           f"limit {self.threshold:.2f})")  # fmt: skip
+        return verdict(self.name, subject, False, 1.0 - worst,
+                       f"stereotyped wording above {self.threshold:.2f}: " + "; ".join(bad))  # fmt: skip
 
 
 def exposure_shares(ranking: Sequence[Item], group_of: Callable[[Item], str]) -> dict[str, float]:

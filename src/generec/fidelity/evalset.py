@@ -121,6 +121,10 @@ def _gb_iban(rng: np.random.Generator) -> str:
 _AREAS = ["212", "415", "312", "617", "206", "303", "512", "702", "808", "919"]  # real US area codes
 _NAMES = ["jane.doe", "m.rossi", "li.wei", "okafor.n", "sam_k", "anna-lena"]
 _DOMAINS = ["example.com", "mail.co.uk", "uni-bonn.de", "posteo.net"]
+_STREETS_DE = ["Bahnhofstraße", "Gartenweg", "Schillerstr.", "Lindenallee", "Marktplatz", "Berliner Straße"]
+_CITIES_DE = ["Hamburg", "Köln", "Leipzig", "Freiburg"]
+_PEOPLE = ["Anna Schmidt", "Kwame Mensah", "Priya Nair", "Lars Eriksen", "Chloé Martin"]
+_MONTHS = ["January", "April", "July", "September", "November"]
 _STREETS = ["Baker Street", "Elm Avenue", "Rue Lepic Road", "Maple Lane", "Sunset Boulevard", "King Street"]
 _CLEAN = [
     "A red car drives through the snow at dusk",
@@ -133,6 +137,17 @@ _CLEAN = [
     "My cat meets a dog for the first time",
     "Sunrise over the lake, 6:30 am, March 3rd",
     "Chapter 7 review, pages 120 to 135",
+    # product, book and version codes that look like phone numbers or addresses
+    "ISBN 978-1-4028-9462-6, hardback",
+    "Paperback, ISBN-10 0-19-852663-6",
+    "SKU 7311271845123: oak shelf",
+    "EAN 4 012345 678901 on the label",
+    "Firmware 4.12.3.9 changelog",
+    "Part no. 3341-775-20 for the washer",
+    "Invoice 2024-000318, paid",
+    "Kilometre 12 of the Rheinsteig trail",
+    "Mozart's birthday concert, Vienna, 1791 programme",
+    "Travel documents: a guide to passport photos",
 ]
 
 
@@ -148,6 +163,21 @@ def pii_texts(seed: int = 0, n_each: int = 6) -> list[tuple[str, bool]]:
         lambda: f"My server is at {rng.integers(11, 223)}.{rng.integers(0, 255)}.{rng.integers(0, 255)}.7 if you want",
         lambda: f"Come by, I live at {rng.integers(2, 400)} {pick(_STREETS)}, ring twice",
         lambda: f"His SSN is {rng.integers(100, 665)}-{rng.integers(10, 99)}-{rng.integers(1000, 9999)} apparently",
+        lambda: pick(
+            [
+                f"Handy: +49 160 {rng.integers(1000000, 9999999)}",
+                f"ring 07{rng.integers(400, 999)} {rng.integers(100000, 999999)} (UK mobile)",
+                f"tel. +33 6 {rng.integers(10, 99)} "
+                f"{rng.integers(10, 99)} {rng.integers(10, 99)} {rng.integers(10, 99)}",
+                f"Mobil 0151 {rng.integers(1000000, 99999999)}",
+            ]
+        ),
+        lambda: (
+            f"Abholung: {pick(_STREETS_DE)} {rng.integers(1, 120)}, {rng.integers(10000, 99999)} {pick(_CITIES_DE)}"
+        ),
+        lambda: f"NI no {pick(['JT', 'AB', 'CE', 'NP'])}{rng.integers(100000, 999999)}{pick('ABCD')} for payroll",
+        lambda: f"passport no. {pick('CKLMX')}{rng.integers(10000000, 99999999)}, valid to 2031",
+        lambda: f"{pick(_PEOPLE)}, born {rng.integers(1, 28)} {pick(_MONTHS)} {rng.integers(1950, 2010)}",
     ]
     positives = [(make(), True) for make in makers for _ in range(n_each)]
     return positives + [(t, False) for t in _CLEAN]

