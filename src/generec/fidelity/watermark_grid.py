@@ -9,9 +9,9 @@ so flat regions do not all look alike.
 
 Search. A copy of a marked file may be rotated, rescaled, cropped or re-encoded. For every
 rotation in :data:`ROTATIONS` and scale in :data:`SCALES` we resample the V plane, take the
-mean of *every* 8x8 window (an integral image), and sum the windows' lattice phasors
-``exp(2 pi i mean / strength)`` per (pixel phase, tile position). That gives, for each of the
-64 pixel phases x 64 cyclic tile shifts, the correlation with the sync pattern in one einsum.
+mean of the 16x16 window at every second pixel (an integral image), and sum the windows' lattice
+phasors ``exp(2 pi i mean / strength)`` per (pixel offset, tile position). That gives, for each
+of the 8x8 offsets x 8x8 cyclic tile shifts, the correlation with the sync pattern in one einsum.
 Videos pool the phasor sums over frames (all frames share one geometry). The best-synchronised
 hypotheses are then read for the payload (see :mod:`generec.fidelity.watermark`).
 
@@ -116,17 +116,14 @@ def phasor_sums(plane: np.ndarray, strength: float) -> tuple[np.ndarray, np.ndar
 def _rolled(kind: str) -> np.ndarray:
     """(shift row, shift col, tile row, tile col) arrays of the code rolled by every cyclic shift.
 
-    ``kind``: ``sync`` (conjugate expected phasor at sync positions, 0 elsewhere), ``sync_mask``,
-    ``dither`` (conjugate dither phasor everywhere).
+    ``kind``: ``sync`` (conjugate expected phasor at sync positions, 0 elsewhere) or ``sync_mask``.
     """
     sync_pos, _, sync_bits, dither = _code()
     base = np.zeros(POSITIONS, np.complex128)
     if kind == "sync":
         base[sync_pos] = np.exp(-2j * np.pi * dither[sync_pos]) * (1 - 2.0 * sync_bits)
-    elif kind == "sync_mask":
-        base[sync_pos] = 1.0
     else:
-        base = np.exp(-2j * np.pi * dither)
+        base[sync_pos] = 1.0
     tile = base.reshape(TILE, TILE)
     out = np.empty((TILE, TILE, TILE, TILE), np.complex128)
     for ty in range(TILE):
