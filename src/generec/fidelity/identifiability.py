@@ -82,7 +82,8 @@ class IdentifiabilityCheck:
     Parameters
     ----------
     keys : the deployment's keys; ``None`` skips the manifest part (say so in the evidence).
-    watermarker : the detector (its threshold decides "detected").
+    watermarker : the detector (its threshold decides "detected"); by default it reads the geometry the
+        item was marked in (the check runs on our own fresh output, so no search is needed).
     require_manifest : fail media files that carry no valid manifest (on by default).
 
     Example
@@ -99,7 +100,7 @@ class IdentifiabilityCheck:
         self, keys: DeploymentKeys | None = None, watermarker: Watermarker | None = None, require_manifest: bool = True
     ) -> None:
         self.keys = keys
-        self.watermarker = watermarker or Watermarker()
+        self.watermarker = watermarker or Watermarker(search=False)
         self.require_manifest = require_manifest
 
     def check(self, subject: Subject) -> Verdict:
