@@ -59,6 +59,9 @@ def verify(
 
     Without a deployment home (no keys) a manifest cannot be trusted, but the watermark is still
     read: a file with neither is reported as "no GeneRec provenance found" (exit 3).
+
+    Exit status: 0 made here and unmodified; 2 made here but modified, stripped of its manifest, or
+    WebM (no manifest possible); 3 not from this deployment, or not the --item-id asked about; 1 error.
     """
     from generec.config import default_home, load_settings
     from generec.errors import GeneRecError, MediaError
@@ -100,7 +103,9 @@ def reproduce_fidelity(
     ),
     seed: int = typer.Option(0, "--seed"),
     strength: float = typer.Option(10.0, "--strength", help="Watermark quantisation step (chroma grey levels)."),
-    skip_checks: bool = typer.Option(False, "--skip-checks", help="Only the watermark tables."),
+    skip_checks: bool = typer.Option(
+        False, "--skip-checks", help="Skip the check rates table (the held-out media and watermark tables still print)."
+    ),
     heldout: Path = typer.Option(
         None, "--heldout", help="Held-out media cases (JSON); default tests/fidelity/heldout/media.json of a checkout."
     ),
