@@ -96,7 +96,7 @@ def _details(ev: _Evidence, found: str | None, res: WatermarkResult | None, blin
     elif ev.scan is None:
         lines.append("pixels: too small to carry a watermark")
     if res is not None:
-        who = f"item {found!r}" if found else "no item asked about or known here"
+        who = f"item {found!r}" if found else "the best of the items asked about or known here (none matched)"
         lines.append(f"watermark: {res.confidence:.0%} bit agreement over {res.frames} frame(s) with {who} "
                      f"({res.geometry})")  # fmt: skip
     if blind is not None:
