@@ -107,7 +107,9 @@ class FidelitySettings(BaseModel):
     domain: str = Field(default="general", description="general, news (claims must be supported) or kids.")
     audience: str = Field(default="general", description="general, teen or kids (stricter safety thresholds).")
     checks: list[str] | None = Field(default=None, description="Enabled checks; default: all of generec.fidelity.")
-    watermark_strength: float = Field(default=36.0, gt=0, description="Watermark step (larger: robust, visible).")
+    watermark_strength: float = Field(
+        default=10.0, gt=0, description="Watermark step in chroma grey levels (larger: robust, visible)."
+    )
     expire_after_view_s: float | None = Field(default=None, description="AI items expire this long after a view.")
 
 

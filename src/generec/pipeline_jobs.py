@@ -83,7 +83,8 @@ def _postprocess(path: Path, item_id: str, settings: Settings, out_dir: Path) ->
         from generec.fidelity.manifest import sign_file
 
         keys = DeploymentKeys.ensure(settings.home)  # the keys the identifiability check verifies with
-        signed = sign_file(path, out_dir / f"signed{path.suffix}", Item(id=item_id, origin=Origin.AI), keys)
+        signed = sign_file(path, out_dir / f"signed{path.suffix}", Item(id=item_id, origin=Origin.AI), keys,
+                           watermarked=done["watermark"] == "embedded")  # fmt: skip
         path, done["manifest"] = Path(signed), "signed"
     except (GeneRecError, ImportError) as exc:
         done["manifest"] = f"not signed: {exc}"

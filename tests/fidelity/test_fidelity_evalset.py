@@ -45,11 +45,12 @@ def test_watermark_table_row_small():
 @pytest.mark.slow
 def test_reproduce_fidelity_cli_prints_both_tables(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # one table row per line
-    code = main(["reproduce", "fidelity", "--frames", "8", "--sizes", "64,64>256"])
+    code = main(["reproduce", "fidelity", "--frames", "8", "--sizes", "64,64>256", "--clips", "1", "--unmarked", "4"])
     out = capsys.readouterr().out
     assert code == 0
     assert "privacy (PII)" in out and "Watermark robustness" in out and "64px shown at 256px" in out
     assert "safety (toxic text), held-out" in out and "privacy (PII), held-out" in out
+    assert "Near-copies, held-out" in out and "crf35 (clips)" in out and "unmarked frames" in out
 
 
 @pytest.mark.slow
@@ -62,4 +63,4 @@ def test_check_rates_on_the_evaluation_set():
 
 def test_reproduce_rejects_bad_sizes(capsys):
     assert main(["reproduce", "fidelity", "--sizes", "32", "--skip-checks"]) == 1
-    assert ">= 48" in capsys.readouterr().err
+    assert ">= 64" in capsys.readouterr().err

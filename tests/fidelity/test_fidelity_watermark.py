@@ -96,3 +96,40 @@ def test_bad_settings_and_empty_input():
         Watermarker(strength=0)
     with pytest.raises(FidelityError, match="no frames"):
         Watermarker().detect_frames([], "x")
+
+
+# ------------------------------------------------------------ synchronisation
+@pytest.fixture(scope="module")
+def marked256():
+    from generec.fidelity.evalset import photo_frames
+
+    frame = photo_frames(1, 256, seed=21)[0]
+    return frame, Watermarker().embed(frame, "sync-1")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: np.rot90(f, 1),
+        lambda f: np.rot90(f, 2),
+        lambda f: f[37:237, 11:216],  # an off-grid 20% crop
+        lambda f: np.asarray(__import__("PIL.Image").Image.fromarray(f).resize((128, 128))),  # 50% downscale
+    ],
+    ids=["rot90", "rot180", "crop", "downscale"],
+)
+def test_geometric_changes_are_undone_by_the_search(marked256, change):
+    frame, marked = marked256
+    wm = Watermarker()
+    res = wm.detect(np.ascontiguousarray(change(marked)), "sync-1")
+    assert res.detected and res.confidence >= 0.9, res.geometry
+    assert not wm.detect(np.ascontiguousarray(change(frame)), "sync-1").detected
+    assert not wm.detect(np.ascontiguousarray(change(marked)), "sync-2").detected
+
+
+def test_blind_reading_recovers_the_payload_without_the_item_id(marked256):
+    frame, marked = marked256
+    reading = Watermarker().read([np.rot90(marked, 3)])
+    assert reading.present and np.array_equal(reading.bits, payload_bits("sync-1"))
+    assert not Watermarker().read([frame]).present
+    found, _ = Watermarker().identify([np.rot90(marked, 1)], ["a", "sync-1", "b"])
+    assert found == "sync-1"

@@ -60,7 +60,38 @@ def mime_of(path: str | os.PathLike[str]) -> str:
     return MIME_BY_SUFFIX[suffix]
 
 
-def _manifest(item: Item, provenance: Provenance | None, edit: bool, label: str) -> dict[str, Any]:
+_C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+
+
+def mp4_layout(path: str | os.PathLike[str]) -> list[str]:
+    """The top-level boxes of an MP4 file in order, C2PA manifest boxes left out; padding boxes with their size.
+
+    C2PA's BMFF hash does not cover ``free``/``skip`` boxes, so anything hidden in one (or a box
+    appended after signing) would leave the signature valid: the signed claim records this layout.
+    """
+    data = Path(path).read_bytes()
+    out, i = [], 0
+    while i + 8 <= len(data):
+        size, kind = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8].decode("latin-1")
+        header = 8
+        if size == 1 and i + 16 <= len(data):
+            size, header = int.from_bytes(data[i + 8 : i + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - i
+        if size < header:
+            out.append(f"broken box at byte {i}")
+            break
+        if not (kind == "uuid" and data[i + header : i + header + 16] == _C2PA_UUID):
+            out.append(f"{kind}:{size}" if kind in ("free", "skip") else kind)
+        i += size
+    if i < len(data):
+        out.append(f"{len(data) - i} trailing bytes")
+    return out
+
+
+def _manifest(
+    item: Item, provenance: Provenance | None, edit: bool, label: str, layout: list[str] | None, watermarked: bool
+) -> dict[str, Any]:
     prov = provenance or Provenance(item_id=item.id, made_by="generec", task="unknown")
     action = {"action": "c2pa.edited" if edit else "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
               "softwareAgent": {"name": "generec", "version": __version__}}  # fmt: skip
@@ -76,6 +107,10 @@ def _manifest(item: Item, provenance: Provenance | None, edit: bool, label: str)
         "model_id": prov.model_id,
         "parents": list(prov.parents) or ([item.parent_id] if item.parent_id else []),
     }
+    if watermarked:
+        info["watermarked"] = True  # verify then expects the item's watermark in the pixels
+    if layout is not None:
+        info["mp4_layout"] = layout
     return {
         "claim_generator_info": [{"name": "generec", "version": __version__}],
         "title": item.title or item.id,
@@ -95,8 +130,13 @@ def sign_file(
     provenance: Provenance | None = None,
     parent: str | os.PathLike[str] | None = None,
     label: str = AI_LABEL,
+    watermarked: bool = False,
 ) -> Path:
-    """Write ``src`` to ``dst`` with a signed manifest for ``item``; ``parent``: the file an edit was made from."""
+    """Write ``src`` to ``dst`` with a signed manifest for ``item``; ``parent``: the file an edit was made from.
+
+    ``watermarked``: the pixels carry ``item``'s watermark (the manifest says so, and ``generec verify``
+    then reports a manifest on pixels without it as pasted onto other pixels).
+    """
     c2pa = _c2pa()
     src, dst = Path(src), Path(dst)
     mime = mime_of(src)
@@ -107,7 +147,8 @@ def sign_file(
     # no automatic thumbnail: it would add ~119 KB of JPEG to every small generated file
     ctx = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(b"es256", keys.chain_pem, keys.key_pem, None))
-    builder = c2pa.Builder(_manifest(item, provenance, parent is not None, label), context=ctx)
+    layout = mp4_layout(src) if mime == "video/mp4" else None
+    builder = c2pa.Builder(_manifest(item, provenance, parent is not None, label, layout, watermarked), context=ctx)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp{dst.suffix}")
     try:
         if parent is not None:
@@ -132,7 +173,10 @@ class ManifestReport:
 
     ``present``: the file carries a C2PA manifest. ``state``: the library's validation state
     (``Trusted`` means valid and chained to this deployment's root). ``verified``: trusted and
-    no validation failure, i.e. signed by us and unmodified since.
+    no validation failure, i.e. signed by us and unmodified since. What the signature covers:
+    PNG, every chunk but the manifest's ``caBX``; JPEG, every byte but the manifest's APP11
+    segments; MP4, every top-level box but the manifest ``uuid`` box and ``free``/``skip``
+    padding, plus the list of top-level boxes itself (:func:`mp4_layout`, recorded at signing).
     """
 
     present: bool
@@ -173,6 +217,8 @@ def read_manifest(path: str | os.PathLike[str], keys: DeploymentKeys | None) -> 
     failures = tuple(f"{f.get('code')}: {f.get('explanation', '')}" for f in
                      results.get("activeManifest", {}).get("failure", []))  # fmt: skip
     info = next((a.get("data", {}) for a in active.get("assertions", []) if a.get("label") == ITEM_ASSERTION), {})
+    if "mp4_layout" in info and (now := mp4_layout(p)) != info["mp4_layout"]:
+        failures += (f"generec.mp4Layout.mismatch: top-level boxes are {now}, signed as {info['mp4_layout']}",)
     sig = active.get("signature_info", {})
     return ManifestReport(
         present=True,

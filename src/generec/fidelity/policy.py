@@ -144,7 +144,7 @@ class FidelityPolicy:
         from generec.fidelity.watermark import Watermarker
 
         cfg = settings.fidelity
-        wm = Watermarker(strength=cfg.watermark_strength)
+        wm = Watermarker(strength=cfg.watermark_strength, search=False)  # our own fresh output: geometry known
         opts: dict[str, dict[str, Any]] = {"identifiability": {"keys": DeploymentKeys.ensure(settings.home),
                                                                "watermarker": wm}}  # fmt: skip
         facts = Path(settings.home) / "facts.db"
