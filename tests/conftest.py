@@ -3,10 +3,52 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 
 import pytest
+
+from pg_cluster import ClusterUnavailable, PostgresCluster
+
+REQUIRE_POSTGRES = "GENEREC_REQUIRE_POSTGRES"
+"""Set to 1 (CI does) to make a missing PostgreSQL an error instead of a skip."""
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL server for the whole run (see ``tests/pg_cluster.py``), stopped and deleted after.
+
+    Skipped where PostgreSQL or psycopg is not installed, unless ``GENEREC_REQUIRE_POSTGRES=1``.
+    """
+    try:
+        if importlib.util.find_spec("psycopg") is None:
+            raise ClusterUnavailable("psycopg is not installed (pip install 'generec[postgres]')")
+        cluster = PostgresCluster.start()
+    except ClusterUnavailable as exc:
+        if os.environ.get(REQUIRE_POSTGRES) == "1":
+            pytest.fail(f"PostgreSQL is required ({REQUIRE_POSTGRES}=1) but {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+# `generec ARGS` in a Python where some modules cannot be imported, as if they were not installed.
+_WITHOUT = (
+    "import sys; [sys.modules.__setitem__(m, None) for m in sys.argv[1].split(',')]; "
+    "from generec.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
+@pytest.fixture
+def generec_without(tmp_path):
+    """``run(modules, *args)``: the ``generec`` command run without ``modules`` (an optional extra's packages)."""
+
+    def run(modules: list[str], *args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-c", _WITHOUT, ",".join(modules), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,14 @@
-"""Shared fixtures for the store tests: a real SQLite file in tmp_path, a controllable clock."""
+"""Shared fixtures for the store tests: a real database on each backend, a controllable clock.
+
+Every test that takes ``store_url`` (or ``store`` / ``populated``) runs twice: on a SQLite file in
+``tmp_path`` and on a fresh database of a throw-away PostgreSQL server (``postgres_cluster``). The
+run ends with the count of store tests that passed on each backend.
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -33,9 +40,42 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store" / "generec.db"
 
 
+BACKENDS = ("sqlite", "postgresql")
+_database_numbers = itertools.count()
+_passed: Counter[str] = Counter()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, db_path: Path) -> str:
+    """The URL of an empty store database: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{db_path}"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"store_{next(_database_numbers)}"
+    yield cluster.create_database(name)
+    cluster.drop_database(name)
+
+
+def backend_of(nodeid: str) -> str | None:
+    params = nodeid.partition("[")[2].rstrip("]").split("-")
+    return next((b for b in BACKENDS if b in params), None)
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call" and report.passed and "tests/store/" in report.nodeid:
+        _passed[backend_of(report.nodeid) or "backend-independent"] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _passed:
+        counts = ", ".join(f"{name} {_passed[name]}" for name in (*BACKENDS, "backend-independent"))
+        terminalreporter.write_line(f"store tests passed per backend: {counts}")
+
+
 @pytest.fixture
-def store(db_path: Path, clock: FakeClock):
-    s = Store.open(db_path, clock=clock)
+def store(store_url: str, clock: FakeClock):
+    s = Store.open(store_url, clock=clock)
     yield s
     s.close()
 

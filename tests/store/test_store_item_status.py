@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from generec.errors import NotFoundError, StoreError
 from generec.store import Store, head_revision
@@ -150,28 +150,32 @@ def test_migrating_a_0001_store_keeps_rows_and_makes_them_active(db_path: Path, 
 
 
 def test_rows_written_without_a_status_get_the_server_default(store: Store) -> None:
-    with sqlite3.connect(store.engine.url.database) as conn:
+    # Another program (or an older GeneRec) inserts a row without naming the status column.
+    with store.engine.begin() as conn:
         conn.execute(
-            "INSERT INTO items (id, title, caption, modality, origin, visibility, created_at, allow_ai_edits,"
-            " license, attributes) VALUES ('raw', '', '', 'video', 'human', 'public', 0, 1, '', '{}')"
+            text(
+                "INSERT INTO items (id, title, caption, modality, origin, visibility, created_at, allow_ai_edits,"
+                " license, attributes) VALUES ('raw', '', '', 'video', 'human', 'public', 0, :yes, '', '{}')"
+            ),
+            {"yes": True},
         )
     assert store.get_item("raw").status is ItemStatus.ACTIVE
 
 
-def test_downgrade_to_0001_keeps_pending_and_blocked_items_hidden(db_path: Path) -> None:
+def test_downgrade_to_0001_keeps_pending_and_blocked_items_hidden(store_url: str) -> None:
     from alembic import command
 
-    with Store.open(db_path) as store:
+    with Store.open(store_url) as store:
         failed = {"fidelity": {"status": "blocked", "failed": ["safety"]}}
         store.add_items([Item(id="h1"), Item(id="g1", origin=Origin.AI, status=ItemStatus.BLOCKED, attributes=failed)])
         engine = store.engine
         with engine.connect() as conn:
             command.downgrade(alembic_config(conn), "0001")
             conn.commit()
-    with sqlite3.connect(db_path) as conn:
-        rows = dict(conn.execute("SELECT id, expires_at FROM items").fetchall())
-        assert rows == {"h1": None, "g1": 0.0}
-        assert "status" not in {r[1] for r in conn.execute("PRAGMA table_info(items)")}
-    with Store.open(db_path) as store:  # and upgrading again restores the status
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT id, expires_at FROM items")).all())
+            assert rows == {"h1": None, "g1": 0.0}
+            assert "status" not in {c["name"] for c in inspect(conn).get_columns("items")}
+    with Store.open(store_url) as store:  # and upgrading again restores the status
         again = store.get_item("g1", system=True)
         assert (again.status, again.expires_at) == (ItemStatus.BLOCKED, None)

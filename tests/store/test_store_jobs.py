@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
-from pathlib import Path
+import time
 
 import pytest
 
@@ -88,23 +90,23 @@ def test_recover_requeues_expired_leases_then_gives_up(populated: Store, clock) 
     assert populated.get_job(job.id).status is JobStatus.FAILED
 
 
-def test_recover_all_running_after_restart(db_path: Path, clock) -> None:
-    with Store.open(db_path, clock=clock) as store:
+def test_recover_all_running_after_restart(store_url: str, clock) -> None:
+    with Store.open(store_url, clock=clock) as store:
         job = store.create_job("edit")
         store.claim_job("w1", lease_s=3600)
-    with Store.open(db_path, clock=clock) as store:  # "restart": the one worker process is gone
+    with Store.open(store_url, clock=clock) as store:  # "restart": the one worker process is gone
         assert store.recover_jobs() == []
         [recovered] = store.recover_jobs(all_running=True)
         assert recovered.id == job.id and recovered.status is JobStatus.QUEUED
 
 
-def test_concurrent_workers_never_share_a_job(db_path: Path) -> None:
-    with Store.open(db_path) as store:
+def test_concurrent_workers_never_share_a_job(store_url: str) -> None:
+    with Store.open(store_url) as store:
         ids = {store.create_job("edit", {"n": i}).id for i in range(40)}
     claimed: list[tuple[str, str]] = []
     lock = threading.Lock()
 
-    shared = Store.open(db_path)  # one store used by several threads, as the service does
+    shared = Store.open(store_url)  # one store used by several threads, as the service does
 
     def work(store: Store, name: str) -> None:
         while (job := store.claim_job(name)) is not None:
@@ -117,7 +119,7 @@ def test_concurrent_workers_never_share_a_job(db_path: Path) -> None:
         if name in ("w0", "w1"):
             work(shared, name)
         else:
-            with Store.open(db_path) as mine:  # its own engine and connections, like another process
+            with Store.open(store_url) as mine:  # its own engine and connections, like another process
                 work(mine, name)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
@@ -128,5 +130,74 @@ def test_concurrent_workers_never_share_a_job(db_path: Path) -> None:
     shared.close()
     got = [job_id for job_id, _ in claimed]
     assert sorted(got) == sorted(ids)  # every job once, none twice
-    with Store.open(db_path) as store:
+    with Store.open(store_url) as store:
         assert store.counts()["jobs_done"] == 40
+
+
+# A worker process: claims jobs until the queue is empty, finishes each, prints the ids it got.
+_WORKER = """
+import sys
+from generec.store import Store
+with Store.open(sys.argv[1]) as store:
+    while (job := store.claim_job(sys.argv[2], lease_s=30)) is not None:
+        store.finish_job(job.id, worker_id=sys.argv[2])
+        print(job.id, flush=True)
+"""
+
+# Claims one job with a short lease, says so, then hangs (until killed) without heartbeats.
+_STALLED = """
+import sys, time
+from generec.store import Store
+store = Store.open(sys.argv[1])
+job = store.claim_job("stalled", lease_s=float(sys.argv[2]))
+print(job.id, flush=True)
+time.sleep(600)
+"""
+
+# After a recovery pass, claims one job and prints its id and attempt number.
+_RESCUER = """
+import sys
+from generec.store import Store
+with Store.open(sys.argv[1]) as store:
+    store.recover_jobs(max_attempts=3)
+    job = store.claim_job("rescuer")
+    print(job.id if job else "none", job.attempts if job else 0, flush=True)
+"""
+
+
+def test_worker_processes_each_get_every_job_exactly_once(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        ids = {store.create_job("edit", {"n": i}).id for i in range(60)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, store_url, f"p{n}"], stdout=subprocess.PIPE, text=True)
+        for n in range(3)
+    ]
+    outputs = [p.communicate(timeout=180)[0].split() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0]
+    got = [job_id for out in outputs for job_id in out]
+    assert sorted(got) == sorted(ids)  # each job handed out once, across processes
+    with Store.open(store_url) as store:
+        assert store.counts()["jobs_done"] == 60
+
+
+def test_a_killed_workers_lease_expires_and_another_process_takes_the_job(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        job = store.create_job("edit")
+    lease_s = 3.0
+    stalled = subprocess.Popen([sys.executable, "-c", _STALLED, store_url, str(lease_s)], stdout=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    try:
+        assert stalled.stdout.readline().strip() == job.id
+        claimed_at = time.time()
+    finally:
+        stalled.kill()  # SIGKILL: no clean-up, the job stays "running" with its lease
+        stalled.wait(timeout=30)
+    with Store.open(store_url) as store:  # still inside the lease: nobody else may take the job
+        assert store.recover_jobs() == [] and store.claim_job("early") is None
+    assert time.time() - claimed_at < lease_s  # (else the check above proved nothing)
+    time.sleep(max(0.0, lease_s + 0.2 - (time.time() - claimed_at)))
+    out = subprocess.run([sys.executable, "-c", _RESCUER, store_url], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [job.id, "2"]  # re-queued and claimed by another process, second attempt
+    with Store.open(store_url) as store:
+        assert store.get_job(job.id).worker_id == "rescuer"

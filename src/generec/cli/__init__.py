@@ -40,6 +40,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "editor",
     "serve",
     "loop",
+    "batch",
 )
 
 

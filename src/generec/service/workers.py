@@ -6,6 +6,10 @@ so a job still marked running was abandoned by the previous process) and the job
 re-queued, or failed with the reason after ``max_job_attempts``. A heartbeat thread keeps
 the leases of the jobs in hand alive while a runner works between progress reports.
 
+With ``shared=True`` the pool is one of several worker processes on one database
+(``generec worker``): a running job may belong to a live sibling, so only jobs whose lease
+ran out are recovered, at start and then on every heartbeat.
+
 Example
 -------
 >>> pool = WorkerPool(generec, workers=2)   # doctest: +SKIP
@@ -34,9 +38,10 @@ log = logging.getLogger(__name__)
 class WorkerPool:
     """``workers`` threads that claim jobs, run them through :meth:`GeneRec.run_job` and report."""
 
-    def __init__(self, generec: GeneRec, workers: int = 2, *, poll_s: float = 0.5) -> None:
+    def __init__(self, generec: GeneRec, workers: int = 2, *, poll_s: float = 0.5, shared: bool = False) -> None:
         self.generec = generec
         self.n_workers = workers
+        self.shared = shared
         self.poll_s = poll_s
         self.lease_s = generec.settings.service.job_lease_s
         self._stop = threading.Event()
@@ -47,13 +52,17 @@ class WorkerPool:
         self.recovered: list[Job] = []
 
     def recover(self) -> list[Job]:
-        """Re-queue (or fail, with the reason) jobs a previous process left running."""
+        """Re-queue (or fail, with the reason) jobs a stopped process left running.
+
+        Alone (``shared=False``) every running job is abandoned; shared, only those whose lease ran out.
+        """
         attempts = self.generec.settings.service.max_job_attempts
-        self.recovered = self.generec.store.recover_jobs(max_attempts=attempts, all_running=True)
-        for job in self.recovered:  # each was running when the server stopped; recovery re-queued or failed it
+        recovered = self.generec.store.recover_jobs(max_attempts=attempts, all_running=not self.shared)
+        for job in recovered:  # each was running when its process stopped; recovery re-queued or failed it
             outcome = f"failed: {job.error}" if job.status is JobStatus.FAILED else job.message  # "re-queued: why"
-            log.warning("job %s was left running by a stopped server; %s", job.id, outcome)
-        return self.recovered
+            log.warning("job %s was left running by a stopped process; %s", job.id, outcome)
+        self.recovered.extend(recovered)
+        return recovered
 
     def start(self) -> None:
         if self._threads:
@@ -102,3 +111,8 @@ class WorkerPool:
             for job_id, worker_id in held:
                 with contextlib.suppress(GeneRecError):  # finished or cancelled meanwhile
                     self.generec.store.heartbeat(job_id, worker_id=worker_id)
+            if self.shared:  # a sibling process may have died holding jobs
+                try:
+                    self.recover()
+                except GeneRecError as exc:
+                    log.warning("recovering abandoned jobs failed: %s", exc)

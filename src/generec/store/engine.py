@@ -10,6 +10,7 @@ Example
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,25 @@ BUSY_TIMEOUT_S = 30.0
 _DRIVER_EXTRAS = {"postgresql": ("psycopg", "postgres")}
 
 
+# A URL that names no driver gets the one GeneRec's extra installs (SQLAlchemy would pick psycopg2).
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
 def parse_url(url: str | URL) -> URL:
-    """Parse a SQLAlchemy URL, raising :class:`StoreError` with an example when it is malformed."""
+    """Parse a SQLAlchemy URL, raising :class:`StoreError` with an example when it is malformed.
+
+    ``postgresql://`` (and ``postgres://``) mean ``postgresql+psycopg://``: psycopg 3 is the
+    driver the ``postgres`` extra installs.
+    """
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreError(
             f"invalid store URL {str(url)!r}: expected a SQLAlchemy URL such as "
-            "'sqlite:///path/to/generec.db' or 'postgresql+psycopg://user@host/db'"
+            "'sqlite:///path/to/generec.db' or 'postgresql://user@host/db'"
         ) from exc
+    driver = _DEFAULT_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
 
 
 def is_sqlite(url: URL) -> bool:
@@ -59,6 +70,17 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _psycopg_json(value: Any) -> str:
+    # psycopg serializes JSON parameters itself, and a TypeError from it would escape SQLAlchemy's
+    # error wrapping; as the driver's DataError it becomes the StoreError that SQLite's path gives.
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        import psycopg
+
+        raise psycopg.DataError(str(exc)) from exc
+
+
 def create_store_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; a SQLite file's folder is created if missing.
 
@@ -76,6 +98,8 @@ def create_store_engine(url: str | URL, *, echo: bool = False) -> Engine:
             kwargs["connect_args"]["check_same_thread"] = False
         elif not str(parsed.database).startswith("file:"):
             Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif parsed.drivername == "postgresql+psycopg":
+        kwargs["json_serializer"] = _psycopg_json
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

@@ -31,6 +31,9 @@ SCHEMA_HEAD = "0002"
 up-to-date store needs no Alembic import; bump it with every new migration script."""
 
 
+MIGRATION_LOCK_KEY = 0x67656E726563  # "genrec": the PostgreSQL advisory lock migrations hold
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic ``Config`` pointing at the packaged scripts, optionally bound to ``connection``."""
     from alembic.config import Config
@@ -85,9 +88,10 @@ def _check_known(connection: Connection, current: str | None) -> None:
 def upgrade(engine: Engine) -> str:
     """Migrate ``engine``'s database to :func:`head_revision`; return the revision it is at.
 
-    Idempotent and safe when several processes open a new SQLite file at once:
-    the check is repeated under SQLite's write lock (``BEGIN IMMEDIATE``), and the
-    whole migration runs in that one transaction, so a crash leaves no half schema.
+    Idempotent and safe when several processes open a new database at once: the check is
+    repeated under SQLite's write lock (``BEGIN IMMEDIATE``) or a PostgreSQL advisory lock,
+    and the whole migration runs in that one transaction (both run DDL transactionally),
+    so a crash leaves no half schema.
     """
     with engine.connect() as conn:
         current = current_revision(conn)
@@ -96,9 +100,12 @@ def upgrade(engine: Engine) -> str:
             return current
         _check_known(conn, current)
         head = head_revision()
-        if engine.dialect.name == "sqlite":
-            # pysqlite would otherwise run each CREATE TABLE in autocommit mode.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if engine.dialect.name in ("sqlite", "postgresql"):
+            if engine.dialect.name == "sqlite":
+                # pysqlite would otherwise run each CREATE TABLE in autocommit mode.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:  # one migrating process at a time; the lock ends with the transaction
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             current = current_revision(conn)
             _check_known(conn, current)
             if current == head:
