@@ -191,3 +191,68 @@ def test_a_broken_version_falls_back_to_tags_and_says_so(trained_template: Path,
     ranker = RecommenderRanker.from_settings(settings, MediaStore(settings.media_dir))
     info = ranker.describe()
     assert info["ranker"] == "tags" and "could not be loaded" in info["why"]
+
+
+def _copy_current_as_new_version(settings: Settings) -> Path:
+    """A second version (the same weights under a new name), made current as a retraining would."""
+    from generec.pipeline_recommender import publish_version
+
+    current = current_version(settings)
+    fresh = current.parent / f"{current.name}-next"
+    shutil.copytree(current, fresh)
+    publish_version(settings, fresh)
+    return fresh
+
+
+def test_the_service_swaps_in_a_new_version_without_a_restart(trained) -> None:
+    from fastapi.testclient import TestClient
+
+    from generec.service.app import create_app
+    from generec.service.retrain import ModelKeeper
+
+    keeper = ModelKeeper(trained)
+    assert keeper.check() is False  # the version in use is current
+    fresh = _copy_current_as_new_version(trained.settings)
+    assert keeper.check() is True and keeper.swaps == 1
+    assert trained.ranker.served.version == fresh.name
+    assert keeper.check() is False
+    app = create_app(trained, start_workers=False, warm_instructor=False, keep_model=False)
+    with TestClient(app) as client:
+        ranker = client.get("/api/health").json()["ranker"]
+    assert ranker["ranker"] == "recommender" and ranker["version"] == fresh.name
+
+
+def test_train_from_store_cli_queues_or_trains_and_rejects_mixed_options(trained_template: Path, tmp_path: Path,
+                                                                         capsys) -> None:  # fmt: skip
+    from generec.cli import main
+
+    home = tmp_path / "home"
+    shutil.copytree(trained_template, home)
+    assert main(["train", "model", "--from-store", "--home", str(home), "--dataset", "d"]) == 1
+    assert "leave out --dataset" in capsys.readouterr().err
+    assert main(["train", "model", "--from-store", "--home", str(home), "-m", "bpr"]) == 1
+    assert "mmgcn or lightgcn" in capsys.readouterr().err
+    assert main(["train", "model", "--dataset", "d"]) == 1
+    assert "--from-store" in capsys.readouterr().err
+    assert main(["train", "model", "--from-store", "--home", str(home), "--queue"]) == 0
+    assert "queued retraining job" in capsys.readouterr().out
+    with Store.open(Settings(home=home)) as store:
+        queued = store.list_jobs(kind=TRAIN_JOB, status="queued")
+    assert len(queued) == 1  # asking twice queues one job
+    assert main(["train", "model", "--from-store", "--home", str(home), "--queue"]) == 0
+    with Store.open(Settings(home=home)) as store:
+        assert len(store.list_jobs(kind=TRAIN_JOB)) == 1
+
+
+@pytest.mark.slow
+def test_a_queued_retraining_runs_in_a_child_process_and_is_swapped_in(trained) -> None:
+    from generec.service.retrain import ModelKeeper
+
+    before = trained.ranker.served.version
+    job = queue_training(trained.store, "test")
+    keeper = ModelKeeper(trained)
+    done = keeper.train_queued()
+    assert done.id == job.id and done.status is JobStatus.DONE, done.error
+    assert keeper.check() is True
+    assert trained.ranker.served.version != before
+    assert trained.session(_user_with_events(trained)).step(k=3).items
