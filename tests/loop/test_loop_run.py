@@ -32,7 +32,7 @@ def result(loop_world, loop_parts, tmp_path_factory):
 
 def test_loop_runs_and_metrics_are_rates(result) -> None:
     per_seed = result.per_seed()
-    assert set(per_seed["system"]) == {"retrieval", "editing", "full"}
+    assert set(per_seed["system"]) == {"retrieval", "editing", "creation", "full"}
     assert set(per_seed["seed"]) == {0, 1} and set(per_seed["group"]) == {"all", "unmet"}
     for key in ("ctr", "like_rate", "p_click", "satisfaction", "best_satisfaction", "met_rate"):
         values = [v for v in per_seed[key] if not math.isnan(v)]
@@ -46,7 +46,7 @@ def test_loop_runs_and_metrics_are_rates(result) -> None:
     assert any("intent accuracy" in n for n in result.notes)
     summary = result.summary()
     assert {"satisfaction_mean", "satisfaction_std"} <= set(summary.columns)
-    assert len(table_rows(result)) == 6
+    assert len(table_rows(result)) == 8
     gain = result.paired_gain("satisfaction")
     assert gain["seeds"] == 2 and 0 <= gain["wins"] <= 2
     assert math.isnan(gain["t"]) or (gain["t"] > 0) == (gain["mean"] > 0)

@@ -256,3 +256,26 @@ def test_a_queued_retraining_runs_in_a_child_process_and_is_swapped_in(trained) 
     assert keeper.check() is True
     assert trained.ranker.served.version != before
     assert trained.session(_user_with_events(trained)).step(k=3).items
+
+
+def _run_edit(gr: GeneRec, user: str, item_id: str, words: str, wants: dict, liked: list[str]) -> dict:
+    decision = Decision("edit_thumbnail", "", "edit", "thumbnail_selection", item_id, wants=wants)
+    gr.enqueue(user, decision, words, liked)
+    job = gr.store.claim_job("w", kinds=gr.job_kinds)
+    done = gr.run_job(job, "w")
+    assert done.status is JobStatus.DONE, done.error
+    return gr.store.get_provenance(done.result_item_id).params
+
+
+def test_a_cover_for_me_is_chosen_by_user_hist_unless_the_user_names_what_they_want(trained) -> None:
+    gr = trained
+    assert "thumbnail_selection" in gr.runners  # the home's encoder: Eq. 1 selection, as in the service
+    user = _user_with_events(gr)
+    liked = [e.item_id for e in gr.store.events_for_user(user) if e.is_positive][:3]
+    target = gr.store.list_items(viewer=None, limit=1)[0]
+    mine = _run_edit(gr, user, target.id, "make a new cover for me", {}, liked)
+    assert mine["guided_by"] == "user_hist"  # the frame nearest their taste, not nearest the words
+    named = _run_edit(gr, user, target.id, "a cover with the dog", {"category": ("dog",)}, liked)
+    assert named["guided_by"] == "instruction"
+    nothing_liked = _run_edit(gr, "ann", target.id, "make a new cover for me", {}, [])
+    assert nothing_liked["guided_by"] == "instruction"  # no history yet: the words are all there is
