@@ -50,6 +50,8 @@ def main() -> None:
     if warm is not None:
         warm()
     print(f"instructor ready in {time.perf_counter() - t0:.1f} s")
+    describe = getattr(gr.ranker, "describe", None)
+    print(f"ranker: {describe() if callable(describe) else type(gr.ranker).__name__}")
     users = [u.id for u in gr.store.list_users(limit=400)]
     rng = np.random.default_rng(args.seed)
     timed: dict[str, list[float]] = {"baseline (events + ranking)": [], "step with instruction": []}

@@ -202,15 +202,12 @@ def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
     """
     params = job.params
     described, said = params.get("description") or None, params.get("instruction") or None
+    personal = edit and params.get("task") in PERSONAL_EDITS
     encoder = getattr(runner, "encoder", None)
     hist = None
-    if params.get("liked") and encoder is not None:
+    if (not edit or (personal and not described)) and params.get("liked") and encoder is not None:
         hist = history_vector(encoder, system.store, system.media, list(params["liked"]), job.user_id or "")
-    text = described or said
-    if edit and params.get("task") in PERSONAL_EDITS:
-        text = described or (None if hist is not None else said)
-    elif edit:
-        hist = None  # a restyle follows the words; the history is not its input
+    text = None if personal and not described and hist is not None else described or said
     return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"))
 
 
