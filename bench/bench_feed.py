@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=1000, help="Users sampled per seed (with held-out clicks).")
     ap.add_argument("--cold-users", type=int, default=500, help="Users in the cold-item test (0: skip it).")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--choose-weights", default="", help="Taste weights to compare on the validation clicks first.")
     args = ap.parse_args()
 
     import pandas as pd
@@ -50,11 +51,10 @@ def main() -> None:
 
     from generec.config import load_settings
     from generec.data.sim import World
-    from generec.pipeline_parts import ContentRanker, user_profile
-    from generec.pipeline_recommender import ItemContent, RecommenderRanker, ServedModel
+    from generec.pipeline_parts import ContentRanker
+    from generec.pipeline_recommender import ItemContent
     from generec.pipeline_retrain import make_recommender
     from generec.store import MediaStore, Store
-    from generec.types import Event, EventKind
 
     torch.set_num_threads(args.threads)
     settings = load_settings(home=args.home)
@@ -69,52 +69,33 @@ def main() -> None:
     features = content.features(pool)
     print(f"content features of {len(pool)} items ({content.describe()}): {time.perf_counter() - started:.1f} s")
 
-    ev = world.events
-    test_users = np.unique(split.test[:, 0])
-    held = {u: set() for u in test_users}
-    for u, i in split.test:
-        held[u].add(str(split.item_ids[i]))
-    seen: dict[int, set[str]] = {u: set() for u in test_users}
-    for u, i in np.concatenate([split.train, split.valid]):
-        if u in seen:
-            seen[u].add(str(split.item_ids[i]))
     popularity = ContentRanker()
-    train_ids = split.item_ids[split.train[:, 1]]
-    popularity.set_popularity(pd.Series(train_ids).value_counts().to_dict())
-    sim = world.simulator()
+    popularity.set_popularity(pd.Series(split.item_ids[split.train[:, 1]]).value_counts().to_dict())
+    judge = Judge(world, split, items, pool)
+    weights = [float(w) for w in args.choose_weights.split(",") if w] if args.choose_weights else []
+    if weights:  # the taste weight is chosen on the VALIDATION clicks; the test clicks play no part
+        fit = settings.model_copy(update={"recommender": settings.recommender.model_copy(update={"seed": 0})})
+        model = make_recommender(fit).fit(split, features=features)
+        users = judge.users(split.valid, args.users, seed=0)
+        rankers = {w: judge.recommender(model, popularity, w) for w in weights}
+        print("| taste weight | valid ndcg@10 | satisfaction |\n|---:|---:|---:|")
+        for w, (ndcg, sat) in judge.score(rankers, users, split.valid, [split.train]).items():
+            print(f"| {w:g} | {np.mean(ndcg):.4f} | {np.mean(sat):.4f} |", flush=True)
 
     rows = []
     model = None
+    weight = settings.recommender.taste_weight
+    print(f"\nthe service's ranker: {settings.recommender.model} ({settings.recommender.layers} layers), taste weight "
+          f"{weight:g}")  # fmt: skip
     for seed in range(args.seeds):
-        rng = np.random.default_rng(seed)
-        users = np.sort(rng.choice(test_users, size=min(args.users, len(test_users)), replace=False))
+        users = judge.users(split.test, args.users, seed=seed)
         fit = settings.model_copy(update={"recommender": settings.recommender.model_copy(update={"seed": seed})})
         t = time.perf_counter()
         model = make_recommender(fit).fit(split, features=features)
-        fit_s = time.perf_counter() - t
-        served = ServedModel(model, f"seed{seed}", [str(u) for u in split.user_ids],
-                             [str(i) for i in split.item_ids], {})  # fmt: skip
-        ranker = RecommenderRanker(served, fallback=popularity)
-        scores = {"recommender": [], "tags": []}
-        satisfaction = {"recommender": [], "tags": []}
-        for u in users:
-            uid = str(split.user_ids[u])
-            first_held = ev[(ev["user_id"] == uid) & ev["item_id"].isin(held[u])]["ts"].min()
-            mine = ev[(ev["user_id"] == uid) & (ev["ts"] < first_held)].tail(200)
-            events = [Event(uid, r.item_id, EventKind(r.kind), float(r.ts)) for r in mine.itertuples()]
-            profile = user_profile(events, items)
-            for name, ranked in (
-                ("recommender", ranker.rank_user(uid, events, {}, profile, pool, 10, exclude=seen[u])),
-                ("tags", popularity.rank(profile, pool, 10, exclude=seen[u])),
-            ):
-                ids = [c.item_id for c in ranked]
-                scores[name].append(ndcg_at(ids, held[u]))
-                p = np.asarray(sim.click_prob(uid, ids, popularity=False)) * np.asarray(sim.like_prob(uid, ids))
-                satisfaction[name].append(float(np.mean(p)))
-        row = {"seed": seed, "users": len(users), "fit_s": fit_s}
-        for name in scores:
-            row[f"ndcg@10 {name}"] = float(np.mean(scores[name]))
-            row[f"satisfaction {name}"] = float(np.mean(satisfaction[name]))
+        row = {"seed": seed, "users": len(users), "fit_s": round(time.perf_counter() - t, 1)}
+        rankers = {"recommender": judge.recommender(model, popularity, weight), "tags": judge.tags(popularity)}
+        for name, (ndcg, sat) in judge.score(rankers, users, split.test, [split.train, split.valid]).items():
+            row[f"ndcg@10 {name}"], row[f"satisfaction {name}"] = float(np.mean(ndcg)), float(np.mean(sat))
         rows.append(row)
         print(row, flush=True)
 
@@ -131,6 +112,63 @@ def main() -> None:
     if args.cold_users > 0 and model is not None:
         cold_test(world, split, model, content, args.cold_users, seed=0)
     store.close()
+
+
+class Judge:
+    """Held-out clicks and the world's ground truth for users of a split; rankers see the same history."""
+
+    def __init__(self, world, split, items, pool) -> None:  # noqa: ANN001
+        self.world, self.split, self.items, self.pool = world, split, items, pool
+        self.sim = world.simulator()
+        self.events = world.events
+
+    def users(self, held_pairs: np.ndarray, n: int, seed: int) -> np.ndarray:
+        candidates = np.unique(held_pairs[:, 0])
+        return np.sort(np.random.default_rng(seed).choice(candidates, size=min(n, len(candidates)), replace=False))
+
+    def recommender(self, model, fallback, weight: float):  # noqa: ANN001, ANN201
+        from generec.pipeline_recommender import RecommenderRanker, ServedModel
+
+        split = self.split
+        served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+        ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)
+        return lambda uid, events, profile, exclude: ranker.rank_user(uid, events, {}, profile, self.pool, 10,
+                                                                      exclude=exclude)  # fmt: skip
+
+    def tags(self, ranker):  # noqa: ANN001, ANN201
+        return lambda uid, events, profile, exclude: ranker.rank(profile, self.pool, 10, exclude=exclude)
+
+    def score(self, rankers: dict, users: np.ndarray, held_pairs: np.ndarray, seen_pairs: list) -> dict:
+        """Per ranker: NDCG@10 of each user's held-out items and mean satisfaction of their top 10."""
+        from generec.pipeline_parts import user_profile
+        from generec.types import Event, EventKind
+
+        ids = self.split.item_ids
+        held: dict[int, set[str]] = {int(u): set() for u in users}
+        for u, i in held_pairs:
+            if int(u) in held:
+                held[int(u)].add(str(ids[i]))
+        seen: dict[int, set[str]] = {int(u): set() for u in users}
+        for u, i in np.concatenate(seen_pairs):
+            if int(u) in seen:
+                seen[int(u)].add(str(ids[i]))
+        out = {name: ([], []) for name in rankers}
+        ev = self.events
+        for u in users:
+            uid = str(self.split.user_ids[u])
+            mine_all = ev[ev["user_id"] == uid]
+            first_held = mine_all[mine_all["item_id"].isin(held[int(u)])]["ts"].min()
+            mine = mine_all[mine_all["ts"] < first_held].tail(200)
+            events = [Event(uid, r.item_id, EventKind(r.kind), float(r.ts)) for r in mine.itertuples()]
+            profile = user_profile(events, self.items)
+            for name, rank in rankers.items():
+                top = [c.item_id for c in rank(uid, events, profile, seen[int(u)])]
+                sat = np.asarray(self.sim.click_prob(uid, top, popularity=False)) * np.asarray(
+                    self.sim.like_prob(uid, top)
+                )
+                out[name][0].append(ndcg_at(top, held[int(u)]))
+                out[name][1].append(float(np.mean(sat)))
+        return out
 
 
 def cold_test(world, split, model, content, n_users: int, seed: int) -> None:  # noqa: ANN001

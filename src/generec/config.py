@@ -116,6 +116,9 @@ class RecommenderSettings(BaseModel):
     lr: float = Field(default=3e-3, gt=0, description="Adam learning rate.")
     seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
     frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
+    taste_weight: float = Field(
+        default=0.0, ge=0, description="Weight of the user's attribute taste next to the model's score (0: model)."
+    )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."
     )

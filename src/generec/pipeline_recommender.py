@@ -241,26 +241,32 @@ class RecommenderRanker:
     new_per_step : int
         Most new items whose content features one step computes (the rest wait for a later step;
         made items are prepared by the worker that made them, so steps rarely pay for any).
+    taste_weight : float
+        Weight of the user's taste profile (their reactions to items' attributes, the tag ranker's
+        score) next to the model's score, both standardised over the items ranked; 0: the model alone.
     """
 
     def __init__(self, served: ServedModel | None = None, fallback: ContentRanker | None = None,
-                 new_per_step: int = 4, reason: str = "") -> None:  # fmt: skip
+                 new_per_step: int = 4, reason: str = "", taste_weight: float = 0.0) -> None:  # fmt: skip
         self.served = served
         self.fallback = fallback or ContentRanker()
         self.new_per_step = new_per_step
         self.reason = reason
+        self.taste_weight = taste_weight
+        self._features: dict[str, set[tuple[str, str]]] = {}  # item id -> attribute pairs (they never change)
 
     @classmethod
     def from_settings(cls, settings: Any, media: Any) -> RecommenderRanker:
         """The current trained version under ``settings.models_dir``, or the tag ranker saying why not."""
         version = current_version(settings)
+        weight = settings.recommender.taste_weight
         if version is None:
-            return cls(reason="no trained recommender yet: run `generec train model --from-store`")
+            return cls(reason="no trained recommender yet: run `generec train model --from-store`", taste_weight=weight)
         try:
-            return cls(load_served(settings, media, version))
+            return cls(load_served(settings, media, version), taste_weight=weight)
         except Exception as exc:  # any broken file: the service must still start, ranking by tags
             log.warning("the recommender in %s cannot be used, ranking by tags: %s", version, exc)
-            return cls(reason=f"the recommender in {version} could not be loaded: {exc}")
+            return cls(reason=f"the recommender in {version} could not be loaded: {exc}", taste_weight=weight)
 
     def swap(self, served: ServedModel) -> None:
         """Serve ``served`` from the next step on (one reference replaced; steps in flight finish with the old)."""
@@ -309,13 +315,27 @@ class RecommenderRanker:
         finite = scores[np.isfinite(scores)]
         floor = float(finite.min()) - 1.0 if len(finite) else 0.0
         scores[~np.isfinite(scores)] = floor  # new items whose content is not read yet: last, not lost
+        if self.taste_weight and profile:
+            taste = np.asarray([sum(profile.get(p, 0.0) for p in self._pairs(i)) for i in pool], dtype=np.float32)
+            scores = _standardise(scores) + self.taste_weight * _standardise(taste)
         wanted = {(a, str(v)) for a, vs in wants.items() for v in vs}
         if wanted:  # asked-for items first: lift them above every other score, keep the model's order inside
             lift = float(scores.max() - scores.min()) + 1.0
-            matches = np.asarray([len(wanted & item_features(i)) for i in pool], dtype=np.float32)
+            matches = np.asarray([len(wanted & self._pairs(i)) for i in pool], dtype=np.float32)
             scores = scores + lift * matches
         top = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
+
+    def _pairs(self, item: Item) -> set[tuple[str, str]]:
+        pairs = self._features.get(item.id)
+        if pairs is None:
+            pairs = self._features[item.id] = item_features(item)
+        return pairs
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else x - x.mean()
 
 
 def load_served(settings: Any, media: Any, version: Path) -> ServedModel:

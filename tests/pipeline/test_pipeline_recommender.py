@@ -279,3 +279,20 @@ def test_a_cover_for_me_is_chosen_by_user_hist_unless_the_user_names_what_they_w
     assert named["guided_by"] == "instruction"
     nothing_liked = _run_edit(gr, "ann", target.id, "make a new cover for me", {}, [])
     assert nothing_liked["guided_by"] == "instruction"  # no history yet: the words are all there is
+
+
+def test_the_taste_weight_mixes_the_users_attribute_taste_into_the_models_order(trained) -> None:
+    gr = trained
+    user = _user_with_events(gr)
+    items = gr.visible_items(user)
+    category = items[-1].attributes["category"]
+    profile = {("category", category): 5.0}
+    n = sum(i.attributes.get("category") == category for i in items)
+    model_only = RecommenderRanker(gr.ranker.served, taste_weight=0.0).rank_user(user, [], {}, profile, items, n)
+    heavy = RecommenderRanker(gr.ranker.served, taste_weight=100.0).rank_user(user, [], {}, profile, items, n)
+    by_id = {i.id: i for i in items}
+    assert all(by_id[c.item_id].attributes.get("category") == category for c in heavy)
+    served = gr.ranker.served
+    vec = served.user_vectors[served.user_index[user]]
+    order = sorted(items, key=lambda i: -float(served.item_vectors[served.item_index[i.id]] @ vec))
+    assert [c.item_id for c in model_only] == [i.id for i in order[:n]]  # weight 0: the model's own order

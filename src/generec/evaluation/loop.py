@@ -127,6 +127,8 @@ class LoopParts:
     encoder_dir: Path | None = None
     recommender: Any = None
     """Settings of the recommender trained on each world (``None``: the service's defaults)."""
+    service_runners: dict[str, Any] | None = None
+    """The service's runners, loaded once (they hold models, no per-home state) and shared by every run."""
 
     def settings(self, home: Path, cfg: LoopConfig | None = None) -> Settings:
         """The settings a service on ``home`` would run with: this encoder, the loop's streak length."""
@@ -301,7 +303,9 @@ def loop_runners(system: str, parts: LoopParts, settings: Settings) -> dict[str,
 
     if system == "retrieval":
         return {}
-    service = {task: r for task, r in default_runners(settings).items() if not task.startswith("create_")}
+    if parts.service_runners is None:
+        parts.service_runners = default_runners(settings)
+    service = {task: r for task, r in parts.service_runners.items() if not task.startswith("create_")}
     if parts.creator is not None:
         service["create_video"] = parts.creator  # the loop's checkpoint, loaded once for every run
     if system == "editing":
