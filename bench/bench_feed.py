@@ -99,6 +99,9 @@ def main() -> None:
         rows.append(row)
         print(row, flush=True)
 
+    if not rows:
+        store.close()
+        return
     table = pd.DataFrame(rows)
     print(f"\nfeed quality, demo world ({args.users} users per seed, {args.seeds} seeds), mean ± sd over seeds")
     print("| metric | recommender | tags (fallback) | recommender - tags (paired) | t | p | wins |")

@@ -117,7 +117,10 @@ class RecommenderSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
     frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
     taste_weight: float = Field(
-        default=0.0, ge=0, description="Weight of the user's attribute taste next to the model's score (0: model)."
+        default=2.0,
+        ge=0,
+        description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
+        "2 chosen on the demo world's validation clicks (bench/bench_feed.py --choose-weights).",
     )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."
