@@ -6,8 +6,11 @@ vector; an item it never saw (an AI item, an upload since training) by the conte
 was trained with (``cold_scoring``), calibrated to the scale of known items
 (:mod:`generec.recommender.calibration`), so human and AI items share one scale. A user the model
 never saw is folded in from their positive events: the weighted mean of the vectors of the items
-they clicked or liked (what LightGCN's first layer gives a user). What the user just asked for
-(the decision's attribute wishes) ranks first, ordered by the model among themselves.
+they clicked or liked (what LightGCN's first layer gives a user). The user's taste profile over
+items' attributes (from their events, as the tag ranker scores it) joins the model's score with
+``taste_weight``: on the demo world the model alone finds the held-out clicks best, the mix gives
+the simulated users more satisfying feeds (``bench/bench_feed.py``). What the user just asked for
+(the decision's attribute wishes) ranks first, ordered by that score among themselves.
 
 The model in use is one reference, :attr:`RecommenderRanker.served`, replaced whole by
 :meth:`RecommenderRanker.swap`; a step reads it once, so a swap never mixes two models in one
