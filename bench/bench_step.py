@@ -5,7 +5,11 @@ steps for many users with a mix of what people do (feedback only, a recommend re
 that queues a job, a constraint), next to a baseline measured in the same run: the same steps with no
 instruction (feedback + ranking only). Generation jobs are queued, never run here.
 
-    python bench/bench_step.py --home ~/.generec --steps 300
+    python bench/bench_step.py --home ~/.generec --steps 300 [--compare-tags]
+
+With a trained recommender the feed is ranked by it; ``--compare-tags`` interleaves the same steps ranked by
+the tag ranker (its fallback). Wall time and each step's thread CPU time are printed: on a shared machine the
+wall time mostly measures the wait for a CPU, the CPU time what the step itself costs.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def main() -> None:
     ap.add_argument("--home", required=True)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--compare-tags", action="store_true", help="Also time the same steps ranked by the tag ranker.")
     args = ap.parse_args()
 
     gr = GeneRec.from_config(load_settings(home=args.home))
@@ -50,27 +55,44 @@ def main() -> None:
     if warm is not None:
         warm()
     print(f"instructor ready in {time.perf_counter() - t0:.1f} s")
+    describe = getattr(gr.ranker, "describe", None)
+    print(f"ranker: {describe() if callable(describe) else type(gr.ranker).__name__}")
     users = [u.id for u in gr.store.list_users(limit=400)]
     rng = np.random.default_rng(args.seed)
-    timed: dict[str, list[float]] = {"baseline (events + ranking)": [], "step with instruction": []}
+    rankers = {"recommender": gr.ranker}
+    fallback = getattr(gr.ranker, "fallback", None)
+    if args.compare_tags and fallback is not None:  # the same steps, interleaved, ranked by the tag ranker
+        rankers["tags"] = fallback
+    timed: dict[str, list[tuple[float, float]]] = {}
     for n in range(args.steps):
         user = users[int(rng.integers(len(users)))]
-        session = gr.session(user)
-        shown = session.step(k=12).items  # what the user is looking at
-        focus = shown[0].item.id if shown else None
-        events = [Event(user, focus, EventKind.SKIP, ts=time.time())] if focus else []
-        t = time.perf_counter()
-        session.step(events=events, k=12, focus=focus)
-        timed["baseline (events + ranking)"].append((time.perf_counter() - t) * 1000)
         text = REQUESTS[n % len(REQUESTS)] or "show me something new"
-        t = time.perf_counter()
-        session.step(instruction=text, k=12, focus=focus)
-        timed["step with instruction"].append((time.perf_counter() - t) * 1000)
-    for name, ms in timed.items():
-        print(f"{name:<30} n={len(ms):4d}   {_percentiles(ms)}")
-    base = np.percentile(timed["baseline (events + ranking)"], 95)
-    full = np.percentile(timed["step with instruction"], 95)
+        for name, ranker in rankers.items():
+            gr.ranker = ranker
+            session = gr.session(user)
+            shown = session.step(k=12).items  # what the user is looking at
+            focus = shown[0].item.id if shown else None
+            events = [Event(user, focus, EventKind.SKIP, ts=time.time())] if focus else []
+            calls = {"baseline (events + ranking)": {"events": events}, "step with instruction": {"instruction": text}}
+            for kind, kwargs in calls.items():
+                t, c = time.perf_counter(), time.thread_time()
+                session.step(k=12, focus=focus, **kwargs)
+                timed.setdefault(f"{kind}, {name}", []).append(
+                    ((time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000)
+                )
+    gr.ranker = rankers["recommender"]
+    print("wall = elapsed (includes waiting for a CPU on a busy machine); cpu = this thread's CPU time")
+    for name, pairs in timed.items():
+        wall, cpu = [w for w, _ in pairs], [c for _, c in pairs]
+        print(f"{name:<45} n={len(pairs):4d}   wall {_percentiles(wall)}   cpu p95 {np.percentile(cpu, 95):6.1f} ms")
+    base = np.percentile([w for w, _ in timed["baseline (events + ranking), recommender"]], 95)
+    full = np.percentile([w for w, _ in timed["step with instruction, recommender"]], 95)
     print(f"ratio of p95 (with instruction / baseline): {full / base:.2f}")
+    if "tags" in rankers:
+        for kind in ("baseline (events + ranking)", "step with instruction"):
+            rec = np.percentile([c for _, c in timed[f"{kind}, recommender"]], 95)
+            tag = np.percentile([c for _, c in timed[f"{kind}, tags"]], 95)
+            print(f"{kind}: cpu p95 recommender / tags = {rec / tag:.2f}")
     gr.close()
 
 

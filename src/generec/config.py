@@ -101,6 +101,33 @@ class CreatorSettings(BaseModel):
     )
 
 
+class RecommenderSettings(BaseModel):
+    """The recommender that ranks the feed (paper §3, step 1: the recommender retrieves) and its retraining.
+
+    The defaults are the model chosen on validation: MMGCN with LightGCN's linear layers, new items
+    scored through a content map (``bench/bench_recommender.py``).
+    """
+
+    model: Literal["mmgcn", "lightgcn"] = Field(default="mmgcn", description="Recommender class to train.")
+    layers: Literal["light", "paper"] = Field(default="light", description="MMGCN layers (light: LightGCN's).")
+    cold_scoring: Literal["map", "branch"] = Field(default="map", description="How items without clicks get vectors.")
+    epochs: int = Field(default=60, ge=1, description="Most training epochs (early stopping on validation).")
+    patience: int = Field(default=5, ge=1, description="Epochs without validation gain before stopping.")
+    lr: float = Field(default=3e-3, gt=0, description="Adam learning rate.")
+    seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
+    frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
+    taste_weight: float = Field(
+        default=2.0,
+        ge=0,
+        description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
+        "2 chosen on the demo world's validation clicks (bench/bench_feed.py --choose-weights).",
+    )
+    retrain_every_s: float = Field(
+        default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."
+    )
+    keep_versions: int = Field(default=3, ge=1, description="Trained versions kept on disk (the newest ones).")
+
+
 class FidelitySettings(BaseModel):
     """The fidelity policy (generec.fidelity): which checks, how strict, watermark strength."""
 
@@ -127,6 +154,7 @@ class Settings(BaseSettings):
     fidelity: FidelitySettings = Field(default_factory=FidelitySettings)
     instructor: InstructorSettings = Field(default_factory=InstructorSettings)
     creator: CreatorSettings = Field(default_factory=CreatorSettings)
+    recommender: RecommenderSettings = Field(default_factory=RecommenderSettings)
 
     @property
     def media_dir(self) -> Path:

@@ -93,7 +93,11 @@ class GeneRec:
         self.settings = settings
         self.store = store
         self.media = media
-        self.ranker = ranker or ContentRanker()
+        if ranker is None:  # the trained recommender when there is one; the tag ranker otherwise
+            from generec.pipeline_recommender import RecommenderRanker
+
+            ranker = RecommenderRanker.from_settings(settings, media)
+        self.ranker = ranker
         self.instructor = instructor or LazyInstructor(settings)
         self.runners = dict(runners) if runners is not None else default_runners(settings)
         if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
@@ -216,6 +220,9 @@ class GeneRec:
             self.store.update_job(job.id, progress=min(max(fraction, 0.0), 0.95), message=message, worker_id=worker_id)
 
         item, result = run_made(self, job, progress)
+        prepare = getattr(self.ranker, "prepare", None)
+        if result.passed and callable(prepare):  # its content vector now, so no step pays for it
+            prepare([item])
         message = "ready" if result.passed else f"made, but held back by checks: {', '.join(result.blocked_by)}"
         return self.store.finish_job(job.id, result_item_id=item.id, message=message, worker_id=worker_id)
 
@@ -393,6 +400,9 @@ class Session:
             for v in values:
                 profile[(attribute, v)] = profile.get((attribute, v), 0.0) + 10.0
         judged = {e.item_id for e in recent if e.kind in (EventKind.LIKE, EventKind.DISLIKE, EventKind.SKIP)}
+        rank_user = getattr(self.system.ranker, "rank_user", None)
+        if rank_user is not None:  # the trained recommender: it knows the user, not only the tags
+            return rank_user(self.user_id, recent, decision.wants, profile, items, k, exclude=judged)
         if isinstance(self.system.ranker, ContentRanker):
             return self.system.ranker.rank(profile, items, k, exclude=judged)
         return [c for c in self.system.ranker.rank(profile, items, k + len(judged)) if c.item_id not in judged][:k]

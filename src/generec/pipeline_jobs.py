@@ -194,6 +194,30 @@ def history_vector(encoder: Any, store: Any, media: Any, item_ids: list[str], us
     return mean / (np.linalg.norm(mean) + 1e-8)
 
 
+PERSONAL_EDITS = ("clipping", "thumbnail_selection")
+"""Editors whose target ``t*`` (paper Eq. 1 and 2) is the user's taste unless the user named what they want."""
+
+
+def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
+    """The guidance a job runs with (paper §3.1: the instructor's guidance, User_Hist from the event log).
+
+    A creation: the description of what was asked and User_Hist of the user's liked items. A
+    personalised edit (Eq. 1 thumbnail selection, Eq. 2 clipping): what the user named ("the part
+    with the dog at night") when they named something, otherwise User_Hist, so "make me a cover"
+    picks the frame nearest their taste rather than nearest those words; the plain instruction
+    only when neither exists. Other edits (style) follow the instruction.
+    """
+    params = job.params
+    described, said = params.get("description") or None, params.get("instruction") or None
+    personal = edit and params.get("task") in PERSONAL_EDITS
+    encoder = getattr(runner, "encoder", None)
+    hist = None
+    if (not edit or (personal and not described)) and params.get("liked") and encoder is not None:
+        hist = history_vector(encoder, system.store, system.media, list(params["liked"]), job.user_id or "")
+    text = None if personal and not described and hist is not None else described or said
+    return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"))
+
+
 def job_seed(user_id: str, text: str, n: int) -> int:
     """A reproducible sampler seed for a user's ``n``-th job asking ``text``."""
     import zlib
@@ -217,10 +241,7 @@ def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
         if not parent.media_hash:
             raise GeneRecError(f"item {parent.id!r} has no media to edit")
         source = system.media.path_for(parent.media_hash)
-    text = job.params.get("description") or job.params.get("instruction") or None
-    guidance = Guidance(instruction_text=text, length_s=job.params.get("length_s"))
-    if parent is None and job.params.get("liked") and getattr(runner, "encoder", None) is not None:
-        guidance.user_hist = history_vector(runner.encoder, system.store, system.media, job.params["liked"], user_id)
+    guidance = job_guidance(system, job, runner, parent is not None)
     seed = int(job.params.get("seed") or 0)
     progress(0.05, f"starting {runner.task}")
     with scratch_dir(system.settings.home) as tmp:

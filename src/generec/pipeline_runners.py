@@ -138,6 +138,13 @@ class TrimRunner:
                     params={"start_s": 0.0, "end_s": length})  # fmt: skip
 
 
+def guided_by(guidance: Guidance) -> str:
+    """Which signal Eq. 1 / Eq. 2 took as ``t*`` (the editors' ``source="auto"`` order), for provenance."""
+    if guidance.instruction_emb is not None or guidance.instruction_text:
+        return "instruction"
+    return "user_hist" if guidance.user_hist is not None else "user_emb"
+
+
 class ClipRunner:
     """The personalized clip of paper Eq. 2, through :class:`generec.editor.clipping.Clipper`."""
 
@@ -146,7 +153,7 @@ class ClipRunner:
     def __init__(self, encoder: Any, clip_len: int = 8, fps: float = 2.0) -> None:
         from generec.editor.clipping import Clipper
 
-        self.clipper = Clipper(encoder, clip_len=clip_len, fps=fps)
+        self.clipper, self.encoder = Clipper(encoder, clip_len=clip_len, fps=fps), encoder
         self.model_id = str(getattr(encoder, "id", type(encoder).__name__))
 
     def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress) -> Made:
@@ -154,7 +161,8 @@ class ClipRunner:
         clip = self.clipper.clip(source, guidance, out_dir / "clip.mp4")
         return Made(Path(clip.path), "clip", "generec.editor.Clipper", self.model_id,
                     title=f"{parent.title} (your clip)",
-                    params={"start_s": clip.start, "end_s": clip.end, "score": clip.score})  # fmt: skip
+                    params={"start_s": clip.start, "end_s": clip.end, "score": clip.score,
+                            "guided_by": guided_by(guidance)})  # fmt: skip
 
 
 class ThumbnailRunner:
@@ -165,14 +173,15 @@ class ThumbnailRunner:
     def __init__(self, encoder: Any, n_frames: int = 16) -> None:
         from generec.editor.thumbnail_selection import ThumbnailSelector
 
-        self.selector = ThumbnailSelector(encoder, n_frames=n_frames)
+        self.selector, self.encoder = ThumbnailSelector(encoder, n_frames=n_frames), encoder
         self.model_id = str(getattr(encoder, "id", type(encoder).__name__))
 
     def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress) -> Made:
         progress(0.2, "looking for the frame you would like most")
         thumb = self.selector.select(source, guidance, out=out_dir / "thumb.png")
         return Made(source, "thumbnail", "generec.editor.ThumbnailSelector", self.model_id, thumbnail=thumb.path,
-                    title=parent.title, params={"time_s": thumb.time, "score": thumb.score})  # fmt: skip
+                    title=parent.title, params={"time_s": thumb.time, "score": thumb.score,
+                                                "guided_by": guided_by(guidance)})  # fmt: skip
 
 
 class StyleRunner:

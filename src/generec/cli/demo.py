@@ -3,6 +3,7 @@
 Builds (or reuses) the demo GeneRec-Sim world under GeneRec's home, loads it into
 the embedded SQLite store, shows what the world holds (its size, a few items with
 their ground-truth shots, one user's hidden taste next to what that user did),
+trains the offline encoder and the feed's recommender (MMGCN, chosen on validation) once,
 then starts the web page and API on localhost and prints a sign-in URL.
 """
 
@@ -66,6 +67,34 @@ def _encoder(world, settings, steps: int, quiet: bool) -> Path:
     if report is not None:
         _out.print(report.table())
     return out
+
+
+def _recommender(settings, store) -> None:
+    """Train the feed's recommender on the store once (as a job of its queue); later runs reuse it."""
+    import os
+
+    from generec.pipeline_recommender import current_version
+    from generec.pipeline_retrain import TRAIN_JOB, TRAIN_LEASE_S, queue_training, run_training_job
+    from generec.store import MediaStore
+
+    version = current_version(settings)
+    if version is not None:
+        _out.print(f"[green]reusing[/] the recommender in {version}")
+        return
+    cfg = settings.recommender
+    _out.print(f"training the feed's recommender ({cfg.model}, {cfg.layers} layers) on the store's clicks")
+    started = time.perf_counter()
+    queue_training(store, "generec demo")
+    worker = f"demo-{os.getpid()}"
+    job = store.claim_job(worker, kinds=[TRAIN_JOB], lease_s=TRAIN_LEASE_S)
+    if job is None:  # a running service took it: it will swap the model in when done
+        _out.print("a running service is training the recommender; the feed uses tags until it is done")
+        return
+    done = run_training_job(settings, store, MediaStore(settings.media_dir, settings.media), job, worker)
+    if done.error:  # the feed still works, ranked by tags; say so rather than stop the demo
+        _out.print(f"[yellow]the recommender was not trained ({done.error}); the feed ranks by tags[/]")
+    else:
+        _out.print(f"{done.message} in {time.perf_counter() - started:.1f} s")
 
 
 def _show_world(world, store) -> None:
@@ -136,6 +165,7 @@ def demo(
     store = _load_into_store(world, settings, quiet)
     _encoder(world, settings, encoder_steps, quiet)
     try:
+        _recommender(settings, store)
         _show_world(world, store)
         _show_user(world, store)
     finally:

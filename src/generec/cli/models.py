@@ -102,9 +102,24 @@ def make_split(dataset: Dataset, how: str, seed: int) -> Split:
 
 @train_app.command("model")
 def train_model(
-    model: str = typer.Option(..., "--model", "-m", help="Recommender: mmgcn, lightgcn, bpr or pop."),
-    dataset: Path = typer.Option(..., "--dataset", "-d", help="Dataset directory (dataset.json + Parquet tables)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Directory to save the model and its split into."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Recommender: mmgcn, lightgcn, bpr or pop (--from-store: mmgcn or lightgcn)."
+    ),
+    dataset: Path | None = typer.Option(
+        None, "--dataset", "-d", help="Dataset directory (dataset.json + Parquet tables)."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Directory to save the model and its split into."),
+    from_store: bool = typer.Option(
+        False,
+        "--from-store",
+        help="Train the feed's recommender on the store's clicks and likes (settings.recommender) as a job of "
+        "the store's queue, save it as a new version under models/recommender and make it current: a running "
+        "service swaps it in without a restart.",
+    ),
+    home: Path | None = typer.Option(None, "--home", help="--from-store: GeneRec's home (default $GENEREC_HOME)."),
+    queue: bool = typer.Option(
+        False, "--queue", help="--from-store: only queue the job; the running service trains it in the background."
+    ),
     features: Path | None = typer.Option(
         None, "--features", help="An .npz of item features {modality: (n_items, d)}, optionally with item_ids."
     ),
@@ -130,12 +145,20 @@ def train_model(
     """Train a recommender on a dataset and print its test metrics.
 
     Example: generec train model --model lightgcn --dataset worlds/demo --out models/lightgcn
+    (the service's own: generec train model --from-store --home ~/.generec)
     """
     import torch
 
     from generec.data.dataset import Dataset
     from generec.recommender import MODELS
 
+    if from_store:
+        if dataset is not None or out is not None:
+            raise ConfigError("--from-store trains on the store under --home; leave out --dataset and --out")
+        _train_from_store(home, model, threads, queue)
+        return
+    if dataset is None or out is None or model is None:
+        raise ConfigError("give --model, --dataset and --out (or --from-store to train the service's recommender)")
     if model not in MODEL_NAMES:
         raise ConfigError(f"--model must be one of {', '.join(MODEL_NAMES)}, got {model!r}")
     for name, value in (("--epochs", epochs), ("--dim", dim), ("--batch-size", batch_size), ("--patience", patience)):
@@ -167,6 +190,39 @@ def train_model(
     save_split(sp, out / SPLIT_FILE)
     _print_table({model: _metrics(recommender, sp)}, f"{model} on {ds.name}: {sp.description}")
     typer.echo(f"saved to {out}")
+
+
+def _train_from_store(home: Path | None, model: str | None, threads: int | None, queue: bool) -> None:
+    """Queue a retraining in the store and, unless ``queue``, run it here and make the new version current."""
+    import os
+
+    import torch
+
+    from generec.config import load_settings
+    from generec.pipeline_retrain import TRAIN_JOB, TRAIN_LEASE_S, queue_training, run_training_job
+    from generec.store import MediaStore, Store
+
+    if model is not None and model not in ("mmgcn", "lightgcn"):
+        raise ConfigError(f"--from-store trains mmgcn or lightgcn, got --model {model!r}")
+    settings = load_settings(**({"home": str(home)} if home else {}))
+    if model is not None:
+        settings.recommender = settings.recommender.model_copy(update={"model": model})
+    if threads:
+        torch.set_num_threads(threads)
+    with Store.open(settings) as store:
+        job = queue_training(store, "on demand")
+        if queue:
+            typer.echo(f"queued retraining job {job.id}; the running service trains it and swaps the model in")
+            return
+        worker = f"cli-{os.getpid()}"
+        claimed = store.claim_job(worker, kinds=[TRAIN_JOB], lease_s=TRAIN_LEASE_S)
+        if claimed is None:
+            typer.echo(f"job {job.id} is already being run by {store.get_job(job.id).worker_id} (a running service)")
+            return
+        done = run_training_job(settings, store, MediaStore(settings.media_dir, settings.media), claimed, worker)
+    if done.error:
+        raise DataError(f"retraining failed: {done.error}")
+    typer.echo(f"{done.message} (job {done.id}); a running service swaps it in within seconds")
 
 
 def _metrics(recommender, split: Split, ks: tuple[int, ...] = (10, 20, 50)) -> dict[str, float]:  # noqa: ANN001

@@ -1,13 +1,19 @@
-"""Closed-loop simulation (issue 6, part 8): simulated users talk to GeneRec for T rounds.
+"""Closed-loop simulation (paper §3, the loop of Fig. 2): simulated users talk to GeneRec for T rounds.
 
-Three systems run the real :mod:`generec.pipeline` with the real instructor
-(:class:`generec.instructor.Instructor`: offline understanding, activation and exposure rules) on a
-copy of a world's store; they differ only in the generators installed:
+The systems drive :meth:`generec.pipeline.Session.step` exactly as the service does, on a copy of
+a world's store: the real instructor (:class:`generec.instructor.Instructor`: offline understanding,
+activation and exposure rules), the feed ranked by the recommender the service trains
+(:func:`generec.pipeline_retrain.train_from_store` on the world's events, before any round), the
+service's own runners (:func:`generec.pipeline_runners.default_runners` with the loop's encoder:
+Eq. 2 clipping, Eq. 1 thumbnail selection, style transfer) and the deployment's fidelity policy.
+They differ only in the generators installed:
 
 * ``retrieval`` — (a) no generators: whatever the instructor decides, the pipeline ranks the corpus;
-* ``editing`` — (b) + a clipping editor (:class:`~generec.evaluation.loop_parts.ShotClipRunner`);
-* ``full`` — (c) + the creator (:class:`generec.pipeline_runners.CreateRunner` over a trained creation
-  checkpoint). Without a checkpoint, ``full`` equals ``editing`` and :data:`CREATION_NOTE` says so.
+* ``editing`` — (b) the service's editors, no creator;
+* ``creation`` — the creator alone (:class:`generec.pipeline_runners.CreateRunner` over a trained
+  creation checkpoint), no editor;
+* ``full`` — (c) editors and creator. Without a checkpoint, ``full`` equals ``editing`` and
+  ``creation`` equals ``retrieval``; :data:`CREATION_NOTE` says so.
 
 Each user (ground-truth tastes from the world) says, in words drawn from the world's instruction
 templates (:class:`~generec.evaluation.loop_parts.Voice`): round 1 their request; while it is unmet,
@@ -52,7 +58,6 @@ from generec.evaluation.loop_parts import (
     GroundTruth,
     ReaderJudge,
     Request,
-    ShotClipRunner,
     Voice,
     favourite_request,
     favourite_taste,
@@ -65,7 +70,7 @@ from generec.types import JobStatus
 
 __all__ = ["CREATION_NOTE", "SYSTEMS", "LoopConfig", "LoopParts", "LoopResult", "run_loop"]
 
-SYSTEMS = ("retrieval", "editing", "full")
+SYSTEMS = ("retrieval", "editing", "creation", "full")
 CREATION_NOTE = (
     "creation: not available - no creation checkpoint was given, so 'full' = 'editing' "
     "(its creation requests are declined by the pipeline); no created items are simulated"
@@ -112,12 +117,27 @@ class LoopConfig:
 
 @dataclasses.dataclass
 class LoopParts:
-    """The trained parts every system shares: the real instructor, and for ``full`` the creator and the reader."""
+    """The trained parts every system shares: the real instructor, the encoder the service's editors and
+    recommender use (``encoder_dir``), and for ``creation`` / ``full`` the creator and the reader."""
 
     instructor: Any
     creator: Any = None
     judge: ReaderJudge | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
+    encoder_dir: Path | None = None
+    recommender: Any = None
+    """Settings of the recommender trained on each world (``None``: the service's defaults)."""
+    service_runners: dict[str, Any] | None = None
+    """The service's runners, loaded once (they hold models, no per-home state) and shared by every run."""
+
+    def settings(self, home: Path, cfg: LoopConfig | None = None) -> Settings:
+        """The settings a service on ``home`` would run with: this encoder, the loop's streak length."""
+        from generec.config import EncoderSettings, RecommenderSettings
+
+        streak = cfg.negative_streak if cfg is not None else 3
+        encoder = EncoderSettings(path=str(self.encoder_dir) if self.encoder_dir else None)
+        return Settings(home=home, instructor=InstructorSettings(negative_streak=streak), encoder=encoder,
+                        recommender=self.recommender or RecommenderSettings())  # fmt: skip
 
     @classmethod
     def build(
@@ -141,7 +161,8 @@ class LoopParts:
         cfg = InstructorSettings(negative_streak=negative_streak)
         instructor = LazyInstructor(Settings(home=Path(cache_home), instructor=cfg)).warm()
         if creation is None:
-            return cls(instructor, notes=[CREATION_NOTE])
+            enc_dir = Path(encoder) if encoder else _packaged_encoder()
+            return cls(instructor, notes=[CREATION_NOTE, _encoder_note(enc_dir)], encoder_dir=enc_dir)
         from generec.encoders import load_encoder
         from generec.evaluation.attribute_reader import AttributeReader
         from generec.pipeline_runners import CreateRunner
@@ -157,7 +178,21 @@ class LoopParts:
         judge = ReaderJudge(AttributeReader.load(reader_dir))
         note = (f"creation: {creation} ({runner.model_id}, {runner.creator.steps} DDIM steps, {frames} frames, "
                 f"best of {candidates}); created items judged by the attribute reader in {reader_dir}")  # fmt: skip
-        return cls(instructor, runner, judge, [note])
+        return cls(instructor, runner, judge, [note, _encoder_note(enc_dir)], encoder_dir=enc_dir)
+
+
+def _packaged_encoder() -> Path | None:
+    """The encoder shipped with the packaged creation checkpoint (what a fresh install's editors load)."""
+    from generec.creator.checkpoint import DEMO_CHECKPOINT
+
+    path = DEMO_CHECKPOINT / "encoder"
+    return path if (path / "config.json").is_file() else None
+
+
+def _encoder_note(enc_dir: Path | None) -> str:
+    if enc_dir is None:
+        return "no encoder: the editors trim instead of clipping by Eq. 2, and the feed is ranked by tags"
+    return f"encoder {enc_dir}: the service's editors (Eq. 1-2) and the recommender's item features"
 
 
 @dataclasses.dataclass
@@ -242,27 +277,50 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------------ the loop
-def _build_template(world: World, root: Path) -> Path:
-    """A store with the world loaded, copied for every (system, seed) run."""
+def _build_template(world: World, root: Path, parts: LoopParts | None = None) -> Path:
+    """A store with the world loaded and, given an encoder, the service's recommender trained on its
+    events (as ``generec demo`` does); copied for every (system, seed) run."""
+    from generec.pipeline_retrain import train_from_store
     from generec.store import MediaStore, Store
 
     home = root / "template"
-    with Store.open(Settings(home=home)) as store:
-        store.load_dataset(world.dataset(), MediaStore(home / "media"), progress=False)
+    settings = parts.settings(home) if parts is not None else Settings(home=home)
+    with Store.open(settings) as store:
+        media = MediaStore(home / "media")
+        store.load_dataset(world.dataset(), media, progress=False)
+        if parts is not None and parts.encoder_dir is not None:
+            train_from_store(settings, store, media)
+            rec = settings.recommender
+            note = f"feed ranked by the service's recommender ({rec.model}, {rec.layers} layers), trained on the world"
+            if note not in parts.notes:
+                parts.notes.append(note)
     return home
 
 
+def loop_runners(system: str, parts: LoopParts, settings: Settings) -> dict[str, Any]:
+    """The service's runners (:func:`~generec.pipeline_runners.default_runners`) that ``system`` installs."""
+    from generec.pipeline_runners import default_runners
+
+    if system == "retrieval":
+        return {}
+    if parts.service_runners is None:
+        parts.service_runners = default_runners(settings)
+    service = {task: r for task, r in parts.service_runners.items() if not task.startswith("create_")}
+    if parts.creator is not None:
+        service["create_video"] = parts.creator  # the loop's checkpoint, loaded once for every run
+    if system == "editing":
+        return {t: r for t, r in service.items() if not t.startswith("create_")}
+    if system == "creation":
+        return {t: r for t, r in service.items() if t.startswith("create_")}
+    return service
+
+
 def _system(system: str, home: Path, parts: LoopParts, cfg: LoopConfig) -> Any:
-    """The pipeline of one system: the same instructor, ranker and checks; only the generators differ."""
+    """The pipeline of one system, composed as the service composes it; only the generators differ."""
     from generec.pipeline import GeneRec
 
-    runners: dict[str, Any] = {}
-    if system != "retrieval":
-        runners["clipping"] = ShotClipRunner()
-    if system == "full" and parts.creator is not None:
-        runners["create_video"] = parts.creator
-    settings = Settings(home=home, instructor=InstructorSettings(negative_streak=cfg.negative_streak))
-    return GeneRec.from_config(settings, instructor=parts.instructor, runners=runners)
+    settings = parts.settings(home, cfg)
+    return GeneRec.from_config(settings, instructor=parts.instructor, runners=loop_runners(system, parts, settings))
 
 
 def _utterance(voice: Voice, rnd: int, last: Sequence[tuple[str, Any]], asked: set[str], threshold: float):
@@ -346,7 +404,7 @@ def run_loop(
         parts = parts or LoopParts.build(Path(tmp) / "instructor", negative_streak=cfg.negative_streak)
         truth = GroundTruth(world, parts.judge)
         unmet = unmet_users(requests, truth.corpus_shots(), cfg.threshold)
-        template = _build_template(world, Path(tmp))
+        template = _build_template(world, Path(tmp), parts)
         runs = [(seed, system) for seed in cfg.seeds for system in cfg.systems]
         for seed, system in tqdm(runs, desc="closed loop", disable=not progress):
             users = _sample_users(all_users, unmet, cfg.users, seed, cfg.unmet_share)

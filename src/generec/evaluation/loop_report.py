@@ -95,16 +95,22 @@ def plot(result: LoopResult, path: Path) -> Path:
 
 
 def gain_lines(result: LoopResult) -> list[str]:
-    """Paired (same seed) gains of the best system that ran over retrieval, for the unmet subgroup."""
+    """Paired (same seed) gains over retrieval for the unmet subgroup: of every generating system on
+    satisfaction, and of the most complete one that ran also on P(click) and best-on-screen."""
     systems = set(result.per_user["system"])
-    best = "full" if "full" in systems else "editing"
-    if "retrieval" not in systems or best not in systems:
+    if "retrieval" not in systems:
         return []
+    ran = [s for s in ("full", "editing", "creation") if s in systems]
+    if not ran:
+        return []
+    best = ran[0]
+    pairs = [(best, m) for m in ("satisfaction", "p_click", "best_satisfaction")]
+    pairs += [(s, "satisfaction") for s in ran[1:]]
     lines = []
-    for metric in ("satisfaction", "p_click", "best_satisfaction"):
-        g = result.paired_gain(metric, "unmet", best, "retrieval")
+    for system, metric in pairs:
+        g = result.paired_gain(metric, "unmet", system, "retrieval")
         test = "" if math.isnan(g["t"]) else f"; paired t = {g['t']:.2f}, p = {g['p']:.3f}"
-        lines.append(f"unmet users, {best} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
+        lines.append(f"unmet users, {system} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
                      f"(higher in {g['wins']} of {g['seeds']} seeds{test})")  # fmt: skip
     seeds = result.per_seed()
     part = seeds[(seeds["group"] == "unmet") & (seeds["system"] == best)]

@@ -83,7 +83,13 @@ def _items_and_paths(source: Any) -> tuple[Any, Callable[[str], Path | None]]:
     )
 
 
-def _file_feature(encoder: _VideoTextEncoder, path: Path, frames: int, cache: _Cache | None) -> np.ndarray:
+def file_feature(
+    encoder: _VideoTextEncoder, path: Path, frames: int, cache: _Cache | None, media_hash: str | None = None
+) -> np.ndarray:
+    """The pooled encoder vector of ``frames`` evenly spaced frames of the video (or image) at ``path``.
+
+    ``media_hash`` (the file's content hash, when the caller knows it) spares hashing the file for the cache.
+    """
     from generec.media import content_hash, sample_frames
 
     def compute() -> np.ndarray:
@@ -92,7 +98,7 @@ def _file_feature(encoder: _VideoTextEncoder, path: Path, frames: int, cache: _C
     if cache is None:
         return compute()
     params = {"count": frames, "kind": "pooled-mean"}
-    return cache.get_or_compute(encoder.id, content_hash(path), compute, params=params)
+    return cache.get_or_compute(encoder.id, media_hash or content_hash(path), compute, params=params)
 
 
 def item_features_from_encoder(
@@ -142,7 +148,7 @@ def item_features_from_encoder(
         path = path_of(iid)
         if path is None or not Path(path).is_file():
             raise MediaError(f"item {iid!r} has no media file to encode ({path}); import or render its media first")
-        visual.append(_file_feature(encoder, Path(path), frames, cache))
+        visual.append(file_feature(encoder, Path(path), frames, cache))
     texts = [item_text(table.at[i, "title"], table.at[i, "caption"]) or i for i in ids]
     text = np.asarray((text_fn or encoder.encode_texts)(texts), dtype=np.float32)
     return {"visual": np.stack(visual).astype(np.float32), "text": text}

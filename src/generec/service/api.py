@@ -138,7 +138,9 @@ def me(user: User = Depends(current_user)) -> dict[str, Any]:
 @router.get("/health", tags=["service"])
 async def health(request: Request) -> dict[str, Any]:
     c = ctx(request)
-    return {"status": "ok", "tasks": sorted(c.generec.runners), "workers": c.pool.n_workers}
+    describe = getattr(c.generec.ranker, "describe", None)  # which ranker orders the feed (a model, or tags)
+    ranker = describe() if callable(describe) else {"ranker": type(c.generec.ranker).__name__}
+    return {"status": "ok", "tasks": sorted(c.generec.runners), "workers": c.pool.n_workers, "ranker": ranker}
 
 
 # ------------------------------------------------------------------ the loop

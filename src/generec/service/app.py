@@ -28,6 +28,7 @@ from generec.service.auth import TokenCache, resolve
 from generec.service.events import EventWriter
 from generec.service.headers import SecurityHeaders
 from generec.service.limits import BodyLimit, RateLimit
+from generec.service.retrain import ModelKeeper
 from generec.service.upkeep import CatalogKeeper
 from generec.service.workers import WorkerPool
 from generec.store.scratch import clean_scratch, scratch_root
@@ -98,6 +99,7 @@ def create_app(
     warm_instructor: bool = True,
     token_cache_s: float = 10.0,
     catalog_ttl_s: float | None = 30.0,
+    keep_model: bool = True,
 ) -> FastAPI:
     """The app for ``generec``; its worker pool starts (after job recovery) with the app's lifespan.
 
@@ -106,10 +108,13 @@ def create_app(
     ``catalog_ttl_s`` (``None``: keep ``generec``'s): how stale the shared public catalog may get; it is
     built before the first request and rebuilt in the background, not by the request that finds it stale
     (so a new upload reaches other users' feeds within it; a user's own AI items are read fresh).
+    ``keep_model``: run the :class:`~generec.service.retrain.ModelKeeper` (swap in newly trained
+    recommenders, run queued and scheduled retrainings in a child process).
     """
     settings = generec.settings.service
     pool = WorkerPool(generec, settings.workers if workers is None else workers)
     keeper = CatalogKeeper(generec, catalog_ttl_s)
+    models = ModelKeeper(generec) if keep_model else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -118,6 +123,8 @@ def create_app(
         if start_workers:
             pool.start()
         keeper.start()
+        if models is not None:
+            models.start()
         ctx.events.start()
         warm = getattr(generec.instructor, "warm", None)
         if warm_instructor and callable(warm):  # fit the instructor in the background so the first chat turn is quick
@@ -125,6 +132,8 @@ def create_app(
         yield
         ctx.events.stop()  # what was posted is stored before the process goes
         keeper.stop()
+        if models is not None:
+            models.stop()
         pool.stop()
 
     app = FastAPI(
@@ -135,6 +144,7 @@ def create_app(
     )
     app.state.ctx = ctx = Context(generec, pool, token_cache_s)
     app.state.catalog_keeper = keeper
+    app.state.model_keeper = models
     _install_error_handlers(app)
     from generec.service import api, api_items
 

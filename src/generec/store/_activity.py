@@ -100,6 +100,15 @@ class ActivityMixin(StoreBase):
             return {item_id: int(n) for item_id, n in s.execute(stmt)}
 
     # ------------------------------------------------------------------ turns
+    def interactions(
+        self, kinds: Sequence[EventKind | str] = (EventKind.CLICK, EventKind.LIKE)
+    ) -> list[tuple[str, str, float]]:
+        """Every ``(user_id, item_id, ts)`` event of ``kinds``, oldest first: what a recommender trains on."""
+        wanted = [as_enum(EventKind, k, "event kind").value for k in kinds]
+        stmt = select(EventRow.user_id, EventRow.item_id, EventRow.ts).where(EventRow.kind.in_(wanted))
+        with self._tx("reading interactions") as s:
+            return [(u, i, float(t)) for u, i, t in s.execute(stmt.order_by(EventRow.ts, EventRow.id))]
+
     def add_turn(
         self,
         user_id: str,

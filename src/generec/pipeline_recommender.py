@@ -1,0 +1,357 @@
+"""The trained recommender ranks the feed (paper §3: "the recommender retrieves" human and AI items).
+
+:class:`RecommenderRanker` ranks the items a user may see with a fitted recommender (MMGCN /
+LightGCN, :mod:`generec.recommender`). An item the model was trained with is scored by its learned
+vector; an item it never saw (an AI item, an upload since training) by the content path the model
+was trained with (``cold_scoring``), calibrated to the scale of known items
+(:mod:`generec.recommender.calibration`), so human and AI items share one scale. A user the model
+never saw is folded in from their positive events: the weighted mean of the vectors of the items
+they clicked or liked (what LightGCN's first layer gives a user). The user's taste profile over
+items' attributes (from their events, as the tag ranker scores it) joins the model's score with
+``taste_weight``: on the demo world the model alone finds the held-out clicks best, the mix gives
+the simulated users more satisfying feeds (``bench/bench_feed.py``). What the user just asked for
+(the decision's attribute wishes) ranks first, ordered by that score among themselves.
+
+The model in use is one reference, :attr:`RecommenderRanker.served`, replaced whole by
+:meth:`RecommenderRanker.swap`; a step reads it once, so a swap never mixes two models in one
+ranking and never makes a step wait. With no trained model the tag ranker
+(:class:`~generec.pipeline_parts.ContentRanker`) ranks, and :meth:`RecommenderRanker.describe` says so.
+
+Trained versions live in ``<models_dir>/recommender/<version>/`` (the model's ``config.json`` and
+``state.pt`` plus ``serving.json``: the id order and how item features were made); the file
+``<models_dir>/recommender/CURRENT`` names the version in use.
+
+Example
+-------
+>>> ranker = RecommenderRanker.from_settings(Settings(home=home))            # doctest: +SKIP
+>>> ranker.describe()["ranker"]                                               # doctest: +SKIP
+'recommender'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence, Set
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generec.errors import GeneRecError, ModelError
+from generec.pipeline_parts import EVENT_WEIGHTS, ContentRanker, item_features
+from generec.types import Candidate, Event, EventKind, Item
+
+log = logging.getLogger(__name__)
+
+SERVING_FILE = "serving.json"
+CURRENT_FILE = "CURRENT"
+
+
+def recommender_dir(settings: Any) -> Path:
+    """Where trained recommender versions live: ``<models_dir>/recommender``."""
+    return Path(settings.models_dir) / "recommender"
+
+
+def current_version(settings: Any) -> Path | None:
+    """The version directory ``CURRENT`` names, or ``None`` when no recommender was trained."""
+    pointer = recommender_dir(settings) / CURRENT_FILE
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = recommender_dir(settings) / name
+    return path if name and (path / SERVING_FILE).is_file() else None
+
+
+def publish_version(settings: Any, version: Path) -> None:
+    """Make ``version`` the one in use (atomic rename of the pointer) and drop versions beyond the newest few."""
+    root = recommender_dir(settings)
+    tmp = root / f".{CURRENT_FILE}.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_text(version.name + "\n", encoding="utf-8")
+    os.replace(tmp, root / CURRENT_FILE)
+    keep = settings.recommender.keep_versions
+    versions = sorted((d for d in root.iterdir() if (d / SERVING_FILE).is_file()), key=lambda d: d.name)
+    import shutil
+
+    for old in versions[:-keep]:
+        if old != version:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def encoder_settings(settings: Any) -> Any:
+    """The deployment's encoder settings; with no path, the encoder ``generec demo`` trains into ``models/encoder``."""
+    enc = settings.encoder
+    if enc.path is None and (Path(settings.models_dir) / "encoder").is_dir():
+        enc = enc.model_copy(update={"path": str(Path(settings.models_dir) / "encoder")})
+    return enc
+
+
+class ItemContent:
+    """Content features of stored items, made as the recommender was trained with them.
+
+    ``visual``: the encoder's pooled vector of ``frames`` evenly spaced frames of the item's media;
+    ``text``: all-MiniLM-L6-v2 of title + caption. Both are cached on disk by media hash / text.
+    """
+
+    def __init__(self, encoder: Any, media: Any, frames: int = 8, cache: Any = None, text: Any = None) -> None:
+        from generec.encoders.text import MiniLMText
+
+        self.encoder, self.media, self.frames, self.cache = encoder, media, frames, cache
+        self.text = text or MiniLMText(cache=cache)
+
+    @classmethod
+    def from_settings(cls, settings: Any, media: Any) -> ItemContent:
+        """The deployment's encoder (:class:`GeneRecError` when it has none) and its feature cache."""
+        from generec.encoders import FeatureCache, encoder_from_settings
+
+        cache = FeatureCache(Path(settings.home) / "cache" / "features")
+        encoder = encoder_from_settings(encoder_settings(settings))
+        return cls(encoder, media, settings.recommender.frames, cache)
+
+    def describe(self) -> dict[str, Any]:
+        return {"encoder": str(getattr(self.encoder, "id", "")), "text": str(self.text.id), "frames": self.frames}
+
+    def features(self, items: Sequence[Item]) -> dict[str, np.ndarray]:
+        """``{"visual": (n, d), "text": (n, 384)}`` in the order of ``items``; :class:`GeneRecError` without media."""
+        from generec.recommender.features import file_feature, item_text
+
+        visual = []
+        for item in items:
+            if not item.media_hash:
+                raise GeneRecError(f"item {item.id!r} has no media to take content features from")
+            path = self.media.path_for(item.media_hash)
+            visual.append(file_feature(self.encoder, path, self.frames, self.cache, media_hash=item.media_hash))
+        texts = [item_text(i.title, i.caption) or i.id for i in items]
+        text = np.asarray(self.text.embed(texts), dtype=np.float32)
+        return {"visual": np.stack(visual).astype(np.float32), "text": text}
+
+
+class ServedModel:
+    """A fitted recommender with its id maps, and vectors of the items it never saw (filled as they appear)."""
+
+    def __init__(self, model: Any, version: str, user_ids: Sequence[str], item_ids: Sequence[str],
+                 meta: Mapping[str, Any], content: ItemContent | None = None) -> None:  # fmt: skip
+        self.model, self.version, self.meta, self.content = model, version, dict(meta), content
+        self.user_index = {u: k for k, u in enumerate(user_ids)}
+        self.item_index = {i: k for k, i in enumerate(item_ids)}
+        self.user_vectors = model.user_emb_.numpy()
+        self.item_vectors = model.item_emb_.numpy()
+        self.cold: dict[str, np.ndarray] = {}  # item id -> vector through the content path (raw, uncalibrated)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, version: Path, content: ItemContent | None = None) -> ServedModel:
+        """Load a version written by :func:`generec.pipeline_retrain.train_from_store`."""
+        from generec.recommender import load_model
+
+        try:
+            meta = json.loads((version / SERVING_FILE).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{version} holds no readable {SERVING_FILE}: retrain with `generec train model "
+                             f"--from-store` ({exc})") from exc  # fmt: skip
+        model = load_model(str(version))
+        if len(meta["user_ids"]) != model.n_users or len(meta["item_ids"]) != model.n_items:
+            raise ModelError(f"{version}: {SERVING_FILE} does not match the model's size; retrain it")
+        return cls(model, version.name, meta["user_ids"], meta["item_ids"], meta, content)
+
+    def describe(self) -> dict[str, Any]:
+        m = self.model
+        name = f"{m.name} ({getattr(m, 'layers', '')} layers)" if getattr(m, "layers", None) else m.name
+        return {"model": name, "version": self.version, "trained_at": self.meta.get("trained_at"),
+                "users": m.n_users, "items": m.n_items, "new_items_scored": len(self.cold),
+                "valid_ndcg@20": self.meta.get("valid_ndcg@20")}  # fmt: skip
+
+    # ------------------------------------------------------------------ vectors
+    def prepare(self, items: Sequence[Item], limit: int | None = None) -> int:
+        """Content-path vectors of those ``items`` the model never saw (at most ``limit``); return how many."""
+        if self.content is None:
+            return 0
+        todo = [i for i in items if i.id not in self.item_index and i.id not in self.cold and i.media_hash]
+        todo = todo[:limit] if limit is not None else todo
+        if not todo:
+            return 0
+        with self._lock:  # two steps meeting the same new item compute it once
+            todo = [i for i in todo if i.id not in self.cold]
+            if not todo:
+                return 0
+            try:
+                feats = self.content.features(todo)
+                with torch.no_grad():
+                    vectors = self.model.item_embeddings_from_features(feats).numpy()
+            except (GeneRecError, OSError, ValueError, RuntimeError) as exc:  # a broken file: rank these last
+                log.warning("content features failed for %d new item(s): %s", len(todo), exc)
+                return 0
+            for item, vec in zip(todo, vectors, strict=True):
+                self.cold[item.id] = vec
+        return len(todo)
+
+    def user_vector(self, user_id: str, events: Sequence[Event]) -> np.ndarray | None:
+        """The user's learned vector, or one folded in from their positive events; ``None`` with neither."""
+        row = self.user_index.get(user_id)
+        if row is not None:
+            return self.user_vectors[row]
+        total, weight = None, 0.0
+        for e in events:
+            w = EVENT_WEIGHTS.get(EventKind(e.kind), 0.0)
+            vec = self._item_vector(e.item_id)
+            if w <= 0 or vec is None:
+                continue
+            total = w * vec if total is None else total + w * vec
+            weight += w
+        return None if total is None else (total / weight).astype(np.float32)
+
+    def _item_vector(self, item_id: str) -> np.ndarray | None:
+        row = self.item_index.get(item_id)
+        return self.item_vectors[row] if row is not None else self.cold.get(item_id)
+
+    def scores(self, user: np.ndarray, items: Sequence[Item]) -> np.ndarray:
+        """Scores of ``items`` for the user vector ``user``: learned for known items, calibrated content
+        scores for new ones, ``-inf`` for new items whose content could not be read yet."""
+        from generec.recommender.calibration import calibrate_new_scores
+
+        out = np.full(len(items), -np.inf, dtype=np.float32)
+        warm = [(k, self.item_index[i.id]) for k, i in enumerate(items) if i.id in self.item_index]
+        if warm:
+            pos, rows = map(np.asarray, zip(*warm, strict=True))
+            out[pos] = self.item_vectors[rows] @ user
+        new = [(k, self.cold[i.id]) for k, i in enumerate(items) if i.id not in self.item_index and i.id in self.cold]
+        corpus = getattr(self.model, "content_item_emb_", None)
+        if new:
+            pos = np.asarray([k for k, _ in new])
+            vecs = np.stack([v for _, v in new])
+            raw = torch.as_tensor(vecs @ user)[None, :]
+            if corpus is None:
+                out[pos] = raw[0].numpy()
+            else:
+                u = torch.as_tensor(user)[None, :]
+                out[pos] = calibrate_new_scores(raw, u, corpus, self.model.item_emb_)[0]
+        return out
+
+
+class RecommenderRanker:
+    """Ranks a user's visible items with the served recommender; the tag ranker when none is trained.
+
+    Parameters
+    ----------
+    served : ServedModel or None
+        The model in use (``None``: the tag ranker ranks).
+    fallback : ContentRanker
+        The tag ranker, also used for a user the model cannot place (no learned vector, no positive events).
+    new_per_step : int
+        Most new items whose content features one step computes (the rest wait for a later step;
+        made items are prepared by the worker that made them, so steps rarely pay for any).
+    taste_weight : float
+        Weight of the user's taste profile (their reactions to items' attributes, the tag ranker's
+        score) next to the model's score, both standardised over the items ranked; 0: the model alone.
+    """
+
+    def __init__(self, served: ServedModel | None = None, fallback: ContentRanker | None = None,
+                 new_per_step: int = 4, reason: str = "", taste_weight: float = 0.0) -> None:  # fmt: skip
+        self.served = served
+        self.fallback = fallback or ContentRanker()
+        self.new_per_step = new_per_step
+        self.reason = reason
+        self.taste_weight = taste_weight
+        self._features: dict[str, set[tuple[str, str]]] = {}  # item id -> attribute pairs (they never change)
+
+    @classmethod
+    def from_settings(cls, settings: Any, media: Any) -> RecommenderRanker:
+        """The current trained version under ``settings.models_dir``, or the tag ranker saying why not."""
+        version = current_version(settings)
+        weight = settings.recommender.taste_weight
+        if version is None:
+            return cls(reason="no trained recommender yet: run `generec train model --from-store`", taste_weight=weight)
+        try:
+            return cls(load_served(settings, media, version), taste_weight=weight)
+        except Exception as exc:  # any broken file: the service must still start, ranking by tags
+            log.warning("the recommender in %s cannot be used, ranking by tags: %s", version, exc)
+            return cls(reason=f"the recommender in {version} could not be loaded: {exc}", taste_weight=weight)
+
+    def swap(self, served: ServedModel) -> None:
+        """Serve ``served`` from the next step on (one reference replaced; steps in flight finish with the old)."""
+        self.served = served
+        self.reason = ""
+
+    def set_popularity(self, counts: Mapping[str, int]) -> None:
+        self.fallback.set_popularity(counts)
+
+    def describe(self) -> dict[str, Any]:
+        served = self.served
+        if served is None:
+            return {"ranker": "tags", "fallback": True, "why": self.reason}
+        return {"ranker": "recommender", "fallback": False, **served.describe()}
+
+    def prepare(self, items: Sequence[Item]) -> int:
+        """Compute the content vectors of new ``items`` now (a worker does it for what it made)."""
+        served = self.served
+        return 0 if served is None else served.prepare(items)
+
+    def rank(self, profile: Mapping[tuple[str, str], float], items: Sequence[Item], k: int,
+             exclude: Set[str] = frozenset()) -> list[Candidate]:  # fmt: skip
+        """The :class:`~generec.pipeline_parts.Ranker` protocol without a user: the tag ranker."""
+        return self.fallback.rank(profile, items, k, exclude=exclude)
+
+    def rank_user(
+        self,
+        user_id: str,
+        events: Sequence[Event],
+        wants: Mapping[str, Sequence[str]],
+        profile: Mapping[tuple[str, str], float],
+        items: Sequence[Item],
+        k: int,
+        exclude: Set[str] = frozenset(),
+    ) -> list[Candidate]:
+        """Top ``k`` of ``items`` for ``user_id``: what they just asked for first, each group by the model."""
+        served = self.served  # read once: a concurrent swap does not mix two models in this ranking
+        if served is None:
+            return self.fallback.rank(profile, items, k, exclude=exclude)
+        pool = [i for i in items if i.id not in exclude]
+        served.prepare(pool, limit=self.new_per_step)
+        user = served.user_vector(user_id, events)
+        if user is None or not pool:  # nothing to place them by: the tag ranker's popularity and wishes
+            return self.fallback.rank(profile, items, k, exclude=exclude)
+        scores = served.scores(user, pool)
+        finite = scores[np.isfinite(scores)]
+        floor = float(finite.min()) - 1.0 if len(finite) else 0.0
+        scores[~np.isfinite(scores)] = floor  # new items whose content is not read yet: last, not lost
+        if self.taste_weight and profile:
+            taste = np.asarray([sum(profile.get(p, 0.0) for p in self._pairs(i)) for i in pool], dtype=np.float32)
+            scores = _standardise(scores) + self.taste_weight * _standardise(taste)
+        wanted = {(a, str(v)) for a, vs in wants.items() for v in vs}
+        if wanted:  # asked-for items first: lift them above every other score, keep the model's order inside
+            lift = float(scores.max() - scores.min()) + 1.0
+            matches = np.asarray([len(wanted & self._pairs(i)) for i in pool], dtype=np.float32)
+            scores = scores + lift * matches
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
+
+    def _pairs(self, item: Item) -> set[tuple[str, str]]:
+        pairs = self._features.get(item.id)
+        if pairs is None:
+            pairs = self._features[item.id] = item_features(item)
+        return pairs
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else x - x.mean()
+
+
+def load_served(settings: Any, media: Any, version: Path) -> ServedModel:
+    """Load ``version`` with the content features it was trained with (``None`` if the encoder is gone)."""
+    try:
+        content: ItemContent | None = ItemContent.from_settings(settings, media)
+    except (GeneRecError, ImportError, OSError) as exc:
+        log.warning("no encoder for new items' content (%s): items the recommender never saw rank last", exc)
+        content = None
+    served = ServedModel.load(version, content)
+    wanted = served.meta.get("content", {})
+    if content is not None and wanted and wanted.get("encoder") != content.describe()["encoder"]:
+        log.warning("the recommender was trained with encoder %s, this install has %s: new items rank last",
+                    wanted.get("encoder"), content.describe()["encoder"])  # fmt: skip
+        served.content = None
+    return served
