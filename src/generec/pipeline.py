@@ -323,8 +323,8 @@ class Session:
             if not decision.explicit:  # nobody asked (a streak): nothing to apologise for
                 return "Here is what I found.", None
             what = "making new videos" if decision.action == "create" else f"the {decision.task} edit"
-            return (f"Sorry, {what} is not available on this install yet (no trained model); "
-                    "here is the closest I could find instead."), None  # fmt: skip
+            return (f"Sorry, {what} is not available on this install yet (no trained model in "
+                    f"models/{decision.task}); here is the closest I could find instead."), None  # fmt: skip
         if decision.item_id is None and decision.action != "create":
             return "Which video do you mean? Pick one and ask again.", None
         try:

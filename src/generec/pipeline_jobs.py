@@ -151,15 +151,16 @@ def publish_made(
         params={**made.params, **post, "instruction": instruction[:500]},
     )  # fmt: skip
     store.put_provenance(provenance)
-    frames_src = made.thumbnail or media.path_for(record.hash)
+    # What the checks judge is what GeneRec made: the new video, or for a new cover the cover (marked and signed).
+    made_file = media.path_for(thumb_hash if made.thumbnail is not None else record.hash)
     try:
-        frames = read_frames(frames_src, max_frames=16)
+        frames = read_frames(made_file, max_frames=16)
     except GeneRecError:
         frames = None  # the checks that need pixels then fail closed on their own
     subject = Subject(
         item,
         frames=frames,
-        media_path=media.path_for(record.hash),
+        media_path=made_file,
         extra_texts={"instruction": instruction} if instruction else {},
         provenance=provenance,
     )
@@ -212,7 +213,9 @@ def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
         source = system.media.path_for(parent.media_hash)
     text = job.params.get("description") or job.params.get("instruction") or None
     guidance = Guidance(instruction_text=text, length_s=job.params.get("length_s"))
-    if parent is None and job.params.get("liked") and getattr(runner, "encoder", None) is not None:
+    # User_Hist guides the creator and the editors that redo an item for the user's taste (revision, covers).
+    wants_hist = parent is None or getattr(runner, "uses_history", False)
+    if wants_hist and job.params.get("liked") and getattr(runner, "encoder", None) is not None:
         guidance.user_hist = history_vector(runner.encoder, system.store, system.media, job.params["liked"], user_id)
     seed = int(job.params.get("seed") or 0)
     progress(0.05, f"starting {runner.task}")
