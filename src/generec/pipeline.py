@@ -278,8 +278,9 @@ class Session:
         """The instructor's decision for a turn with feedback only (the activation rules see the streak)."""
         ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
         origins = {i.id: i.origin for i in self.system.store.get_items(ids, system=True)}
-        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=None, events=recent,
-                                          shown=self.shown, item_origin=origins)  # fmt: skip
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=None,
+                                          events=self._with_ratings(recent), shown=self.shown,
+                                          item_origin=origins)  # fmt: skip
         return normalise_decision(self.system.instructor.decide(state))
 
     def _understand(
@@ -291,8 +292,9 @@ class Session:
             store.get_item(focus, viewer=self.user_id)
         ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
         origins = {i.id: i.origin for i in store.get_items(ids, system=True)}
-        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction, events=recent,
-                                          shown=self.shown, focus_item=focus, item_origin=origins)  # fmt: skip
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction,
+                                          events=self._with_ratings(recent), shown=self.shown, focus_item=focus,
+                                          item_origin=origins)  # fmt: skip
         store.add_instruction(Instruction(self.user_id, instruction, time.time(), self.session_id))
         decision = normalise_decision(self.system.instructor.decide(state))
         if decision.feedback is not None:  # "I love this one": the words are feedback on an item too
@@ -304,6 +306,12 @@ class Session:
             attrs = {a: list(v) for a, v in decision.wants.items()}
             remembered["clarify"] = {"intent": decision.intent, "attributes": attrs}
         return decision, remembered
+
+    def _with_ratings(self, recent: Sequence[Event]) -> list[Event]:
+        """``recent`` feedback plus the user's facet ratings (style, length, cover), in time order: the
+        instructor reads both; ranking reads only feedback on whole items."""
+        ratings = self.system.store.events_for_user(self.user_id, limit=50, facets=True)
+        return sorted([*recent, *ratings], key=lambda e: e.ts)
 
     def record(self, events: Iterable[Event]) -> int:
         """Store events without a full step (a feed client reporting impressions); return how many."""

@@ -62,6 +62,7 @@ def item_json(item: Item, thumbnail_hash: str | None = None) -> dict[str, Any]:
         "parent_id": item.parent_id, "uploader_id": item.uploader_id, "private": item.visibility.value == "private",
         "media_url": f"{base}/media" if item.media_hash else None,
         "thumbnail_url": f"{base}/thumbnail" if (thumbnail_hash or item.thumbnail_hash) else None,
+        "captions_url": f"{base}/captions" if item.attributes.get("captions") else None,
         "personal_thumbnail": thumbnail_hash is not None, "created_at": item.created_at,
     }  # fmt: skip
 

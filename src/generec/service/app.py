@@ -130,10 +130,11 @@ def create_app(
     app.state.ctx = ctx = Context(generec, pool, token_cache_s)
     app.state.catalog_keeper = keeper
     _install_error_handlers(app)
-    from generec.service import api, api_items
+    from generec.service import api, api_facets, api_items
 
     app.include_router(api.router)
     app.include_router(api_items.router)
+    app.include_router(api_facets.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
