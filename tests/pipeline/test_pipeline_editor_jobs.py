@@ -67,6 +67,7 @@ def _replicated(frame: np.ndarray) -> float:
     return float((frame[:, 1:] == frame[:, :-1]).all(axis=-1).mean())
 
 
+@pytest.mark.slow
 def test_revision_redoes_the_focused_video_for_the_users_taste(editors: GeneRec) -> None:
     from generec.media import probe, sample_frames
 
@@ -85,6 +86,7 @@ def test_revision_redoes_the_focused_video_for_the_users_taste(editors: GeneRec)
     assert top.item.id == made.id and top.label is not None  # delivered first, badged AI
 
 
+@pytest.mark.slow
 def test_cover_generation_draws_a_new_cover_for_the_video(editors: GeneRec) -> None:
     from PIL import Image
 

@@ -72,7 +72,13 @@ def read_webvtt(text: str) -> list[Cue]:
         track = webvtt.WebVTT.from_string(text)
     except MalformedFileError as exc:
         raise MediaError(f"not a WebVTT caption track: {exc}") from None
-    return [Cue(float(c.start_in_seconds), float(c.end_in_seconds), html.unescape(c.text)) for c in track.captions]
+    return [Cue(_seconds(c.start), _seconds(c.end), html.unescape(c.text)) for c in track.captions]
+
+
+def _seconds(stamp: str) -> float:
+    """``[hh:]mm:ss.mmm`` in seconds, milliseconds kept (webvtt-py's own ``*_in_seconds`` drop them)."""
+    parts = [float(p) for p in stamp.split(":")]
+    return round(sum(p * 60**i for i, p in enumerate(reversed(parts))), 3)
 
 
 def _font(height: int):  # noqa: ANN202 - a PIL font
