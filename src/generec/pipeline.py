@@ -52,7 +52,7 @@ from generec.pipeline_parts import (
     user_profile,
     why_shown,
 )
-from generec.pipeline_runners import default_runners
+from generec.pipeline_runners import MODEL_DIRS, default_runners
 from generec.store import Job, MediaStore, Store, TurnRole
 from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Origin
 
@@ -331,8 +331,9 @@ class Session:
             if not decision.explicit:  # nobody asked (a streak): nothing to apologise for
                 return "Here is what I found.", None
             what = "making new videos" if decision.action == "create" else f"the {decision.task} edit"
-            return (f"Sorry, {what} is not available on this install yet (no trained model in "
-                    f"models/{decision.task}); here is the closest I could find instead."), None  # fmt: skip
+            where = f" in models/{MODEL_DIRS[decision.task]}" if decision.task in MODEL_DIRS else ""
+            return (f"Sorry, {what} is not available on this install yet (no trained model{where}); "
+                    "here is the closest I could find instead."), None  # fmt: skip
         if decision.item_id is None and decision.action != "create":
             return "Which video do you mean? Pick one and ask again.", None
         try:

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+MODEL_DIRS = {"create_video": "creation", "revision": "revision", "thumbnail_generation": "thumbnail_generation",
+              "thumbnail_selection": "encoder"}  # fmt: skip
+"""Where in ``<home>/models`` each model-backed task looks for what it needs (selection: the encoder)."""
+
+
 def model_checkpoint(settings: Settings, task: str, packaged: Path | None = None) -> Path | None:
     """The checkpoint this install has for ``task`` (a directory with ``config.json``), or ``None``.
 
@@ -44,7 +49,7 @@ def creation_checkpoint(settings: Settings) -> Path | None:
     :data:`generec.creator.checkpoint.DEMO_CHECKPOINT`."""
     from generec.creator.checkpoint import DEMO_CHECKPOINT
 
-    return model_checkpoint(settings, "creation", DEMO_CHECKPOINT)
+    return model_checkpoint(settings, MODEL_DIRS["create_video"], DEMO_CHECKPOINT)
 
 
 def to_display(frames: Any, size: int) -> np.ndarray:
@@ -366,12 +371,16 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
     encoders = [e for e in (_checkpoint_encoder(creation) if creation else None, encoder) if e is not None]
     wanted = {
         "create_video": (creation, CreateRunner, {"candidates": settings.creator.candidates}),
-        "revision": (model_checkpoint(settings, "revision", REVISION_DEMO / "model"), RevisionRunner, {}),
-        "thumbnail_generation": (model_checkpoint(settings, "thumbnail_generation"), ThumbnailGenerationRunner, {}),
+        "revision": (model_checkpoint(settings, MODEL_DIRS["revision"], REVISION_DEMO / "model"), RevisionRunner, {}),
+        "thumbnail_generation": (
+            model_checkpoint(settings, MODEL_DIRS["thumbnail_generation"]),
+            ThumbnailGenerationRunner,
+            {},
+        ),
     }
     for task, (checkpoint, runner, kw) in wanted.items():
         if checkpoint is None:
-            log.info("no %s checkpoint (%s): %s is off", task, Path(settings.models_dir) / task, task)
+            log.info("no %s checkpoint (%s): %s is off", task, Path(settings.models_dir) / MODEL_DIRS[task], task)
             continue
         try:
             runners[task] = runner.load(checkpoint, _encoder_for(checkpoint, encoders), **kw)
