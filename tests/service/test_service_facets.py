@@ -31,6 +31,9 @@ def test_a_rating_is_stored_as_a_facet_event_and_a_dislike_proposes_an_edit(syst
     new = _ratings(system, "alice")[before:]
     assert [(e.item_id, e.facet, e.kind.value) for e in new] == [(item, Facet.STYLE, "like"),
                                                                   (item, Facet.LENGTH, "dislike")]  # fmt: skip
+    history = client.get("/api/history?limit=2", headers=h).json()["events"]  # the user's history shows them
+    assert [(e["item_id"], e["kind"], e["facet"]) for e in history] == [(item, "like", "style"),
+                                                                        (item, "dislike", "length")]  # fmt: skip
     mine = client.get(f"/api/items/{item}/facets", headers=h).json()["ratings"]
     assert mine == {"style": True, "length": False, "thumbnail": None}
     assert item not in {e.item_id for e in system.store.events_for_user("alice") if e.kind.value == "dislike"}

@@ -165,8 +165,9 @@ def conversation(request: Request, limit: int = Query(50, ge=1, le=500),
 @router.get("/history", tags=["feed"])
 def history(request: Request, limit: int = Query(100, ge=1, le=1000),
             user: User = Depends(current_user)) -> dict[str, Any]:  # fmt: skip
-    events = ctx(request).generec.store.events_for_user(user.id, limit=limit)
-    return {"events": [{"item_id": e.item_id, "kind": e.kind.value, "ts": e.ts, "value": e.value} for e in events]}
+    events = ctx(request).generec.store.events_for_user(user.id, limit=limit, facets=None)  # ratings of facets too
+    return {"events": [{"item_id": e.item_id, "kind": e.kind.value, "ts": e.ts, "value": e.value,
+                        "facet": e.facet.value if e.facet else None} for e in events]}  # fmt: skip
 
 
 # ------------------------------------------------------------------ jobs
