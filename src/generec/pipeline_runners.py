@@ -256,8 +256,8 @@ class RevisionRunner:
 
     The clip is noised to ``strength`` of the schedule and denoised under User_Hist (the user's
     liked items, which :func:`generec.pipeline_jobs.run_made` computes) and the instruction when
-    the checkpoint has an input for it. ``frames`` evenly spaced frames of the source are revised
-    at the model's native size and shown at ``size`` px, spread over the source's length.
+    the checkpoint has an input for it. As many evenly spaced frames of the source as the model's
+    window holds are revised at its native size, shown at ``size`` px over the source's length.
     """
 
     task = "revision"
