@@ -74,6 +74,10 @@ class ServiceSettings(BaseModel):
     max_upload_bytes: int = Field(default=200 * 1024**2, ge=1024, description="Largest uploaded media file.")
     job_lease_s: float = Field(default=30.0, gt=0, description="A worker must report within this many seconds.")
     max_job_attempts: int = Field(default=3, ge=1, description="Restarts after which an abandoned job fails.")
+    burn_captions: bool = Field(
+        default=False,
+        description="Also draw the captions into generated and edited videos (the track is always served).",
+    )
 
 
 class InstructorSettings(BaseModel):

@@ -52,7 +52,7 @@ from generec.pipeline_parts import (
     user_profile,
     why_shown,
 )
-from generec.pipeline_runners import default_runners
+from generec.pipeline_runners import MODEL_DIRS, default_runners
 from generec.store import Job, MediaStore, Store, TurnRole
 from generec.text import hide_paths
 from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Modality, Origin
@@ -303,8 +303,9 @@ class Session:
         """The instructor's decision for a turn with feedback only (the activation rules see the streak)."""
         ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
         origins = {i.id: i.origin for i in self.system.store.get_items(ids, system=True)}
-        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=None, events=recent,
-                                          shown=self.shown, item_origin=origins)  # fmt: skip
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=None,
+                                          events=self._with_ratings(recent), shown=self.shown,
+                                          item_origin=origins)  # fmt: skip
         return normalise_decision(self.system.instructor.decide(state))
 
     def _understand(
@@ -316,8 +317,9 @@ class Session:
             store.get_item(focus, viewer=self.user_id)
         ids = list(dict.fromkeys([*self.shown, *(e.item_id for e in recent)]))
         origins = {i.id: i.origin for i in store.get_items(ids, system=True)}
-        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction, events=recent,
-                                          shown=self.shown, focus_item=focus, item_origin=origins)  # fmt: skip
+        state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction,
+                                          events=self._with_ratings(recent), shown=self.shown, focus_item=focus,
+                                          item_origin=origins)  # fmt: skip
         store.add_instruction(Instruction(self.user_id, instruction, time.time(), self.session_id))
         decision = normalise_decision(self.system.instructor.decide(state))
         if decision.feedback is not None:  # "I love this one": the words are feedback on an item too
@@ -329,6 +331,12 @@ class Session:
             attrs = {a: list(v) for a, v in decision.wants.items()}
             remembered["clarify"] = {"intent": decision.intent, "attributes": attrs}
         return decision, remembered
+
+    def _with_ratings(self, recent: Sequence[Event]) -> list[Event]:
+        """``recent`` feedback plus the user's facet ratings (style, length, cover), in time order: the
+        instructor reads both; ranking reads only feedback on whole items."""
+        ratings = self.system.store.events_for_user(self.user_id, limit=50, facets=True)
+        return sorted([*recent, *ratings], key=lambda e: e.ts)
 
     def record(self, events: Iterable[Event]) -> int:
         """Store events without a full step (a feed client reporting impressions); return how many."""
@@ -348,7 +356,8 @@ class Session:
             if not decision.explicit:  # nobody asked (a streak): nothing to apologise for
                 return "Here is what I found.", None
             what = "making new videos" if decision.action == "create" else f"the {decision.task} edit"
-            return (f"Sorry, {what} is not available on this install yet (no trained model); "
+            where = f" in models/{MODEL_DIRS[decision.task]}" if decision.task in MODEL_DIRS else ""
+            return (f"Sorry, {what} is not available on this install yet (no trained model{where}); "
                     "here is the closest I could find instead."), None  # fmt: skip
         if decision.item_id is None and decision.action != "create":
             return "Which video do you mean? Pick one and ask again.", None

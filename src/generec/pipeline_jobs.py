@@ -32,6 +32,7 @@ from generec.types import Authorship, Guidance, Item, ItemStatus, Origin, Proven
 
 if TYPE_CHECKING:
     from generec.config import Settings
+    from generec.media.captions import Cue
     from generec.store import MediaStore, Store
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,46 @@ def _made_item(item_id: str, made: Made, parent: Item | None, requested_by: str,
     )  # fmt: skip
 
 
+def made_captions(made: Made, parent: Item | None, instruction: str, duration: float) -> list[Cue]:
+    """The caption track of a made video (paper §2, post-processing): what was asked, then what was made.
+
+    The two halves of the clip carry one line each (a clip under 2 s carries both at once).
+    """
+    from generec.media.captions import Cue
+
+    p, title = made.params, f"“{parent.title}”" if parent else ""
+    if parent is None:
+        what = f"a new video of {p['description']}" if p.get("description") else "a new video from what you liked"
+    elif made.task in ("trim", "clip"):
+        what = f"seconds {p.get('start_s', 0.0):.1f} to {p.get('end_s', duration):.1f} of {title}"
+    elif made.task == "style_transfer":
+        what = f"{title} restyled as {p.get('style', 'a new style')}"
+    elif made.task == "revision":
+        what = f"{title} redone for your taste" if p.get("guided_by") else f"{title} redone"
+    else:
+        what = made.title or made.task
+    asked = f"You asked: {instruction[:160]}" if instruction else "Made for you from the videos you liked"
+    made_line = f"{AI_LABEL}: {what}"
+    if duration < 2.0:
+        return [Cue(0.0, duration, f"{asked} · {made_line}")]
+    return [Cue(0.0, duration / 2, asked), Cue(duration / 2, duration, made_line)]
+
+
+def _captions(made: Made, parent: Item | None, instruction: str, settings: Settings, out_dir: Path) -> list[Cue]:
+    """Captions for a made video (none for a new cover or an image), burned in when the settings say so."""
+    from generec.media import probe
+
+    if made.thumbnail is not None or made.path.suffix.lower() not in (".mp4", ".webm"):
+        return []
+    cues = made_captions(made, parent, instruction, probe(made.path).duration)
+    if settings.service.burn_captions:
+        from generec.media.captions import burn_captions
+
+        made.path = burn_captions(made.path, cues, out_dir / f"captioned{made.path.suffix}")
+        made.params["captions"] = "burned in and served as a track"
+    return cues
+
+
 def new_item_id() -> str:
     return f"ai{uuid.uuid4().hex[:14]}"
 
@@ -131,8 +172,10 @@ def publish_made(
     """Store a made item as PENDING with its provenance, run the fidelity policy, return (item, policy result)."""
     from generec.fidelity.base import Subject
     from generec.fidelity.watermark import read_frames
+    from generec.media.captions import to_webvtt
 
     item_id = new_item_id()
+    cues = _captions(made, parent, instruction, settings, out_dir)  # before marking: burned pixels get marked too
     # What the runner made is marked: the new video, or for a personalized cover the new image.
     if made.thumbnail is not None:
         made.thumbnail, post = _postprocess(made.thumbnail, item_id, settings, out_dir)
@@ -149,6 +192,10 @@ def publish_made(
         thumb_hash = record.hash
     store.add_media(record)
     item = _made_item(item_id, made, parent, requested_by, record.hash, thumb_hash)
+    if cues:  # served with the video (GET /api/items/{id}/captions); checked below with the other texts
+        track = media.put_bytes(to_webvtt(cues).encode("utf-8"), ".vtt")
+        records.append(track)
+        item.attributes["captions"] = track.hash
     store.add_item(item, records)
     own_edit = parent is not None and parent.uploader_id == requested_by
     provenance = Provenance(
@@ -158,16 +205,20 @@ def publish_made(
         params={**made.params, **post, "instruction": instruction[:500]},
     )  # fmt: skip
     store.put_provenance(provenance)
-    frames_src = made.thumbnail or media.path_for(record.hash)
+    # What the checks judge is what GeneRec made: the new video, or for a new cover the cover (marked and signed).
+    made_file = media.path_for(thumb_hash if made.thumbnail is not None else record.hash)
     try:
-        frames = read_frames(frames_src, max_frames=16)
+        frames = read_frames(made_file, max_frames=16)
     except GeneRecError:
         frames = None  # the checks that need pixels then fail closed on their own
     subject = Subject(
         item,
         frames=frames,
-        media_path=media.path_for(record.hash),
-        extra_texts={"instruction": instruction} if instruction else {},
+        media_path=made_file,
+        extra_texts={
+            **({"instruction": instruction} if instruction else {}),
+            **({"captions": " ".join(c.text for c in cues)} if cues else {}),
+        },  # fmt: skip
         provenance=provenance,
     )
     result = policy.check_and_record(subject, store)
@@ -205,14 +256,16 @@ def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
     personalised edit (Eq. 1 thumbnail selection, Eq. 2 clipping): what the user named ("the part
     with the dog at night") when they named something, otherwise User_Hist, so "make me a cover"
     picks the frame nearest their taste rather than nearest those words; the plain instruction
-    only when neither exists. Other edits (style) follow the instruction.
+    only when neither exists. An edit that redoes the item for the user (revision, a drawn cover)
+    takes User_Hist and the instruction together. Other edits (style) follow the instruction.
     """
     params = job.params
     described, said = params.get("description") or None, params.get("instruction") or None
     personal = edit and params.get("task") in PERSONAL_EDITS
     encoder = getattr(runner, "encoder", None)
+    redo = getattr(runner, "uses_history", False)  # revision and drawn covers redo an item for the user's taste
     hist = None
-    if (not edit or (personal and not described)) and params.get("liked") and encoder is not None:
+    if (not edit or redo or (personal and not described)) and params.get("liked") and encoder is not None:
         hist = history_vector(encoder, system.store, system.media, list(params["liked"]), job.user_id or "")
     text = None if personal and not described and hist is not None else described or said
     return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"))

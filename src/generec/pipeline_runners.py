@@ -1,4 +1,4 @@
-"""The runners of generation jobs: editors (trim, clip, thumbnail, style) and the creator.
+"""The runners of generation jobs: editors (trim, clip, thumbnail, style, revision, cover) and the creator.
 
 Each runner turns a parent item's media into a new file (an editor), or a guidance into a new
 file with no parent (:class:`CreateRunner`, the creator), and returns a
@@ -30,26 +30,64 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def creation_checkpoint(settings: Settings) -> Path | None:
-    """The creation checkpoint this install has (a directory with ``config.json``), or ``None``.
+MODEL_DIRS = {"create_video": "creation", "revision": "revision", "thumbnail_generation": "thumbnail_generation",
+              "thumbnail_selection": "encoder"}  # fmt: skip
+"""Where in ``<home>/models`` each model-backed task looks for what it needs (selection: the encoder)."""
 
-    Looked for in ``<models_dir>/creation``, then the packaged one
-    (:data:`generec.creator.checkpoint.DEMO_CHECKPOINT`).
+
+def model_checkpoint(settings: Settings, task: str, packaged: Path | None = None) -> Path | None:
+    """The checkpoint this install has for ``task`` (a directory with ``config.json``), or ``None``.
+
+    Looked for in ``<models_dir>/<task>`` (what ``generec train`` writes there), then ``packaged``.
     """
+    candidates = [Path(settings.models_dir) / task, *([packaged] if packaged is not None else [])]
+    return next((c for c in candidates if (c / "config.json").is_file()), None)
+
+
+def creation_checkpoint(settings: Settings) -> Path | None:
+    """The creation checkpoint: ``<models_dir>/creation``, else the packaged
+    :data:`generec.creator.checkpoint.DEMO_CHECKPOINT`."""
     from generec.creator.checkpoint import DEMO_CHECKPOINT
 
-    candidates = [Path(settings.models_dir) / "creation", DEMO_CHECKPOINT]
-    return next((c for c in candidates if (c / "config.json").is_file()), None)
+    return model_checkpoint(settings, MODEL_DIRS["create_video"], DEMO_CHECKPOINT)
+
+
+def to_display(frames: Any, size: int) -> np.ndarray:
+    """Frames ``[T, S, S, 3]`` (or one image) as the model made them, resized to ``size`` px with LANCZOS.
+
+    Models work at their own native size (32 px today, 64 px retrained); what a user sees, and what
+    the watermark needs (it does not survive videos under 256 px), is the display size. LANCZOS
+    interpolates: no pixel replication, no blocky mosaic.
+    """
+    from PIL import Image
+
+    arr = np.asarray(frames)
+    one = arr.ndim == 3
+    out = np.stack(
+        [np.asarray(Image.fromarray(f).resize((size, size), Image.LANCZOS)) for f in (arr[None] if one else arr)]
+    )
+    return out[0] if one else out
+
+
+def trained_with(path: Path, encoder: Any) -> None:
+    """:class:`ModelError` unless the checkpoint at ``path`` was trained with ``encoder`` (by id)."""
+    import json
+
+    from generec.errors import ModelError
+
+    meta = json.loads((path / "config.json").read_text(encoding="utf-8")).get("meta", {})
+    wanted, have = str(meta.get("encoder", "")), str(getattr(encoder, "id", ""))
+    if wanted and wanted not in ("unknown", have):
+        raise ModelError(f"the {meta.get('task', 'model')} checkpoint in {path} was trained with encoder {wanted!r}, "
+                         f"this install has {have!r}; load the checkpoint's encoder")  # fmt: skip
 
 
 class CreateRunner:
     """Makes a new video from noise with a trained :class:`generec.creator.VideoCreator` (paper §5.2).
 
     The instruction (the description the instructor built from the request) and, when the model
-    was trained with it and the guidance has it, User_Hist steer the sampler. The clip is
-    upscaled to ``size`` px (the invisible watermark does not survive smaller videos) by pixel
-    replication, so the stored video holds exactly the model's pixels and the quality check judges
-    those, not the smoothness an interpolating upscale would invent.
+    was trained with it and the guidance has it, User_Hist steer the sampler. The clip, made at
+    the model's native size, is shown at ``size`` px (:func:`to_display`).
 
     Parameters
     ----------
@@ -74,20 +112,13 @@ class CreateRunner:
     def load(cls, path: str | Path, encoder: Any, **kw: Any) -> CreateRunner:
         """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
         from generec.creator import VideoCreator
-        from generec.errors import ModelError
 
+        trained_with(Path(path), encoder)
         creator = VideoCreator.load(path, encoder)
-        wanted = str(creator.model.config.meta.get("encoder", ""))
-        have = str(getattr(encoder, "id", ""))
-        if wanted and wanted not in ("unknown", have):
-            raise ModelError(f"the creation checkpoint in {path} was trained with encoder {wanted!r}, "
-                             f"this install has {have!r}; load the checkpoint's encoder")  # fmt: skip
         return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
 
     def run(self, parent: Item | None, source: Path | None, guidance: Guidance, out_dir: Path, progress: Progress,
             seed: int = 0) -> Made:  # fmt: skip
-        from PIL import Image
-
         from generec.media import write_video
 
         text = guidance.instruction_text or ""
@@ -98,8 +129,7 @@ class CreateRunner:
             if text or hist is not None else None  # fmt: skip
         progress(0.2, "creating a new video from noise")
         clip = self.creator.create(g, frames=self.frames, seed=seed, candidates=self.candidates)[0]
-        frames = (np.asarray(Image.fromarray(f).resize((self.size, self.size), Image.NEAREST)) for f in clip)
-        out = write_video(frames, out_dir / "created.mp4", self.fps)
+        out = write_video(to_display(clip, self.size), out_dir / "created.mp4", self.fps)
         params = {
             "description": text,
             "seed": seed,
@@ -107,6 +137,7 @@ class CreateRunner:
             "fps": self.fps,
             "steps": self.creator.steps,
             "candidates": self.candidates,
+            "native_size": int(clip.shape[-2]),
             "guided_by": [n for n, v in (("instruction", text), ("user_hist", hist)) if v is not None and len(v)],
         }
         return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
@@ -222,8 +253,117 @@ class StyleRunner:
                     title=f"{parent.title} ({done.style})", params={"style": done.style, **done.metrics})  # fmt: skip
 
 
+def _steering(model_parts: Any, guidance: Guidance) -> tuple[Guidance | None, list[str]]:
+    """The part of ``guidance`` a model has inputs for (instruction, User_Hist), and their names.
+
+    ``None`` when it has none of them (no words the model reads, no liked items yet): the model
+    then samples unconditionally, as the paper's reference does, and provenance says so.
+    """
+    given = {"instruction": guidance.instruction_text, "user_hist": guidance.user_hist}
+    used = [n for n, v in given.items() if n in model_parts and v is not None and len(v)]
+    if not used:
+        return None, []
+    return Guidance(instruction_text=given["instruction"] if "instruction" in used else None,
+                    user_hist=given["user_hist"] if "user_hist" in used else None), used  # fmt: skip
+
+
+class RevisionRunner:
+    """Redoes a video for the user's taste (paper §5.1.3): SDEdit with :class:`generec.editor.revision.Reviser`.
+
+    The clip is noised to ``strength`` of the schedule and denoised under User_Hist (the user's
+    liked items, which :func:`generec.pipeline_jobs.run_made` computes) and the instruction when
+    the checkpoint has an input for it. As many evenly spaced frames of the source as the model's
+    window holds are revised at its native size, shown at ``size`` px over the source's length.
+    """
+
+    task = "revision"
+    takes_seed = True
+    uses_history = True
+
+    def __init__(self, reviser: Any, model_id: str, size: int = 256, strength: float | None = None) -> None:
+        self.reviser, self.model_id, self.encoder = reviser, model_id, reviser.encoder
+        self.size, self.strength = size, strength
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> RevisionRunner:
+        """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
+        from generec.editor.revision import Reviser
+
+        trained_with(Path(path), encoder)
+        return cls(Reviser.load(path, encoder), _model_id(path, "revision"), **kw)
+
+    def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress,
+            seed: int = 0) -> Made:  # fmt: skip
+        from generec.media import probe, sample_frames, write_video
+
+        info = probe(source)
+        if info.is_image:
+            raise MediaError(f"item {parent.id!r} is an image; revision redoes videos")
+        n = self.reviser.model.config.shape.frames
+        _, frames = sample_frames(source, n)
+        steer, used = _steering(self.reviser.spec.names, guidance)
+        strength = self.reviser.strength if self.strength is None else self.strength
+        progress(0.2, "redoing the video for your taste" if used else "redoing the video")
+        clip = self.reviser.revise(frames, steer, strength=strength, seed=seed)
+        fps = min(8.0, max(1.0, len(clip) / max(info.duration, 1e-3)))  # the revised clip spans the source
+        out = write_video(to_display(clip, self.size), out_dir / "revised.mp4", fps)
+        params = {"strength": strength, "seed": seed, "steps": self.reviser.steps, "frames": len(clip),
+                  "native_size": int(clip.shape[-2]), "fps": fps, "guided_by": used,
+                  "description": guidance.instruction_text or "redone for your taste"}  # fmt: skip
+        return Made(out, "revision", "generec.editor.Reviser", self.model_id, title=f"{parent.title} (redone for you)",
+                    params=params)  # fmt: skip
+
+
+class ThumbnailGenerationRunner:
+    """Draws a new cover for a video (paper §5.1.1) with the editor's ``ThumbnailGenerator``.
+
+    The condition is the video's own frames plus the user's taste (User_Hist stands in for the
+    liked covers, same encoder space); ``candidates`` covers are drawn and the one closest to the
+    video's frames in the encoder's space is kept, so the cover still shows what the video does.
+    """
+
+    task = "thumbnail_generation"
+    takes_seed = True
+    uses_history = True
+
+    def __init__(self, generator: Any, model_id: str, size: int = 256, candidates: int = 4) -> None:
+        self.generator, self.model_id, self.encoder = generator, model_id, generator.encoder
+        self.size, self.candidates = size, candidates
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> ThumbnailGenerationRunner:
+        from generec.editor.thumbnail_generation import ThumbnailGenerator
+
+        trained_with(Path(path), encoder)
+        return cls(ThumbnailGenerator.load(path, encoder), _model_id(path, "thumbnail-generation"), **kw)
+
+    def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress,
+            seed: int = 0) -> Made:  # fmt: skip
+        from PIL import Image
+
+        from generec.encoders.base import l2_normalize
+        from generec.media import sample_frames
+
+        _, frames = sample_frames(source, 8)
+        progress(0.2, "drawing a new cover for you")
+        covers = self.generator.generate(frames, guidance=Guidance(user_hist=guidance.user_hist),
+                                         n=self.candidates, seed=seed)  # fmt: skip
+        feats = l2_normalize(self.encoder.encode_images(covers))
+        video = l2_normalize(self.encoder.encode_images(frames).mean(0, keepdims=True))
+        scores = (feats @ video.T).ravel()
+        best = int(scores.argmax())
+        out = out_dir / "cover.png"
+        Image.fromarray(to_display(covers[best], self.size)).save(out)
+        params = {"seed": seed, "candidates": self.candidates, "score": float(scores[best]), "generated": True,
+                  "native_size": int(covers.shape[-2]), "guided_by": ["video"] + (["user_hist"] if guidance.user_hist
+                  is not None else [])}  # fmt: skip
+        return Made(source, "thumbnail", "generec.editor.ThumbnailGenerator", self.model_id, thumbnail=out,
+                    title=parent.title, params=params)  # fmt: skip
+
+
 def default_runners(settings: Settings) -> dict[str, JobRunner]:
-    """Runners that can run on this install: encoder-guided editors and the creator when they load."""
+    """Runners that can run on this install: encoder-guided editors, revision, cover generation and the
+    creator when their checkpoints exist and load (each is logged when it is off, and why)."""
     runners: dict[str, JobRunner] = {"clipping": TrimRunner()}
     try:
         runners["style_transfer"] = StyleRunner()
@@ -241,17 +381,41 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
     except (GeneRecError, ImportError, OSError) as exc:
         log.info("no encoder (%s): personalized clip/thumbnail jobs are off, 'make it shorter' trims", exc)
         return runners
-    checkpoint = creation_checkpoint(settings)
-    if checkpoint is None:
-        log.info("no creation checkpoint (models/creation or the packaged creation-demo): creation is off")
-        return runners
-    try:
-        runners["create_video"] = CreateRunner.load(
-            checkpoint, _checkpoint_encoder(checkpoint) or encoder, candidates=settings.creator.candidates
-        )
-    except (GeneRecError, ImportError, OSError, ValueError) as exc:
-        log.warning("creation is off: %s", exc)
+    from generec.editor.revision import DEMO_CHECKPOINT as REVISION_DEMO
+
+    creation = creation_checkpoint(settings)
+    encoders = [e for e in (_checkpoint_encoder(creation) if creation else None, encoder) if e is not None]
+    wanted = {
+        "create_video": (creation, CreateRunner, {"candidates": settings.creator.candidates}),
+        "revision": (model_checkpoint(settings, MODEL_DIRS["revision"], REVISION_DEMO / "model"), RevisionRunner, {}),
+        "thumbnail_generation": (
+            model_checkpoint(settings, MODEL_DIRS["thumbnail_generation"]),
+            ThumbnailGenerationRunner,
+            {},
+        ),
+    }
+    for task, (checkpoint, runner, kw) in wanted.items():
+        if checkpoint is None:
+            log.info("no %s checkpoint (%s): %s is off", task, Path(settings.models_dir) / MODEL_DIRS[task], task)
+            continue
+        try:
+            runners[task] = runner.load(checkpoint, _encoder_for(checkpoint, encoders), **kw)
+        except (GeneRecError, ImportError, OSError, ValueError) as exc:
+            log.warning("%s is off: %s", task, exc)
     return runners
+
+
+def _model_id(path: str | Path, task: str) -> str:
+    """``<folder>/<checkpoint>:<task>``, e.g. ``revision-demo/model:revision`` for the packaged model."""
+    return f"{Path(path).parent.name}/{Path(path).name}:{task}"
+
+
+def _encoder_for(checkpoint: Path, encoders: list[Any]) -> Any:
+    """The encoder a checkpoint was trained with among ``encoders`` (by id), else the first one."""
+    import json
+
+    meta = json.loads((checkpoint / "config.json").read_text(encoding="utf-8")).get("meta", {})
+    return next((e for e in encoders if getattr(e, "id", None) == meta.get("encoder")), encoders[0])
 
 
 def _checkpoint_encoder(checkpoint: Path) -> Any:

@@ -77,6 +77,18 @@ class EventKind(enum.StrEnum):
     DWELL = "dwell"
 
 
+class Facet(enum.StrEnum):
+    """One aspect of an item a user can rate on its own (paper §2: feedback on several facets).
+
+    A facet rating is a ``LIKE`` or ``DISLIKE`` event with ``Event.facet`` set: "liked the style",
+    "too long" (a disliked length), "disliked the cover". It judges one aspect, not the item.
+    """
+
+    STYLE = "style"
+    LENGTH = "length"
+    THUMBNAIL = "thumbnail"
+
+
 NEGATIVE_EVENTS = frozenset({EventKind.DISLIKE, EventKind.SKIP})
 POSITIVE_EVENTS = frozenset({EventKind.CLICK, EventKind.LIKE})
 
@@ -178,7 +190,11 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One thing a user did to an item. ``value`` holds dwell seconds for ``DWELL``."""
+    """One thing a user did to an item. ``value`` holds dwell seconds for ``DWELL``.
+
+    ``facet`` is set on a rating of one aspect of the item (:class:`Facet`); such an event
+    is neither positive nor negative feedback on the item as a whole.
+    """
 
     user_id: str
     item_id: str
@@ -186,14 +202,15 @@ class Event:
     ts: float
     value: float = 0.0
     session_id: str | None = None
+    facet: Facet | None = None
 
     @property
     def is_negative(self) -> bool:
-        return self.kind in NEGATIVE_EVENTS
+        return self.facet is None and self.kind in NEGATIVE_EVENTS
 
     @property
     def is_positive(self) -> bool:
-        return self.kind in POSITIVE_EVENTS
+        return self.facet is None and self.kind in POSITIVE_EVENTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,11 +100,11 @@ def auth():
     return _auth
 
 
-def _start_server(home: Path, port: int, slow_s: float = 0.0) -> subprocess.Popen:
+def _start_server(home: Path, port: int, slow_s: float = 0.0, mode: str = "") -> subprocess.Popen:
     import httpx
 
     script = Path(__file__).with_name("serve_for_tests.py")
-    proc = subprocess.Popen([sys.executable, str(script), str(home), str(port), str(slow_s)],
+    proc = subprocess.Popen([sys.executable, str(script), str(home), str(port), str(slow_s), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -121,12 +121,13 @@ def _start_server(home: Path, port: int, slow_s: float = 0.0) -> subprocess.Pope
 
 @pytest.fixture
 def live_server():
-    """``live_server(home, slow_s=0) -> (process, base_url)``: the real service in its own process."""
+    """``live_server(home, slow_s=0, mode="") -> (process, base_url)``: the real service in its own process
+    (``mode="editors"``: every runner the home's models allow; see serve_for_tests.py)."""
     started: list[subprocess.Popen] = []
 
-    def start(home: Path, slow_s: float = 0.0) -> tuple[subprocess.Popen, str]:
+    def start(home: Path, slow_s: float = 0.0, mode: str = "") -> tuple[subprocess.Popen, str]:
         port = free_port()
-        proc = _start_server(home, port, slow_s)
+        proc = _start_server(home, port, slow_s, mode)
         started.append(proc)
         return proc, f"http://127.0.0.1:{port}"
 

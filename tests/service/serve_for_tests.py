@@ -1,7 +1,8 @@
-"""Run the real service on 127.0.0.1 for the live tests: ``python serve_for_tests.py HOME PORT [SLOW_S]``.
+"""Run the real service on 127.0.0.1 for the live tests: ``python serve_for_tests.py HOME PORT [SLOW_S] [editors]``.
 
 ``SLOW_S`` > 0 makes the clip job report progress for that many seconds before trimming, so a
-test can kill the server while the job is running.
+test can kill the server while the job is running. ``editors``: every runner this home's models
+allow (``default_runners``), and requests routed to revision and cover generation too.
 """
 
 from __future__ import annotations
@@ -41,12 +42,31 @@ class SlowTrim(TrimRunner):
         return super().run(parent, source, guidance, out_dir, progress)
 
 
+class EditorInstructor(ShorterInstructor):
+    """Also 'redo ...' -> revision and '... cover ...' -> cover generation of the focused item.
+
+    The real understanding routes these words the same way (tests/instructor/test_instructor_facets.py);
+    it takes minutes to fit on a busy machine, and this test is about the page and the jobs.
+    """
+
+    def decide(self, state):  # noqa: ANN001, ANN201
+        text = state.instruction or ""
+        task = "revision" if text.startswith("redo") else "thumbnail_generation" if "cover" in text else None
+        if task is None or not state.focus_item:
+            return super().decide(state)
+        return Decision("edit", "On it.", "edit", task, state.focus_item, Guidance(instruction_text=text))
+
+
 def main() -> None:
     home, port = Path(sys.argv[1]), int(sys.argv[2])
     slow = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    editors = len(sys.argv) > 4 and sys.argv[4] == "editors"
     settings = Settings(home=home, service={"port": port, "workers": 1, "rate_per_s": 1000, "rate_burst": 1000})
-    runners = {"clipping": SlowTrim(slow) if slow > 0 else TrimRunner()}
-    generec = GeneRec.from_config(settings, instructor=ShorterInstructor(), runners=runners)
+    if editors:
+        generec = GeneRec.from_config(settings, instructor=EditorInstructor())
+    else:
+        runners = {"clipping": SlowTrim(slow) if slow > 0 else TrimRunner()}
+        generec = GeneRec.from_config(settings, instructor=ShorterInstructor(), runners=runners)
     uvicorn.run(create_app(generec), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from generec.errors import NotFoundError, StoreError
 from generec.store import Store, head_revision
 from generec.store.engine import create_store_engine
-from generec.store.schema import alembic_config
+from generec.store.schema import SCHEMA_HEAD, alembic_config
 from generec.types import Item, ItemStatus, Origin, User, Visibility
 
 
@@ -125,7 +125,7 @@ def test_migrating_a_0001_store_keeps_rows_and_makes_them_active(db_path: Path, 
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
     with Store.open(db_path, clock=clock) as store:
-        assert store.revision == head_revision() == "0002"
+        assert store.revision == head_revision() == SCHEMA_HEAD
         assert store.counts()["items"] == 7 and store.counts()["users"] == 1
         items = {i.id: i for i in store.list_items(system=True)}
         assert {i: items[i].status for i in ("h1", "h-exp", "ai-ok", "ai-view")} == dict.fromkeys(

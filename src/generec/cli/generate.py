@@ -224,7 +224,10 @@ def thumbnails(
 ) -> None:
     """Train the retrieval-augmented thumbnail model (paper §5.1.1): covers from video frames + liked covers.
 
-    Example: generec train thumbnails --world demo-world --encoder models/encoder --out models/thumbnails
+    Example: generec train thumbnails --world demo-world --encoder models/encoder --out models/thumbnail_generation
+
+    Written to ``<home>/models/thumbnail_generation`` (and trained with the service's encoder), the
+    service offers "make a new cover for it" as a background job.
     """
     from generec.editor.thumbnail_generation import train_thumbnails
 

@@ -44,6 +44,12 @@ def serve(
     api_only: bool = typer.Option(
         False, "--api-only", help="Serve the API and page only; `generec worker` processes run the generation jobs."
     ),
+    burn_captions: bool = typer.Option(
+        None,
+        "--burn-captions/--no-burn-captions",
+        help="Also draw the captions (what was asked, what was made) into generated and edited videos; "
+        "the WebVTT track is served either way (default from config: service.burn_captions).",
+    ),  # fmt: skip
 ) -> None:
     """Serve the feed, chat and API; prints a sign-in URL for the demo user. Stop with Ctrl+C.
 
@@ -51,7 +57,7 @@ def serve(
     """
     from generec.service import serve as run
 
-    settings = _settings(home, store_url, host=host, port=port, workers=workers)
+    settings = _settings(home, store_url, host=host, port=port, workers=workers, burn_captions=burn_captions)
     run(settings, open_browser=open_browser, api_only=api_only)
 
 

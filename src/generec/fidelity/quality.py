@@ -54,6 +54,21 @@ def frame_stats(frames: Sequence[np.ndarray]) -> dict[str, object]:
     }
 
 
+def _as_made(frames: list[np.ndarray], subject: Subject) -> list[np.ndarray]:
+    """The frames at the size the model made them (provenance ``native_size``), when shown upscaled.
+
+    A generator works at its own size and the runner upscales for display; the upscale adds no
+    detail, so resolution and blur are judged on what the model made.
+    """
+    params = subject.provenance.params if subject.provenance is not None else {}
+    native = int(params.get("native_size") or 0)
+    if not frames or native <= 0 or native >= min(frames[0].shape[:2]):
+        return frames
+    from PIL import Image
+
+    return [np.asarray(Image.fromarray(f).resize((native, native), Image.BOX)) for f in frames]
+
+
 @register_check("quality")
 class QualityCheck:
     """Fail media that is mostly black, frozen, flickering, too small or blurred.
@@ -77,7 +92,7 @@ class QualityCheck:
         self.max_flicker = max_flicker
 
     def check(self, subject: Subject) -> Verdict:
-        frames = list(subject.frames or [])
+        frames = _as_made(list(subject.frames or []), subject)
         if not frames:
             return not_applicable(self.name, subject, "no frames")
         h, w = frames[0].shape[:2]

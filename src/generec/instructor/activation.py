@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from generec.errors import ConfigError
+from generec.instructor.facets import cover_task
 from generec.instructor.schema import Intent, Understanding
 from generec.types import Event, Origin
 
@@ -122,9 +123,9 @@ class ActivationPolicy:
         self.close_match_threshold = close_match_threshold
         self.kind = kind
 
-    def _edit_task(self, u: Understanding) -> str:
-        if u.intent is Intent.EDIT_THUMBNAIL and u.slots.attributes:
-            return "thumbnail_generation"  # the cover must show something no frame may have
+    def _edit_task(self, u: Understanding, cover_dislikes: int = 0) -> str:
+        if u.intent is Intent.EDIT_THUMBNAIL:  # a frame first; a drawn cover for content or after a disliked pick
+            return cover_task(cover_dislikes, asks_content=bool(u.slots.attributes))
         return EDIT_TASKS.get(u.intent, "revision")
 
     def _match(self, u: Understanding) -> str | None:
@@ -135,10 +136,13 @@ class ActivationPolicy:
             return found[0]
         return None
 
-    def decide(self, u: Understanding | None, streak: int = 0, item_id: str | None = None) -> Activation:
+    def decide(
+        self, u: Understanding | None, streak: int = 0, item_id: str | None = None, cover_dislikes: int = 0
+    ) -> Activation:
         """Decide for one turn; ``u`` is ``None`` when the user only gave feedback (no words).
 
-        ``item_id`` is the item the turn refers to, already resolved (or ``None``).
+        ``item_id`` is the item the turn refers to, already resolved (or ``None``); ``cover_dislikes``
+        how often the user disliked its cover (facet ratings, :mod:`generec.instructor.facets`).
         """
         if u is None:
             if streak >= self.negative_streak:
@@ -147,7 +151,7 @@ class ActivationPolicy:
         if u.intent.is_edit:
             target = item_id or self._match(u)
             if target is not None:
-                return Activation(Edit(self._edit_task(u), target), "edit_requested", streak)
+                return Activation(Edit(self._edit_task(u, cover_dislikes), target), "edit_requested", streak)
             if u.slots.attributes:
                 return Activation(Create(self.kind), "edit_without_item", streak)
             return Activation(None, "needs_item", streak)

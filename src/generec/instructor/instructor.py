@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from generec.instructor import replies
+from generec.instructor import facets, replies
 from generec.instructor.activation import Action, Activation, ActivationPolicy, Create, negative_streak
 from generec.instructor.dialogue import DialogueManager, DialogueState
 from generec.instructor.exposure import ExposureDecision, ExposurePolicy
 from generec.instructor.guidance import GuidanceBuilder
 from generec.instructor.schema import Intent, RefKind, Understanding
-from generec.types import Event, EventKind, Guidance, Origin
+from generec.types import Event, EventKind, Facet, Guidance, Origin
 
 # Intents whose negations are standing wishes ("no more cats"), not one-off edit instructions.
 _PERSISTENT = frozenset({Intent.RECOMMEND, Intent.DISLIKE, Intent.SET_CONSTRAINT})
@@ -155,7 +155,7 @@ class Instructor:
 
     def _guidance(self, state: DialogueState, u: Understanding | None, feedback: Event | None) -> Guidance:
         own = [e for e in [*state.events, *([feedback] if feedback else [])] if e.user_id == state.user_id]
-        liked = [e.item_id for e in own if e.kind is EventKind.LIKE or e.kind is EventKind.CLICK]
+        liked = [e.item_id for e in own if e.is_positive]  # a liked facet is no like of the item
         disliked = [e.item_id for e in own if e.is_negative]
         return self.guidance.build(state.user_id, state.instruction, u, liked, disliked, state.constraints)
 
@@ -178,7 +178,9 @@ class Instructor:
         feedback = self._feedback(u, state, item_id) if u is not None else None
         events: Sequence[Event] = [*state.events, feedback] if feedback else state.events
         streak = negative_streak(events, lambda i: state.origin_of(i))
-        act = self.activation.decide(u, streak, item_id)
+        ratings = [e for e in state.events if e.facet is not None]  # facet ratings steer which editor serves
+        covers = facets.disliked(ratings, item_id, Facet.THUMBNAIL) if item_id is not None else 0
+        act = self.activation.decide(u, streak, item_id, cover_dislikes=covers)
         if act.action is None:
             return self._clarify(u, replies.CLARIFY_ITEM, act.reason, streak)
         liked_any = any(e.is_positive for e in state.events)

@@ -68,6 +68,8 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
     Intent.EDIT_THUMBNAIL: (
         "choose a different thumbnail for this video",
         "the thumbnail is ugly, pick another frame",
+        "pick a better cover for this one",
+        "make a new cover for it",
         "use a frame with the {category} as the cover",
         "give this one a nicer cover picture",
         "change the poster frame",
@@ -86,6 +88,7 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
     ),
     Intent.EDIT_CLIP: (
         "shorten this video",
+        "make this one shorter",
         "trim the second one to 5 seconds",
         "cut out the boring part",
         "just keep the bit with the {category}",
@@ -120,6 +123,7 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
         "can it be redone as {style}",
         "add a {style} effect to it",
         "restyle the last one",
+        "restyle this one",
         "make it look like an old film",
         "paint this video in a different style",
         "show me this as {style} art",
@@ -146,6 +150,10 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
         "switch the location of this clip to the {scene}",
         "can the background be {scene} instead",
         "turn the {category} into a {category}",
+        "redo this for me",
+        "make this more my style",
+        "redo this one for my taste",
+        "make it more like the videos i like",
     ),
     Intent.LIKE: (
         "i love this",

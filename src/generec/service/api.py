@@ -71,6 +71,7 @@ def item_json(item: Item, thumbnail_hash: str | None = None) -> dict[str, Any]:
         "parent_id": item.parent_id, "uploader_id": item.uploader_id, "private": item.visibility.value == "private",
         "media_url": f"{base}/media" if item.media_hash else None,
         "thumbnail_url": f"{base}/thumbnail" if (thumbnail_hash or item.thumbnail_hash) else None,
+        "captions_url": f"{base}/captions" if item.attributes.get("captions") else None,
         "personal_thumbnail": thumbnail_hash is not None, "created_at": item.created_at,
     }  # fmt: skip
 
@@ -175,8 +176,9 @@ def conversation(request: Request, limit: int = Query(50, ge=1, le=500),
 @router.get("/history", tags=["feed"])
 def history(request: Request, limit: int = Query(100, ge=1, le=1000),
             user: User = Depends(current_user)) -> dict[str, Any]:  # fmt: skip
-    events = ctx(request).generec.store.events_for_user(user.id, limit=limit)
-    return {"events": [{"item_id": e.item_id, "kind": e.kind.value, "ts": e.ts, "value": e.value} for e in events]}
+    events = ctx(request).generec.store.events_for_user(user.id, limit=limit, facets=None)  # ratings of facets too
+    return {"events": [{"item_id": e.item_id, "kind": e.kind.value, "ts": e.ts, "value": e.value,
+                        "facet": e.facet.value if e.facet else None} for e in events]}  # fmt: skip
 
 
 # ------------------------------------------------------------------ jobs

@@ -146,10 +146,11 @@ def create_app(
     app.state.catalog_keeper = keeper
     app.state.model_keeper = models
     _install_error_handlers(app)
-    from generec.service import api, api_items
+    from generec.service import api, api_facets, api_items
 
     app.include_router(api.router)
     app.include_router(api_items.router)
+    app.include_router(api_facets.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

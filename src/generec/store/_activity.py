@@ -15,7 +15,7 @@ from generec.store._base import StoreBase, as_enum
 from generec.store.models import EventRow, ItemRow, TokenRow, TurnRow, UserRow
 from generec.store.records import Turn, TurnRole
 from generec.text import clean_text
-from generec.types import Event, EventKind, Instruction, User
+from generec.types import Event, EventKind, Facet, Instruction, User
 
 DEFAULT_SESSION = "default"
 _EVENT_CHUNK = 20_000
@@ -47,6 +47,7 @@ class ActivityMixin(StoreBase):
                 "ts": float(e.ts),
                 "value": float(e.value),
                 "session_id": e.session_id,
+                "facet": as_enum(Facet, e.facet, "facet").value if e.facet is not None else None,
             }
             for e in events
         ]
@@ -71,13 +72,18 @@ class ActivityMixin(StoreBase):
         since: float | None = None,
         until: float | None = None,
         kinds: Sequence[EventKind | str] | None = None,
+        facets: bool | None = False,
     ) -> list[Event]:
         """A user's events in time order (oldest first); with ``limit``, the latest ``limit`` of them.
 
         ``since``/``until`` bound the time (``since <= ts < until``); ``kinds`` keeps
-        only those kinds. An unknown user raises :class:`NotFoundError`.
+        only those kinds. ``facets``: ``False`` (default) keeps feedback on whole items,
+        ``True`` only facet ratings (style, length, thumbnail), ``None`` both.
+        An unknown user raises :class:`NotFoundError`.
         """
         stmt = select(EventRow).where(EventRow.user_id == user_id)
+        if facets is not None:
+            stmt = stmt.where(EventRow.facet.is_not(None) if facets else EventRow.facet.is_(None))
         if since is not None:
             stmt = stmt.where(EventRow.ts >= since)
         if until is not None:
@@ -93,9 +99,16 @@ class ActivityMixin(StoreBase):
         return events
 
     def item_counts(self, kinds: Sequence[EventKind | str] = (EventKind.CLICK, EventKind.LIKE)) -> dict[str, int]:
-        """How many events of ``kinds`` each item received (items with none are absent): popularity."""
+        """How many events of ``kinds`` each item received (items with none are absent): popularity.
+
+        Facet ratings do not count: they judge one aspect of an item, not the item.
+        """
         wanted = [as_enum(EventKind, k, "event kind").value for k in kinds]
-        stmt = select(EventRow.item_id, func.count()).where(EventRow.kind.in_(wanted)).group_by(EventRow.item_id)
+        stmt = (
+            select(EventRow.item_id, func.count())
+            .where(EventRow.kind.in_(wanted), EventRow.facet.is_(None))
+            .group_by(EventRow.item_id)
+        )
         with self._tx("counting events per item") as s:
             return {item_id: int(n) for item_id, n in s.execute(stmt)}
 

@@ -25,6 +25,7 @@ from generec.types import (
     Authorship,
     Event,
     EventKind,
+    Facet,
     Item,
     ItemStatus,
     JobStatus,
@@ -104,6 +105,7 @@ def event_record(row: EventRow) -> Event:
         ts=row.ts,
         value=row.value,
         session_id=row.session_id,
+        facet=Facet(row.facet) if row.facet else None,
     )
 
 

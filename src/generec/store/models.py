@@ -105,6 +105,7 @@ class EventRow(Base):
     ts: Mapped[float] = mapped_column(Double)
     value: Mapped[float] = mapped_column(Double)
     session_id: Mapped[str | None] = mapped_column(ID)
+    facet: Mapped[str | None] = mapped_column(ENUM, nullable=True)  # set on a rating of one aspect only
 
 
 class TurnRow(Base):

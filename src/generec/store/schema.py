@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 """The newest revision in ``migrations/versions`` (a test keeps it in step), so that opening an
 up-to-date store needs no Alembic import; bump it with every new migration script."""
 

@@ -1,7 +1,7 @@
 // GeneRec web page: plain JS, no build step. Talks to the JSON API under /api with the sign-in cookie.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, items: [], current: null, watching: new Set() };
+const state = { me: null, items: [], current: null, watching: new Set(), proposal: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -52,6 +52,9 @@ function play(item, clicked) {
   const player = $("player");
   if (item.modality === "image") { player.removeAttribute("src"); player.poster = item.media_url || item.thumbnail_url || ""; player.load(); }
   else if (item.media_url) { player.removeAttribute("poster"); player.src = item.media_url; if (clicked) player.play().catch(() => {}); }
+  showCaptions(item);
+  showRatings(item).catch(() => {});
+  propose(null);
   for (const b of document.querySelectorAll(".feed button")) b.classList.toggle("current", b.dataset.id === item.id);
   if (clicked) api("/api/events", { json: { events: [{ item_id: item.id, kind: "click" }] } }).catch(() => {});
 }
@@ -66,6 +69,40 @@ async function feedback(kind) {
     await api("/api/events", { json: { events } });
     say("assistant", kind === "like" ? `Noted: you like “${item.title}”.` : `Noted: less like “${item.title}”.`);
     await loadFeed(true);
+  } catch (e) { say("assistant", `Could not record that: ${e.message}`); }
+}
+
+function showCaptions(item) {
+  // Generated and edited videos carry a WebVTT track: what was asked and what was made, timed to the clip.
+  const player = $("player");
+  for (const t of player.querySelectorAll("track")) t.remove();
+  if (!item.captions_url) return;
+  const track = el("track", { kind: "captions", src: item.captions_url, srclang: "en", label: "Captions (what was asked, what was made)", default: true });
+  player.append(track);
+  track.track.mode = "showing";
+}
+
+async function showRatings(item) {
+  const r = await api(`/api/items/${item.id}/facets`);
+  if (state.current !== item) return;
+  for (const b of document.querySelectorAll(".facet")) b.setAttribute("aria-pressed", String(r.ratings[b.dataset.facet] === (b.dataset.liked === "true")));
+}
+
+function propose(p) {
+  state.proposal = p;
+  $("proposal").hidden = !p;
+  $("proposal-text").textContent = p ? p.reply : "";
+}
+
+async function rateFacet(button) {
+  const item = state.current;
+  if (!item) return;
+  const facet = button.dataset.facet, liked = button.dataset.liked === "true";
+  try {
+    const r = await api(`/api/items/${item.id}/facets`, { json: { facet, liked } });
+    for (const b of document.querySelectorAll(`.facet[data-facet="${facet}"]`)) b.setAttribute("aria-pressed", String(b === button));
+    say("assistant", r.reply);
+    propose(r.proposal ? { ...r.proposal, reply: r.reply, item } : null);
   } catch (e) { say("assistant", `Could not record that: ${e.message}`); }
 }
 
@@ -130,9 +167,13 @@ async function sendChat(ev) {
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  await ask(text, state.current);
+}
+
+async function ask(text, item) {
   say("user", text);
   try {
-    const r = await api("/api/chat", { json: { text, focus_item_id: state.current ? state.current.id : null } });
+    const r = await api("/api/chat", { json: { text, focus_item_id: item ? item.id : null } });
     say("assistant", r.reply);
     renderFeed(r.items, true);
     if (r.job) watchJob(r.job);
@@ -182,6 +223,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("dislike").addEventListener("click", () => feedback("dislike"));
   $("skip").addEventListener("click", () => feedback("skip"));
   $("whybtn").addEventListener("click", showWhy);
+  for (const b of document.querySelectorAll(".facet")) b.addEventListener("click", () => rateFacet(b));
+  // Accepting a proposal asks for it in words, through the instructor, like any request.
+  $("proposal-yes").addEventListener("click", () => { const p = state.proposal; propose(null); if (p) ask(p.instruction, p.item); });
+  $("proposal-no").addEventListener("click", () => propose(null));
   $("chatform").addEventListener("submit", sendChat);
   $("uploadform").addEventListener("submit", upload);
   $("load-blocked").addEventListener("click", () => loadBlocked().catch((e) => alert(e.message)));
