@@ -48,6 +48,19 @@ def test_toxic_text_by_meaning_not_by_word():
         assert check.check(Subject(ai(caption=text))).passed, text
 
 
+def test_the_platforms_own_requests_are_not_flagged():
+    """Short imperatives ("redo this for me") are what users type; the checks read them with the item's texts.
+    Held-out instructions of GeneRec-Sim (never in the checks' training texts) pass safety and wording."""
+    from generec.data.sim.instructions import generate_instructions
+    from generec.fidelity.bias import STEREOTYPE_THRESHOLD, stereotype_scores
+    from generec.fidelity.safety import AUDIENCES, toxicity_scores
+
+    held = [r["text"] for r in generate_instructions(400, 11) if r["split"] == "heldout"]
+    assert len(held) > 50
+    assert max(toxicity_scores(held)) <= AUDIENCES["general"]["toxic"]
+    assert max(stereotype_scores(held)) <= STEREOTYPE_THRESHOLD
+
+
 # ---------------------------------------------------------------- claims
 @pytest.fixture
 def facts() -> FactsStore:

@@ -35,10 +35,16 @@ STEREOTYPE_THRESHOLD = 0.5
 @functools.cache
 def stereotype_model():
     """The stereotyped-wording classifier, fitted once per process on :mod:`generec.fidelity.text_corpus`."""
-    from generec.fidelity.text_corpus import NEUTRAL_TRAIN, PEOPLE_CAPTIONS, STEREOTYPE_TRAIN, platform_captions
+    from generec.fidelity.text_corpus import (
+        NEUTRAL_TRAIN,
+        PEOPLE_CAPTIONS,
+        STEREOTYPE_TRAIN,
+        platform_captions,
+        platform_requests,
+    )
     from generec.fidelity.text_model import SentenceClassifier
 
-    benign = NEUTRAL_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    benign = NEUTRAL_TRAIN + PEOPLE_CAPTIONS + platform_captions() + platform_requests()
     return SentenceClassifier().fit(STEREOTYPE_TRAIN + benign, [1] * len(STEREOTYPE_TRAIN) + [0] * len(benign))
 
 

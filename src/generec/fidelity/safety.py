@@ -62,10 +62,16 @@ def nsfw_scores(frames: Sequence[np.ndarray]) -> np.ndarray:
 @functools.cache
 def toxic_text_model():
     """The toxic-text classifier, fitted once per process on :mod:`generec.fidelity.text_corpus` (seconds)."""
-    from generec.fidelity.text_corpus import BENIGN_TRAIN, PEOPLE_CAPTIONS, TOXIC_TRAIN, platform_captions
+    from generec.fidelity.text_corpus import (
+        BENIGN_TRAIN,
+        PEOPLE_CAPTIONS,
+        TOXIC_TRAIN,
+        platform_captions,
+        platform_requests,
+    )
     from generec.fidelity.text_model import SentenceClassifier
 
-    benign = BENIGN_TRAIN + PEOPLE_CAPTIONS + platform_captions()
+    benign = BENIGN_TRAIN + PEOPLE_CAPTIONS + platform_captions() + platform_requests()
     return SentenceClassifier().fit(TOXIC_TRAIN + benign, [1] * len(TOXIC_TRAIN) + [0] * len(benign))
 
 

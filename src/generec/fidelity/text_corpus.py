@@ -109,6 +109,21 @@ def platform_captions(n: int = 120, seed: int = 7) -> list[str]:
     return list(dict.fromkeys(sample_shot(rng)["caption"] for _ in range(n)))
 
 
+def platform_requests(n: int = 200, seed: int = 7) -> list[str]:
+    """Benign chat requests in the words the product is asked in: the instructor's own seed phrases and
+    GeneRec-Sim's training instructions ("redo this for me", "give me just the highlight"). Without them
+    the checks, which read the instruction with the other texts, learn that a short imperative is rude."""
+    import numpy as np
+
+    from generec.data.sim.instructions import generate_instructions
+    from generec.instructor.seeds import fill_seeds
+    from generec.instructor.vocabulary import Vocabulary
+
+    seeds = [text for text, _ in fill_seeds(Vocabulary.from_sim(), np.random.default_rng(seed), copies=1)]
+    sim = [r["text"] for r in generate_instructions(n, seed) if r["split"] == "train"]
+    return list(dict.fromkeys(seeds + sim))
+
+
 TOXIC_DEV = [
     "you're a brain-dead halfwit", "sh1tty channel run by a d0uchebag", "stfu already", "kys lol",
     "I'll be at your door tomorrow night, alone", "keep talking and see what happens to your car",
