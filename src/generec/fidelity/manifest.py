@@ -210,8 +210,8 @@ def read_manifest(path: str | os.PathLike[str], keys: DeploymentKeys | None) -> 
     except c2pa.C2paError as exc:
         # no manifest at all, or one so damaged it cannot be parsed: either way, not ours and intact
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return ManifestReport(present="NotFound" not in type(exc).__name__ and "not found" not in text.lower(),
-                              state=f"unreadable: {text}", verified=False)  # fmt: skip
+        absent = "NotFound" in type(exc).__name__ or "not found" in text.lower() or "no jumbf" in text.lower()
+        return ManifestReport(present=not absent, state="none" if absent else f"unreadable: {text}", verified=False)
     finally:
         ctx.close()
     failures = tuple(f"{f.get('code')}: {f.get('explanation', '')}" for f in

@@ -65,7 +65,7 @@ class _Evidence:
         if self.scan is None:
             return None, None
         ids = list(dict.fromkeys(i for i in (self.asked, self.manifest.item_id, *self.known) if i))
-        return self.scan.best_of(ids)
+        return self.scan.best_of(ids) if ids else (None, None)  # no item to compare with: only the blind reading
 
 
 def _manifest_of(path: Path, keys: DeploymentKeys | None) -> ManifestReport:
@@ -96,7 +96,7 @@ def _details(ev: _Evidence, found: str | None, res: WatermarkResult | None, blin
     elif ev.scan is None:
         lines.append("pixels: too small to carry a watermark")
     if res is not None:
-        who = f"item {found!r}" if found else "the best of the items asked about or known here (none matched)"
+        who = f"item {found!r}" if found else "the closest of the items asked about or known here (none matched)"
         lines.append(f"watermark: {res.confidence:.0%} bit agreement over {res.frames} frame(s) with {who} "
                      f"({res.geometry})")  # fmt: skip
     if blind is not None:

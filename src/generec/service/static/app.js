@@ -83,8 +83,9 @@ function showCaptions(item) {
 }
 
 async function showRatings(item) {
+  const asked = state.ratingsAsked = (state.ratingsAsked || 0) + 1;
   const r = await api(`/api/items/${item.id}/facets`);
-  if (state.current !== item) return;
+  if (state.current !== item || asked !== state.ratingsAsked) return;  // stale: another item or a newer tap
   for (const b of document.querySelectorAll(".facet")) b.setAttribute("aria-pressed", String(r.ratings[b.dataset.facet] === (b.dataset.liked === "true")));
 }
 
@@ -98,6 +99,7 @@ async function rateFacet(button) {
   const item = state.current;
   if (!item) return;
   const facet = button.dataset.facet, liked = button.dataset.liked === "true";
+  state.ratingsAsked = (state.ratingsAsked || 0) + 1;  // a ratings read still in flight must not undo this tap
   try {
     const r = await api(`/api/items/${item.id}/facets`, { json: { facet, liked } });
     for (const b of document.querySelectorAll(`.facet[data-facet="${facet}"]`)) b.setAttribute("aria-pressed", String(b === button));
