@@ -7,8 +7,10 @@ probe: ~40 clips/s); ``demo-small`` the same at width 32 (about half the compute
 an earlier creation checkpoint); ``demo-latent`` 32x32-pixel frames coded by a first-stage
 autoencoder into 4 x 8x8 latents, denoised there (latent diffusion: about 2x the clips per
 second of ``demo-16`` at twice its resolution); ``demo-64`` the world's own frames (64x64 pixels, a
-16-frame window) coded by a first stage with narrow full-resolution layers into 4 x 16x16 latents:
-what the packaged generators use; ``large`` for a GPU (64x64 pixels, 16 frames, in pixels).
+16-frame window) coded by a first stage with narrow full-resolution layers into 4 x 16x16 latents,
+denoised with frames as a batch and attention across them (the folded layout of the smaller presets
+gave each frame five channels at this size and never drew the subject): what the packaged generators
+use; ``large`` for a GPU (64x64 pixels, 16 frames, in pixels).
 
 Example
 -------
@@ -32,7 +34,15 @@ VIDEO_PRESETS: dict[str, dict[str, Any]] = {
     "demo-small": {"frames": 8, "size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"frames": 8, "size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-latent": {"frames": 8, "size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
-    "demo-64": {"frames": 16, "size": 16, "channels": 4, "width": 80, "mults": (1, 2, 2), "attention": True},
+    "demo-64": {
+        "frames": 16,
+        "size": 16,
+        "channels": 4,
+        "width": 32,
+        "mults": (1, 2, 2),
+        "attention": True,
+        "layout": "factorised",
+    },
     "large": {"frames": 16, "size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
 }
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {

@@ -5,6 +5,11 @@ A small UNet whose residual blocks are modulated by one embedding per sample
 condition vector). The condition can be "dropped" per sample, which swaps in a
 learned null embedding: that is what classifier-free guidance trains and samples with.
 
+With ``frames > 1`` the same network denoises clips *factorised* in space and time (as video
+diffusion models since VDM do): its input is ``[B*T, C, H, W]``, every convolution sees one frame
+with the full width, every residual block ends with attention across the ``T`` frames at each
+pixel, and each frame's embedding also carries its position in the clip.
+
 Example
 -------
 >>> net = UNet(UNetConfig(in_channels=3, out_channels=3, width=16, mults=(1, 2), cond_dim=4))
@@ -37,6 +42,8 @@ class UNetConfig:
     cond_dim: int = 0
     attention: bool = True
     dropout: float = 0.0
+    frames: int = 1
+    """1: images (or clips folded into channels); T > 1: clips of T frames, factorised in space and time."""
 
     def validate(self) -> UNetConfig:
         if self.width < 8 or self.width % 8:
@@ -45,6 +52,8 @@ class UNetConfig:
             raise ConfigError(f"UNet mults must be positive integers, got {self.mults}")
         if self.blocks_per_level < 1 or self.cond_dim < 0:
             raise ConfigError("UNet needs blocks_per_level >= 1 and cond_dim >= 0")
+        if self.frames < 1:
+            raise ConfigError(f"UNet frames must be >= 1, got {self.frames}")
         return self
 
     def to_dict(self) -> dict[str, object]:
@@ -70,8 +79,9 @@ def _groups(channels: int) -> int:
 class ResBlock(nn.Module):
     """Two 3x3 convolutions; the second norm's scale and shift come from the embedding (AdaGN)."""
 
-    def __init__(self, c_in: int, c_out: int, emb_dim: int, dropout: float) -> None:
+    def __init__(self, c_in: int, c_out: int, emb_dim: int, dropout: float, frames: int = 1) -> None:
         super().__init__()
+        self.temporal = TemporalAttention(c_out, frames) if frames > 1 else None
         self.norm1 = nn.GroupNorm(_groups(c_in), c_in)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
         self.emb = nn.Linear(emb_dim, 2 * c_out)
@@ -87,8 +97,33 @@ class ResBlock(nn.Module):
         h = self.conv1(F.silu(self.norm1(x)))
         scale, shift = self.emb(F.silu(emb))[:, :, None, None].chunk(2, dim=1)
         h = self.norm2(h) * (1 + scale) + shift
-        h = self.conv2(self.dropout(F.silu(h)))
-        return self.skip(x) + h
+        h = self.skip(x) + self.conv2(self.dropout(F.silu(h)))
+        return h if self.temporal is None else self.temporal(h)
+
+
+class TemporalAttention(nn.Module):
+    """Attention across the ``frames`` of each clip at every pixel: ``[B*T, C, H, W]`` in and out.
+
+    The output projection starts at zero, so a new block begins as the identity."""
+
+    def __init__(self, channels: int, frames: int) -> None:
+        super().__init__()
+        self.frames = frames
+        self.heads = max(1, channels // 32)
+        self.norm = nn.GroupNorm(_groups(channels), channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.out = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bt, c, h, w = x.shape
+        t, heads = self.frames, self.heads
+        qkv = self.qkv(self.norm(x)).reshape(bt // t, t, 3, heads, c // heads, h * w)
+        q, k, v = qkv.permute(2, 0, 5, 3, 1, 4).flatten(1, 3).unbind(0)  # each [B*HW*heads, T, c/heads]
+        a = F.scaled_dot_product_attention(q, k, v)
+        a = a.reshape(bt // t, h * w, heads, t, c // heads).permute(0, 3, 2, 4, 1).reshape(bt, c, h, w)
+        return x + self.out(a)
 
 
 class SelfAttention(nn.Module):
@@ -123,24 +158,25 @@ class UNet(nn.Module):
         self.time = nn.Sequential(nn.Linear(c.width, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.cond = nn.Linear(c.cond_dim, emb_dim) if c.cond_dim else None
         self.null = nn.Parameter(torch.zeros(emb_dim))
+        self.frame_pos = nn.Parameter(torch.zeros(c.frames, emb_dim)) if c.frames > 1 else None
         self.stem = nn.Conv2d(c.in_channels, c.width, 3, padding=1)
         widths = [c.width * m for m in c.mults]
         self.down, self.up, skips = nn.ModuleList(), nn.ModuleList(), [c.width]
         prev = c.width
         for level, w in enumerate(widths):
             for _ in range(c.blocks_per_level):
-                self.down.append(ResBlock(prev, w, emb_dim, c.dropout))
+                self.down.append(ResBlock(prev, w, emb_dim, c.dropout, c.frames))
                 prev = w
                 skips.append(w)
             if level < len(widths) - 1:
                 self.down.append(nn.Conv2d(w, w, 3, stride=2, padding=1))
                 skips.append(w)
-        self.mid1 = ResBlock(prev, prev, emb_dim, c.dropout)
+        self.mid1 = ResBlock(prev, prev, emb_dim, c.dropout, c.frames)
         self.attn = SelfAttention(prev) if c.attention else nn.Identity()
-        self.mid2 = ResBlock(prev, prev, emb_dim, c.dropout)
+        self.mid2 = ResBlock(prev, prev, emb_dim, c.dropout, c.frames)
         for level, w in reversed(list(enumerate(widths))):
             for _ in range(c.blocks_per_level + 1):
-                self.up.append(ResBlock(prev + skips.pop(), w, emb_dim, c.dropout))
+                self.up.append(ResBlock(prev + skips.pop(), w, emb_dim, c.dropout, c.frames))
                 prev = w
             if level > 0:
                 self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
@@ -160,7 +196,11 @@ class UNet(nn.Module):
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None, keep: torch.Tensor | None = None
     ) -> torch.Tensor:
-        emb = self.embed(t, cond, keep)
+        """``x`` is ``[B, C, H, W]``, or ``[B*T, C, H, W]`` (clip-major) when factorised; ``t``, ``cond``,
+        ``keep`` have one row per sample (per clip)."""
+        emb = self.embed(t, cond, keep)  # one per sample: per clip when factorised
+        if self.frame_pos is not None:
+            emb = (emb[:, None] + self.frame_pos[None]).flatten(0, 1)  # [B*T, E], each frame knows its place
         h = self.stem(x)
         hs = [h]
         for layer in self.down:
