@@ -7,14 +7,21 @@ features; embedding-matched synonyms) next to a baseline run in the same
 process (1-nearest-neighbour on MiniLM embeddings of the same training data,
 exact-match slots only), and the latency of ``understand`` and ``Instructor.decide``.
 
+With ``--frozen`` it judges whole decisions (``Instructor.respond``) on the frozen held-out set
+``tests/instructor/frozen_instructions.json`` instead: intent accuracy, slot F1, negation polarity
+(and the standing constraints left), out-of-vocabulary words mapped or reported, refusals of
+injection and privilege attempts, ``Instructor.decide`` latency, and every miss, row by row.
+
 Usage::
 
     HF_HUB_OFFLINE=1 python bench/bench_instructor.py --train-rows 1200 --eval-rows 1200 --seed 0
+    HF_HUB_OFFLINE=1 python bench/bench_instructor.py --frozen
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -28,6 +35,7 @@ from tqdm import tqdm
 
 from generec.data.sim.instructions import generate_instructions
 from generec.instructor import DialogueManager, Instructor, Intent
+from generec.instructor.judging import judge, misses, summarise
 from generec.instructor.scoring import score
 from generec.instructor.seeds import fill_seeds
 from generec.instructor.slots import SlotFiller
@@ -68,12 +76,59 @@ def _latency_ms(fn, items) -> tuple[float, float, float]:
     return statistics.median(wall), wall[int(0.95 * (len(wall) - 1))], statistics.median(cpu)
 
 
+FROZEN = Path(__file__).resolve().parents[1] / "tests" / "instructor" / "frozen_instructions.json"
+
+
+def frozen(nlu: OfflineUnderstanding, console: Console) -> None:
+    """Judge whole decisions on the frozen held-out set; print the scores and every miss."""
+    rows = json.loads(FROZEN.read_text())["rows"]
+    ins = Instructor(nlu)
+    load0 = os.getloadavg()[0]
+    verdicts = [judge(ins, r) for r in tqdm(rows, desc="frozen set", leave=False)]
+    s = summarise(verdicts)
+    table = Table(title=f"frozen held-out set ({len(rows)} instructions, {FROZEN.name})")
+    for col in ("measure", "value", "target"):
+        table.add_column(col)
+    table.add_row("intent accuracy", f"{s['intent_accuracy']:.3f}", ">= 0.9")
+    table.add_row("intent accuracy, accepted alternatives too", f"{s['intent_accuracy_lenient']:.3f}", "")
+    table.add_row("slot precision / recall", f"{s['slot_precision']:.3f} / {s['slot_recall']:.3f}", "")
+    table.add_row("slot F1", f"{s['slot_f1']:.3f}", ">= 0.85")
+    table.add_row(f"negation polarity + standing constraints ({s['polarity_n']:.0f} rows)",
+                  f"{s['polarity_accuracy']:.3f}", "1.000")  # fmt: skip
+    table.add_row(f"out-of-vocabulary words mapped or reported ({s['oov_n']:.0f})", f"{s['oov_handled']:.3f}", "1.000")
+    table.add_row("  of them mapped (the reply says to what)", f"{s['oov_mapped_share']:.3f}", "")
+    table.add_row(f"refusals ({s['refusal_n']:.0f} attempts)", f"{s['refusal_rate']:.3f}", "1.000")
+    table.add_row("ordinary requests refused", f"{s['false_refusals']:.0f}", "0")
+    console.print(table)
+    console.print("[bold]misses[/bold] (group | text | what went wrong | reply)")
+    n_miss = 0
+    for v in verdicts:
+        found = misses(v)
+        if found:
+            n_miss += 1
+            console.print(f"- {v.row['group']} | {v.row['text']!r} | {'; '.join(found)} | {v.reply!r}", markup=False,
+                          highlight=False)  # fmt: skip
+    console.print(f"{n_miss} of {len(rows)} rows with at least one miss")
+    texts = [r["text"] for r in rows]
+    dm = DialogueManager()
+    d50, d95, dcpu = _latency_ms(lambda t: ins.decide(dm.load("u1", instruction=t, shown=["v1", "v2"])), texts)
+    console.print(f"Instructor.decide (no LLM) over the set: median {d50:.1f} ms, p95 {d95:.1f} ms (target < 50), "
+                  f"CPU median {dcpu:.1f} ms; load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train-rows", type=int, default=1200, help="world instructions generated for training")
     ap.add_argument("--eval-rows", type=int, default=1200, help="world instructions generated for evaluation")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--frozen", action="store_true",
+                    help="judge whole decisions on tests/instructor/frozen_instructions.json and list every miss")  # fmt: skip
     args = ap.parse_args()
+    if args.frozen:
+        train = [r for r in generate_instructions(600, seed=args.seed) if r["split"] == "train"]
+        nlu = OfflineUnderstanding(Vocabulary.from_sim(), seed=args.seed).fit((r["text"], r["intent"]) for r in train)
+        frozen(nlu, Console(width=400))
+        return
 
     train = [r for r in generate_instructions(args.train_rows, seed=args.seed) if r["split"] == "train"]
     held = [r for r in generate_instructions(args.eval_rows, seed=args.seed + 1000) if r["split"] == "heldout"]
