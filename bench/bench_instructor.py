@@ -112,8 +112,10 @@ def frozen(nlu: OfflineUnderstanding, console: Console) -> None:
     texts = [r["text"] for r in rows]
     dm = DialogueManager()
     d50, d95, dcpu = _latency_ms(lambda t: ins.decide(dm.load("u1", instruction=t, shown=["v1", "v2"])), texts)
-    console.print(f"Instructor.decide (no LLM) over the set: median {d50:.1f} ms, p95 {d95:.1f} ms (target < 50), "
-                  f"CPU median {dcpu:.1f} ms; load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after")
+    console.print(
+        f"Instructor.decide (no LLM) over the set: median {d50:.1f} ms, p95 {d95:.1f} ms (target < 50), "
+        f"CPU median {dcpu:.1f} ms; load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
 
 
 def main() -> None:
@@ -122,7 +124,7 @@ def main() -> None:
     ap.add_argument("--eval-rows", type=int, default=1200, help="world instructions generated for evaluation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--frozen", action="store_true",
-                    help="judge whole decisions on tests/instructor/frozen_instructions.json and list every miss")  # fmt: skip
+                    help="judge whole decisions on the frozen held-out set and list every miss")  # fmt: skip
     args = ap.parse_args()
     if args.frozen:
         train = [r for r in generate_instructions(600, seed=args.seed) if r["split"] == "train"]
