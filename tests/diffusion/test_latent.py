@@ -13,7 +13,7 @@ from generec.diffusion.image_denoiser import ImageDenoiserConfig
 from generec.diffusion.model import AUTOENCODER_WEIGHTS, DiffusionConfig, DiffusionModel, to_model_space
 from generec.diffusion.presets import pixel_size, video_config
 from generec.diffusion.recipe import AUTOENCODER_REPORT, first_stage, train_conditional
-from generec.diffusion.training import LatentData, TrainingData, TrainSettings
+from generec.diffusion.training import LATENTS, LatentData, TrainingData, TrainSettings, fit
 from generec.diffusion.video_denoiser import VideoDenoiserConfig
 from generec.errors import ConfigError, DataError, ModelError
 
@@ -116,6 +116,20 @@ def test_fit_encodes_pixels_once() -> None:
     assert isinstance(data, LatentData) and data.latents.dtype == torch.float16
     x, c = data.batch(np.array([0, 3]), torch.device("cpu"))
     assert x.shape == (2, 2, 2, 4, 4) and c.shape == (2, 2)
+
+
+def test_a_resumed_fit_reads_the_encoded_rows_back_and_new_rows_are_encoded_anew(tmp_path) -> None:
+    model = DiffusionModel(latent_video(), seed=0)
+    pixels = frames(8).reshape(4, 2, 8, 8, 3)
+    data = TrainingData(pixels, np.ones((4, 2), np.float32))
+    fit(model, data, TrainSettings(steps=1, batch_size=2), tmp_path, progress=False)
+    saved = torch.load(tmp_path / LATENTS, weights_only=True)
+    assert saved["key"] == data.fingerprint(model)
+    assert torch.equal(saved["latents"], data.encoded(model).latents)  # what a resumed run trains on
+    other = TrainingData(255 - pixels, data.cond)
+    assert other.fingerprint(model) != saved["key"]  # other rows (or another first stage): encoded again
+    fit(model, other, TrainSettings(steps=2, batch_size=2), tmp_path, progress=False)
+    assert torch.equal(torch.load(tmp_path / LATENTS, weights_only=True)["latents"], other.encoded(model).latents)
 
 
 def test_train_conditional_trains_the_first_stage_once_and_resumes(tmp_path) -> None:

@@ -13,6 +13,7 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -28,6 +29,8 @@ from generec.diffusion.model import DiffusionModel, to_model_space
 from generec.errors import ConfigError, DataError, ModelError
 
 TRAINER_STATE = "trainer.pt"
+LATENTS = "latents.pt"
+"""A latent model's training rows, encoded once and kept beside its checkpoint (keyed by data and first stage)."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,21 @@ class TrainingData:
         c = None if self.cond is None else torch.from_numpy(self.cond[index]).to(device)
         return x, c
 
-    def encoded(self, model: DiffusionModel, chunk: int = 256) -> LatentData:
+    def encoded(self, model: DiffusionModel, chunk: int = 64, progress: bool = False) -> LatentData:
         """These rows in ``model``'s latent space, encoded once (a latent model trains on latents)."""
-        z = [model.encode(to_model_space(self.pixels[i : i + chunk])).cpu().half() for i in range(0, len(self), chunk)]
+        starts = tqdm(range(0, len(self), chunk), desc="encoding rows", disable=not progress, leave=False)
+        z = [model.encode(to_model_space(self.pixels[i : i + chunk])).cpu().half() for i in starts]
         return LatentData(torch.cat(z), self.cond)
+
+    def fingerprint(self, model: DiffusionModel) -> str:
+        """A key of these pixels and ``model``'s first stage: equal keys, equal latents."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(str(self.pixels.shape).encode())
+        h.update(np.ascontiguousarray(self.pixels).data)
+        for name, t in sorted(model.autoencoder.state_dict().items()) if model.autoencoder is not None else ():
+            h.update(name.encode())
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
 
 
 class LatentData:
@@ -154,6 +168,23 @@ def _save(model: DiffusionModel, opt: torch.optim.Optimizer, out: Path, state: d
     torch.save({"optimizer": opt.state_dict(), "state": state}, out / TRAINER_STATE)
 
 
+def _latents(model: DiffusionModel, data: TrainingData, out: Path | None, progress: bool) -> LatentData:
+    """``data`` encoded by ``model``'s first stage; with ``out``, read from or written to ``out/latents.pt``."""
+    if out is None:
+        return data.encoded(model, progress=progress)
+    key, path = data.fingerprint(model), out / LATENTS
+    if path.is_file():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if saved.get("key") == key:
+            return LatentData(saved["latents"], data.cond)
+    latents = data.encoded(model, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"key": key, "latents": latents.latents}, tmp)
+    tmp.replace(path)
+    return latents
+
+
 def _resume(model: DiffusionModel, opt: torch.optim.Optimizer, out: Path) -> dict[str, Any] | None:
     path = out / TRAINER_STATE
     if not path.is_file():
@@ -187,10 +218,10 @@ def fit(
     s = settings.validate()
     if model.config.cond_dim and data.cond is None:
         raise DataError("this model is conditional; give TrainingData conditions")
-    if model.autoencoder is not None and isinstance(data, TrainingData):
-        data = data.encoded(model)
-    opt = torch.optim.AdamW(model.net.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     out_dir = None if out is None else Path(out)
+    if model.autoencoder is not None and isinstance(data, TrainingData):
+        data = _latents(model, data, out_dir, progress)
+    opt = torch.optim.AdamW(model.net.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     state: dict[str, Any] = {"step": 0, "losses": [], "seconds": 0.0, "settings": asdict(s)}
     if out_dir is not None and resume:
         resumed = _resume(model, opt, out_dir)
