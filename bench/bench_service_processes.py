@@ -192,10 +192,9 @@ def main() -> None:
         run_bench(args, args.store_url, args.home)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from pg_cluster import PostgresCluster
-
     from generec.data.sim import World
     from generec.store import MediaStore, Store
+    from pg_cluster import PostgresCluster
 
     cluster = PostgresCluster.start()
     try:
