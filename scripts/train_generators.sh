@@ -22,11 +22,12 @@ py=".venv/bin/python"
 enc="src/generec/assets/checkpoints/creation-demo/encoder"
 limit=()
 [ -n "$minutes" ] && limit=(--minutes "$minutes")
-# Clips per step: the factorised 64 px model pays for all 16 frames of a clip, so a CPU takes small batches
-# (more steps per hour), a GPU large ones; a run resumed on the other kind goes on with that one's batch (the
-# checkpoint records what each part ran with).
-batch=8
-[ "$device" = cuda ] && batch=64
+# The creation model is trained in three phases of one schedule (40,000 steps), each resumable: single
+# frames first (window 1: the subject's look at image cost), then 4 frames of each clip (motion), then whole
+# 16-frame clips. Clips per step shrink as frames per clip grow; a GPU takes 4x the clips.
+phases=("1 64 15000" "4 16 30000" "16 8 40000")
+scale=1
+[ "$device" = cuda ] && scale=4
 mkdir -p "$work"
 
 [ -f "$work/world/world.json" ] || "$gen" world build --users 2000 --items 1500 --seed 0 --out "$work/world"
@@ -39,9 +40,18 @@ if [ ! -f "$work/mmgcn/user_emb.npz" ]; then
 fit_mmgcn(sys.argv[1], load_encoder('generec', sys.argv[2]), sys.argv[3], seed=0)" "$work/world" "$enc" "$work/mmgcn"
 fi
 
-"$gen" train creation --world "$work/world" --encoder "$enc" --out "$work/creation" --conditions "$work/cond.npz" \
-  --guidance user_hist+user_emb --user-emb "$work/mmgcn/user_emb.npz" --attributes --preset demo-64 \
-  --steps 40000 --batch-size "$batch" --lr 5e-4 --seed 0 --device "$device" --checkpoint-every 200 "${limit[@]}"
+for phase in "${phases[@]}"; do
+  read -r window clips until <<<"$phase"
+  "$gen" train creation --world "$work/world" --encoder "$enc" --out "$work/creation" --conditions "$work/cond.npz" \
+    --guidance user_hist+user_emb --user-emb "$work/mmgcn/user_emb.npz" --attributes --preset demo-64 \
+    --window "$window" --steps 40000 --stop-at "$until" --batch-size $((clips * scale)) --lr 5e-4 --seed 0 \
+    --device "$device" --checkpoint-every 200 "${limit[@]}"
+  step=$("$py" -c "import json, sys; print(json.load(open(sys.argv[1]))['extra']['train']['step'])" \
+    "$work/creation/config.json")
+  if [ "$step" -lt "$until" ]; then  # cut by MINUTES: the next run goes on from here, in this phase
+    echo "creation model at step $step of this phase's $until: run the script again to go on"; exit 0
+  fi
+done
 
 "$gen" train thumbnails --world "$work/world" --encoder "$enc" --out "$work/thumbnails" --preset demo-64 \
   --steps 20000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" "${limit[@]}"

@@ -61,3 +61,39 @@ def test_a_tiny_factorised_model_learns_one_clip() -> None:
     before = err()
     fit(m, data, TrainSettings(steps=150, batch_size=8, lr=5e-3, warmup=10), progress=False)
     assert err() < 0.5 * before
+
+
+def _factorised_model() -> DiffusionModel:
+    shape = VideoDenoiserConfig(frames=4, size=8, width=16, mults=(1, 2), layout="factorised")
+    return DiffusionModel(DiffusionConfig("video", shape, ema_decay=0.9), seed=0)
+
+
+def _clips(n: int = 6):
+    import numpy as np
+
+    return TrainingData(np.random.default_rng(0).integers(0, 256, (n, 4, 8, 8, 3), dtype=np.uint8))
+
+
+def test_window_one_is_an_image_step_that_leaves_the_temporal_layers_alone() -> None:
+    m = _factorised_model()
+    temporal = {k: v.clone() for k, v in m.net.state_dict().items() if "temporal" in k}
+    spatial = {k: v.clone() for k, v in m.net.state_dict().items() if "conv1" in k}
+    fit(m, _clips(), TrainSettings(steps=3, batch_size=2, warmup=1, window=1), progress=False)
+    after = m.net.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in temporal.items())
+    assert any(not torch.equal(after[k], v) for k, v in spatial.items())
+    fit(m, _clips(), TrainSettings(steps=6, batch_size=2, warmup=1, window=2), progress=False)  # goes on: motion
+    assert any(not torch.equal(m.net.state_dict()[k], v) for k, v in temporal.items())
+
+
+def test_windows_need_a_factorised_model_and_frame_indices_must_fit() -> None:
+    folded = DiffusionModel(DiffusionConfig("video", VideoDenoiserConfig(frames=4, size=8, width=16, mults=(1, 2))))
+    with pytest.raises(ConfigError, match="factorised"):
+        fit(folded, _clips(), TrainSettings(steps=1, batch_size=2, window=2), progress=False)
+    with pytest.raises(ConfigError, match="window"):
+        TrainSettings(window=0).validate()
+    net = _factorised_model().net
+    x, t = torch.randn(1, 2, 3, 8, 8), torch.tensor([3])
+    assert net(x, t, frame_index=torch.tensor([0, 3])).shape == x.shape
+    with pytest.raises(ConfigError, match="frame_index"):
+        net(x, t, frame_index=torch.tensor([0, 4]))

@@ -169,6 +169,12 @@ def creation(
         help="Also condition on the attribute values of each shot (what the instructor reads from a request: "
         "category, colour, size, motion, scene, style), one indicator per value next to the text embedding.",
     ),
+    window: int | None = typer.Option(
+        None,
+        "--window",
+        help="Train a factorised video model on this many frames of each clip per step (1: the subject's look "
+        "at image cost; a few: motion; omitted: the whole clip). Resume with another window to go on.",
+    ),
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
@@ -187,7 +193,7 @@ def creation(
     if checkpoint_every < 1:
         raise ConfigError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
     s = replace(_settings(steps, batch_size, lr, minutes, seed, threads), checkpoint_every=checkpoint_every)
-    s = replace(s, stop_at=stop_at).validate()
+    s = replace(s, stop_at=stop_at, window=window).validate()
     cached = conditions is not None and conditions.is_file()  # then no encoder is needed (e.g. on a GPU machine)
     _, state = train_creation(
         world,

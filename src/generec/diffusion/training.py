@@ -39,6 +39,11 @@ class TrainSettings:
 
     ``stop_at`` stops (and saves) at that step without changing the learning-rate schedule, which
     runs to ``steps``: a time-cut run can be replayed exactly by step count.
+
+    ``window`` trains a factorised video model on that many of each clip's frames per step (an
+    ordered random subset, each frame told its place): 1 is an image step that teaches the subject's
+    look at a sixteenth of a 16-frame step's cost, a few frames teach motion, none (all frames)
+    the whole clip. A training that goes on with another window resumes like any other.
     """
 
     steps: int = 2000
@@ -51,6 +56,7 @@ class TrainSettings:
     checkpoint_every: int = 500
     max_minutes: float | None = None
     stop_at: int | None = None
+    window: int | None = None
 
     def validate(self) -> TrainSettings:
         if self.steps < 1 or self.batch_size < 1:
@@ -59,6 +65,8 @@ class TrainSettings:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.stop_at is not None and self.stop_at < 1:
             raise ConfigError(f"stop_at must be a step >= 1, got {self.stop_at}")
+        if self.window is not None and self.window < 1:
+            raise ConfigError(f"window must be at least one frame, got {self.window}")
         return self
 
 
@@ -132,12 +140,17 @@ def known_frame_mask(batch: int, frames: int, p_known: float, gen: torch.Generat
 
 
 def diffusion_loss(
-    model: DiffusionModel, x0: torch.Tensor, cond: torch.Tensor | None, gen: torch.Generator
+    model: DiffusionModel,
+    x0: torch.Tensor,
+    cond: torch.Tensor | None,
+    gen: torch.Generator,
+    frame_index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean squared error of the denoiser's epsilon/v output at uniformly drawn steps.
 
     Conditions are dropped with probability ``p_uncond`` (classifier-free guidance);
     for videos, known frames are shown with probability ``p_known`` and excluded from the loss.
+    ``frame_index``: which of a factorised model's frames ``x0`` holds (see ``TrainSettings.window``).
     """
     cfg, dev, n = model.config, x0.device, x0.shape[0]
     t = torch.randint(0, model.schedule.steps, (n,), generator=gen).to(dev)
@@ -150,10 +163,22 @@ def diffusion_loss(
         mask = known_frame_mask(n, x0.shape[1], cfg.p_known, gen).to(dev)
         kw = {"known": x0, "mask": mask}
         weight = (~mask).float()
+    if frame_index is not None:
+        kw["frame_index"] = frame_index
     out = model.net(x_t, t, cond, keep, **kw)
     err = (out - model.schedule.target(cfg.prediction, x0, noise, t)).pow(2)
     err = err.flatten(2).mean(2) if cfg.denoiser == "video" else err.flatten(1).mean(1, keepdim=True)
     return (err * weight).sum() / weight.sum().clamp(min=1.0)
+
+
+def _window(model: DiffusionModel, window: int | None, shape: tuple[int, ...], rng: np.random.Generator,
+            device: torch.device) -> torch.Tensor | None:  # fmt: skip
+    """The frames of this step's clips to train on (``None``: all of them)."""
+    if window is None or model.config.denoiser != "video" or window >= shape[1]:
+        return None
+    if getattr(model.config.shape, "layout", "folded") != "factorised":
+        raise ConfigError("training on a window of frames needs a factorised video model (layout='factorised')")
+    return torch.from_numpy(np.sort(rng.choice(shape[1], size=window, replace=False))).to(device)
 
 
 def _lr_at(step: int, s: TrainSettings) -> float:
@@ -242,7 +267,10 @@ def fit(
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, s)
-        loss = diffusion_loss(model, x0, cond, gen)
+        frame_index = _window(model, s.window, x0.shape, rng, model.device)
+        if frame_index is not None:
+            x0 = x0[:, frame_index]
+        loss = diffusion_loss(model, x0, cond, gen, frame_index)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), s.grad_clip)

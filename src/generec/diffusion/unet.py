@@ -81,7 +81,7 @@ class ResBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, emb_dim: int, dropout: float, frames: int = 1) -> None:
         super().__init__()
-        self.temporal = TemporalAttention(c_out, frames) if frames > 1 else None
+        self.temporal = TemporalAttention(c_out) if frames > 1 else None
         self.norm1 = nn.GroupNorm(_groups(c_in), c_in)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
         self.emb = nn.Linear(emb_dim, 2 * c_out)
@@ -93,22 +93,22 @@ class ResBlock(nn.Module):
         nn.init.zeros_(self.conv2.bias)
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int = 1) -> torch.Tensor:
+        """``frames``: frames per clip in ``x`` (one frame: no attention across frames, an image step)."""
         h = self.conv1(F.silu(self.norm1(x)))
         scale, shift = self.emb(F.silu(emb))[:, :, None, None].chunk(2, dim=1)
         h = self.norm2(h) * (1 + scale) + shift
         h = self.skip(x) + self.conv2(self.dropout(F.silu(h)))
-        return h if self.temporal is None else self.temporal(h)
+        return h if self.temporal is None or frames == 1 else self.temporal(h, frames)
 
 
 class TemporalAttention(nn.Module):
-    """Attention across the ``frames`` of each clip at every pixel: ``[B*T, C, H, W]`` in and out.
+    """Attention across the frames of each clip at every pixel: ``[B*T, C, H, W]`` in and out.
 
     The output projection starts at zero, so a new block begins as the identity."""
 
-    def __init__(self, channels: int, frames: int) -> None:
+    def __init__(self, channels: int) -> None:
         super().__init__()
-        self.frames = frames
         self.heads = max(1, channels // 32)
         self.norm = nn.GroupNorm(_groups(channels), channels)
         self.qkv = nn.Conv2d(channels, 3 * channels, 1)
@@ -116,9 +116,9 @@ class TemporalAttention(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
         bt, c, h, w = x.shape
-        t, heads = self.frames, self.heads
+        t, heads = frames, self.heads
         qkv = self.qkv(self.norm(x)).reshape(bt // t, t, 3, heads, c // heads, h * w)
         q, k, v = qkv.permute(2, 0, 5, 3, 1, 4).flatten(1, 3).unbind(0)  # each [B*HW*heads, T, c/heads]
         a = F.scaled_dot_product_attention(q, k, v)
@@ -194,19 +194,32 @@ class UNet(nn.Module):
         return emb + c
 
     def forward(
-        self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None, keep: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        cond: torch.Tensor | None = None,
+        keep: torch.Tensor | None = None,
+        frame_index: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``x`` is ``[B, C, H, W]``, or ``[B*T, C, H, W]`` (clip-major) when factorised; ``t``, ``cond``,
-        ``keep`` have one row per sample (per clip)."""
+        ``keep`` have one row per sample (per clip). ``frame_index`` (``[T]``, default ``0..T-1``) says
+        which of the clip's ``config.frames`` frames the ``T`` given ones are (training on a subset)."""
         emb = self.embed(t, cond, keep)  # one per sample: per clip when factorised
+        frames = x.shape[0] // emb.shape[0]
         if self.frame_pos is not None:
-            emb = (emb[:, None] + self.frame_pos[None]).flatten(0, 1)  # [B*T, E], each frame knows its place
+            if frame_index is None:
+                frame_index = torch.arange(frames, device=x.device)
+            if len(frame_index) != frames or int(frame_index.max()) >= self.config.frames:
+                raise ConfigError(
+                    f"frame_index {frame_index.tolist()} does not fit {frames} of {self.config.frames} frames"
+                )
+            emb = (emb[:, None] + self.frame_pos[frame_index][None]).flatten(0, 1)  # each frame knows its place
         h = self.stem(x)
         hs = [h]
         for layer in self.down:
-            h = layer(h, emb) if isinstance(layer, ResBlock) else layer(h)
+            h = layer(h, emb, frames) if isinstance(layer, ResBlock) else layer(h)
             hs.append(h)
-        h = self.mid2(self.attn(self.mid1(h, emb)), emb)
+        h = self.mid2(self.attn(self.mid1(h, emb, frames)), emb, frames)
         for layer in self.up:
-            h = layer(torch.cat([h, hs.pop()], dim=1), emb) if isinstance(layer, ResBlock) else layer(h)
+            h = layer(torch.cat([h, hs.pop()], dim=1), emb, frames) if isinstance(layer, ResBlock) else layer(h)
         return self.head(h)

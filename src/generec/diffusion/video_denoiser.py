@@ -122,7 +122,9 @@ class VideoDenoiser(nn.Module):
         keep: torch.Tensor | None = None,
         known: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
+        frame_index: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """``frame_index``: which of the model's frames ``x`` holds (a factorised model trained on a subset)."""
         b, f, c, h, w = x.shape
         inputs = [x]
         if self.config.known_frames:
@@ -131,6 +133,9 @@ class VideoDenoiser(nn.Module):
             m = mask.to(x.dtype)[:, :, None, None, None]
             inputs += [known * m, m.expand(b, f, 1, h, w)]
         if self.config.layout == "factorised":  # frames as a batch: [B*T, C', H, W]
-            return self.net(torch.cat(inputs, dim=2).flatten(0, 1), t, cond, keep).reshape(b, f, c, h, w)
+            frames = torch.cat(inputs, dim=2).flatten(0, 1)
+            return self.net(frames, t, cond, keep, frame_index).reshape(b, f, c, h, w)
+        if frame_index is not None:
+            raise ConfigError("only a factorised video model takes a subset of its frames")
         folded = torch.cat([part.reshape(b, -1, h, w) for part in inputs], dim=1)  # [B, T*C', H, W] per part
         return self.net(folded, t, cond, keep).reshape(b, f, c, h, w)
