@@ -238,8 +238,8 @@ def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: in
             meta = metas[j]
             shot = meta["shots"][0]
             attrs = {"scene": shot["scene"], "style": shot["style"], **shot["subjects"][0]} if described else {}
-            made = Item(id=f"ai-taste-{j}", title=meta["title"] if described else "A new video for you",
-                        origin=Origin.AI, attributes=attrs)  # fmt: skip
+            title = meta["title"] if described else "A new video for you"
+            made = Item(id=f"ai-taste-{j}-{int(described)}", title=title, origin=Origin.AI, attributes=attrs)
             served.cold[made.id] = vectors[j]
             events, profile = judge.history(uid, held[int(u)])
             top = ranker.rank_user(uid, events, {}, profile, [*judge.pool, made], len(judge.pool) + 1,
