@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_service_browser import ARGS, CHROMIUM
+from test_service_browser import ARGS, CHROMIUM, wait_until
 
 from generec.config import Settings
 from generec.store import Store
@@ -48,7 +48,7 @@ def test_browser_revision_cover_facets_and_captions(template_home: Path, tmp_pat
             page.goto(f"{base}/#token={token}")
             page.wait_for_selector("#feed li button")
             page.click("#like")  # a liked item: User_Hist steers the revision
-            page.wait_for_function("document.querySelector('#chatlog').innerText.includes('you like')")
+            wait_until(page, "document.querySelector('#chatlog').innerText.includes('you like')")
 
             # one tap rates a facet; a disliked cover proposes a better one
             page.click(".facet[data-facet=thumbnail][data-liked=false]")
@@ -62,7 +62,7 @@ def test_browser_revision_cover_facets_and_captions(template_home: Path, tmp_pat
                 asked.append(page.evaluate(PLAYING))
                 page.fill("#chatinput", text)
                 page.click("#chatform button[type=submit]")
-                page.wait_for_function(f"document.querySelectorAll('#jobs li progress').length >= {n}")
+                wait_until(page, f"document.querySelectorAll('#jobs li progress').length >= {n}")
             jobs = page.inner_text("#jobs")
             assert "revision" in jobs and "thumbnail_generation" in jobs  # progress of both, in the page
 
@@ -71,8 +71,8 @@ def test_browser_revision_cover_facets_and_captions(template_home: Path, tmp_pat
             covered.filter(has_not_text="redone").first.wait_for(timeout=180_000)  # the new cover's item, badged
             redone.click()
             assert page.is_visible("#now-badge")
-            page.wait_for_function("(() => { const t = document.querySelector('#player track'); "
-                                   "return t && t.track.cues && t.track.cues.length > 0; })()")  # fmt: skip
+            wait_until(page, "(() => { const t = document.querySelector('#player track'); "
+                             "return t && t.track.cues && t.track.cues.length > 0; })()")  # fmt: skip
             cues = page.evaluate("[...document.querySelector('#player track').track.cues].map((c) => c.text)")
             assert cues[0].startswith("You asked: redo this for me") and "AI-generated" in cues[-1], cues
             page.click("#whybtn")
