@@ -56,10 +56,12 @@ def test_loop_runs_and_metrics_are_rates(result) -> None:
         result.paired_gain("satisfaction", system="magic")
 
 
-def test_retrieval_never_enqueues_and_editing_may(result) -> None:
+def test_retrieval_never_enqueues(result) -> None:
+    # Whether editing enqueues depends on a shown item partly matching the request, which a sample of three
+    # users may not have: test_the_service_clipper_in_the_loop picks a user who has one.
     df = result.per_user
     assert (df[df["system"] == "retrieval"]["jobs"] == 0).all()
-    assert df[df["system"] != "retrieval"]["jobs"].sum() > 0  # the unmet users with a partial match get clips
+    assert (df[df["system"] == "retrieval"]["nlu_turns"] >= 1).all()  # they asked, in words, and nothing was made
 
 
 def test_same_seed_same_result(loop_world, loop_parts, result, tmp_path: Path) -> None:
