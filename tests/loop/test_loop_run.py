@@ -21,7 +21,7 @@ from generec.evaluation.loop import (
     run_loop,
 )
 from generec.evaluation.loop_parts import GroundTruth, favourite_request, match_share, react, unmet_users
-from generec.evaluation.loop_report import headers, table_rows, write_outputs
+from generec.evaluation.loop_report import gain_lines, headers, table_rows, write_outputs
 
 SMALL = LoopConfig(users=3, rounds=2, seeds=(0, 1), k=4)
 
@@ -159,6 +159,10 @@ def test_facet_satisfaction_is_reported_per_system(result) -> None:
     part = df[(df["system"] == "full") & (df["seed"] == 0)]
     assert float(got["facet_style"].iloc[0]) == pytest.approx(part["facet_style_sum"].sum() / part["scored"].sum())
     assert {"style liked", "length liked", "cover liked"} <= set(headers())
+    lines = gain_lines(result)  # each generating system against retrieval, paired over seeds, facet by facet
+    for system in ("full", "editing", "creation"):
+        for facet in ("style", "length", "thumbnail"):
+            assert sum(line.startswith(f"unmet users, {system} - retrieval, facet_{facet}:") for line in lines) == 1
 
 
 @pytest.mark.slow
