@@ -14,8 +14,11 @@ Per seed (model seed and a fresh sample of ``--users`` users): NDCG@10 of the he
 items excluded for both), and simulated satisfaction of the top 10 by the world's ground truth
 (P(click) x P(like | click), the closed loop's measure). Printed: mean ± sd over seeds and the paired
 difference with its t-test. Then the cold-item test of ``bench_recommender.py`` on the last seed's model:
-per user a new item made to their taste (``World.taste_item_meta``), scored from content and ranked among
-the 1,500 human items ("liked in top-20" is the share of users whose taste-made item lands in their top 20).
+per user a new item made to their taste (``World.taste_item_meta``), ranked among the 1,500 human items by
+the model's content score and through the service's ranker (the share of users whose taste-made item
+lands in their top 20). ``--choose-weights`` first scores taste weights and the tag ranker on the
+validation clicks and names the weight with the highest satisfaction among those above the tag ranker
+on both NDCG@10 and satisfaction (the service's default, ``recommender.taste_weight``).
 
     python bench/bench_feed.py --home H --seeds 5 --users 1000 --cold-users 500
 """
