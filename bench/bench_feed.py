@@ -14,8 +14,11 @@ Per seed (model seed and a fresh sample of ``--users`` users): NDCG@10 of the he
 items excluded for both), and simulated satisfaction of the top 10 by the world's ground truth
 (P(click) x P(like | click), the closed loop's measure). Printed: mean ± sd over seeds and the paired
 difference with its t-test. Then the cold-item test of ``bench_recommender.py`` on the last seed's model:
-per user a new item made to their taste (``World.taste_item_meta``), scored from content and ranked among
-the 1,500 human items ("liked in top-20" is the share of users whose taste-made item lands in their top 20).
+per user a new item made to their taste (``World.taste_item_meta``), ranked among the 1,500 human items by
+the model's content score and through the service's ranker (the share of users whose taste-made item
+lands in their top 20). ``--choose-weights`` first scores taste weights and the tag ranker on the
+validation clicks and names the weight with the highest satisfaction among those above the tag ranker
+on both NDCG@10 and satisfaction (the service's default, ``recommender.taste_weight``).
 
     python bench/bench_feed.py --home H --seeds 5 --users 1000 --cold-users 500
 """
@@ -77,10 +80,16 @@ def main() -> None:
         fit = settings.model_copy(update={"recommender": settings.recommender.model_copy(update={"seed": 0})})
         model = make_recommender(fit).fit(split, features=features)
         users = judge.users(split.valid, args.users, seed=0)
-        rankers = {w: judge.recommender(model, popularity, w) for w in weights}
+        rankers = {"tags": judge.tags(popularity), **{w: judge.recommender(model, popularity, w) for w in weights}}
+        valid = {name: (float(np.mean(n)), float(np.mean(s)))
+                 for name, (n, s) in judge.score(rankers, users, split.valid, [split.train]).items()}  # fmt: skip
         print("| taste weight | valid ndcg@10 | satisfaction |\n|---:|---:|---:|")
-        for w, (ndcg, sat) in judge.score(rankers, users, split.valid, [split.train]).items():
-            print(f"| {w:g} | {np.mean(ndcg):.4f} | {np.mean(sat):.4f} |", flush=True)
+        for name, (ndcg, sat) in valid.items():
+            print(f"| {name if name == 'tags' else f'{name:g}'} | {ndcg:.4f} | {sat:.4f} |", flush=True)
+        beat = [w for w in weights if valid[w][0] > valid["tags"][0] and valid[w][1] > valid["tags"][1]]
+        best = max(beat, key=lambda w: valid[w][1]) if beat else None
+        print(f"chosen (highest satisfaction among the weights above the tag ranker on both): "
+              f"{'none' if best is None else f'{best:g}'}")  # fmt: skip
 
     rows = []
     model = None
@@ -113,7 +122,7 @@ def main() -> None:
         print(f"| {metric} | {a.mean():.4f} ± {a.std():.4f} | {b.mean():.4f} ± {b.std():.4f} "
               f"| {d.mean():+.4f} ± {d.std():.4f} | {t:.1f} | {p:.2g} | {int((d > 0).sum())}/{len(d)} |")  # fmt: skip
     if args.cold_users > 0 and model is not None:
-        cold_test(world, split, model, content, args.cold_users, seed=0)
+        cold_test(judge, model, content, popularity, weight, args.cold_users, seed=0)
     store.close()
 
 
@@ -141,11 +150,20 @@ class Judge:
     def tags(self, ranker):  # noqa: ANN001, ANN201
         return lambda uid, events, profile, exclude: ranker.rank(profile, self.pool, 10, exclude=exclude)
 
-    def score(self, rankers: dict, users: np.ndarray, held_pairs: np.ndarray, seen_pairs: list) -> dict:
-        """Per ranker: NDCG@10 of each user's held-out items and mean satisfaction of their top 10."""
+    def history(self, uid: str, held: set[str]) -> tuple[list, dict]:
+        """The user's last 200 events before their first held-out item, and the taste profile from them."""
         from generec.pipeline_parts import user_profile
         from generec.types import Event, EventKind
 
+        ev = self.events
+        mine_all = ev[ev["user_id"] == uid]
+        first_held = mine_all[mine_all["item_id"].isin(held)]["ts"].min()
+        mine = mine_all[mine_all["ts"] < first_held].tail(200) if held else mine_all.tail(200)
+        events = [Event(uid, r.item_id, EventKind(r.kind), float(r.ts)) for r in mine.itertuples()]
+        return events, user_profile(events, self.items)
+
+    def score(self, rankers: dict, users: np.ndarray, held_pairs: np.ndarray, seen_pairs: list) -> dict:
+        """Per ranker: NDCG@10 of each user's held-out items and mean satisfaction of their top 10."""
         ids = self.split.item_ids
         held: dict[int, set[str]] = {int(u): set() for u in users}
         for u, i in held_pairs:
@@ -156,14 +174,9 @@ class Judge:
             if int(u) in seen:
                 seen[int(u)].add(str(ids[i]))
         out = {name: ([], []) for name in rankers}
-        ev = self.events
         for u in users:
             uid = str(self.split.user_ids[u])
-            mine_all = ev[ev["user_id"] == uid]
-            first_held = mine_all[mine_all["item_id"].isin(held[int(u)])]["ts"].min()
-            mine = mine_all[mine_all["ts"] < first_held].tail(200)
-            events = [Event(uid, r.item_id, EventKind(r.kind), float(r.ts)) for r in mine.itertuples()]
-            profile = user_profile(events, self.items)
+            events, profile = self.history(uid, held[int(u)])
             for name, rank in rankers.items():
                 top = [c.item_id for c in rank(uid, events, profile, seen[int(u)])]
                 sat = np.asarray(self.sim.click_prob(uid, top, popularity=False)) * np.asarray(
@@ -174,11 +187,24 @@ class Judge:
         return out
 
 
-def cold_test(world, split, model, content, n_users: int, seed: int) -> None:  # noqa: ANN001
-    """``bench_recommender.py``'s cold-item test, with the served model and the service's content features."""
-    from generec.data.sim import render_item
-    from generec.recommender.features import meta_text, video_feature
+def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: int, seed: int) -> None:  # noqa: ANN001
+    """``bench_recommender.py``'s cold-item test with the served model and the service's content features.
 
+    Per user a new item made of their favourite value of every attribute (and one of their least
+    favourite), rendered and given content features as the service gives a made item. Ranked among
+    the 1,500 human items (the user's training items excluded): by the model's raw content score, and
+    through the service's :class:`RecommenderRanker` (calibrated content score and taste profile),
+    once with the item described by the attributes it was made with (what a made item carries) and
+    once with none (content alone).
+    """
+    import torch
+
+    from generec.data.sim import render_item
+    from generec.pipeline_recommender import RecommenderRanker, ServedModel
+    from generec.recommender.features import meta_text, video_feature
+    from generec.types import Item, Origin
+
+    world, split = judge.world, judge.split
     rng = np.random.default_rng(seed)
     users = np.sort(rng.choice(split.n_users, size=min(n_users, split.n_users), replace=False))
     uids = [str(split.user_ids[u]) for u in users]
@@ -194,9 +220,39 @@ def cold_test(world, split, model, content, n_users: int, seed: int) -> None:  #
     corpus[np.searchsorted(users, train[:, 0]), train[:, 1]] = -np.inf  # training items are never recommended
     rank = (corpus > liked[:, None]).sum(axis=1)
     print(f"\ncold items: {n} users, each with a new item made to their taste and one against it")
-    print(f"liked > disliked {(liked > disliked).mean():.1%}; taste-made item in the user's top-20 among "
-          f"{split.n_items} items: {(rank < 20).mean():.1%}; top-100: {(rank < 100).mean():.1%}; "
+    print(f"model's raw scores: liked > disliked {(liked > disliked).mean():.1%}; taste-made item in the user's "
+          f"top-20 among {split.n_items} items: {(rank < 20).mean():.1%}; top-100: {(rank < 100).mean():.1%}; "
           f"median rank {np.median(rank):.0f}")  # fmt: skip
+
+    served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+    with torch.no_grad():
+        vectors = model.item_embeddings_from_features(feats).numpy()
+    ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)
+    ids = split.item_ids
+    seen: dict[int, set[str]] = {int(u): set() for u in users}
+    held: dict[int, set[str]] = {int(u): set() for u in users}
+    for pairs, into in ((split.train, seen), (split.valid, held), (split.test, held)):
+        for u, i in pairs:
+            if int(u) in into:
+                into[int(u)].add(str(ids[i]))
+    for described in (True, False):
+        hits, ranks = [], []
+        for j, (u, uid) in enumerate(zip(users, uids, strict=True)):
+            meta = metas[j]
+            shot = meta["shots"][0]
+            attrs = {"scene": shot["scene"], "style": shot["style"], **shot["subjects"][0]} if described else {}
+            title = meta["title"] if described else "A new video for you"
+            made = Item(id=f"ai-taste-{j}-{int(described)}", title=title, origin=Origin.AI, attributes=attrs)
+            served.cold[made.id] = vectors[j]
+            events, profile = judge.history(uid, held[int(u)])
+            top = ranker.rank_user(uid, events, {}, profile, [*judge.pool, made], len(judge.pool) + 1,
+                                   exclude=seen[int(u)])  # fmt: skip
+            place = [c.item_id for c in top].index(made.id)
+            hits.append(place < 20)
+            ranks.append(place)
+        how = "described by the attributes it was made with" if described else "no attributes (content alone)"
+        print(f"through the service's ranker (taste weight {weight:g}), item {how}: in the top-20 for "
+              f"{np.mean(hits):.1%} of users; median rank {np.median(ranks):.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":

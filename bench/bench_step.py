@@ -3,7 +3,8 @@
 Runs in one process on a home that ``generec demo --no-serve`` filled: warms the instructor, then times
 steps for many users with a mix of what people do (feedback only, a recommend request, an edit request
 that queues a job, a constraint), next to a baseline measured in the same run: the same steps with no
-instruction (feedback + ranking only). Generation jobs are queued, never run here.
+instruction (feedback + ranking only). Generation jobs are queued, never run here: each is cancelled after its
+step, so no user reaches the limit on jobs in progress.
 
     python bench/bench_step.py --home ~/.generec --steps 300 [--compare-tags]
 
@@ -76,10 +77,12 @@ def main() -> None:
             calls = {"baseline (events + ranking)": {"events": events}, "step with instruction": {"instruction": text}}
             for kind, kwargs in calls.items():
                 t, c = time.perf_counter(), time.thread_time()
-                session.step(k=12, focus=focus, **kwargs)
+                response = session.step(k=12, focus=focus, **kwargs)
                 timed.setdefault(f"{kind}, {name}", []).append(
                     ((time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000)
                 )
+                if response.queued is not None:  # jobs are never run here: withdraw it, or the user's limit is hit
+                    gr.store.cancel_job(response.queued.id)
     gr.ranker = rankers["recommender"]
     print("wall = elapsed (includes waiting for a CPU on a busy machine); cpu = this thread's CPU time")
     for name, pairs in timed.items():

@@ -121,10 +121,11 @@ class RecommenderSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
     frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
     taste_weight: float = Field(
-        default=2.0,
+        default=4.0,
         ge=0,
         description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
-        "2 chosen on the demo world's validation clicks (bench/bench_feed.py --choose-weights).",
+        "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
+        "above the tag ranker on both NDCG@10 and satisfaction (bench/bench_feed.py --choose-weights).",
     )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."

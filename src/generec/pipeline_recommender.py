@@ -8,8 +8,9 @@ was trained with (``cold_scoring``), calibrated to the scale of known items
 never saw is folded in from their positive events: the weighted mean of the vectors of the items
 they clicked or liked (what LightGCN's first layer gives a user). The user's taste profile over
 items' attributes (from their events, as the tag ranker scores it) joins the model's score with
-``taste_weight``: on the demo world the model alone finds the held-out clicks best, the mix gives
-the simulated users more satisfying feeds (``bench/bench_feed.py``). What the user just asked for
+``taste_weight`` (each attribute value weighed by its lift over how common it is among the items
+ranked): on the demo world the model alone finds the held-out clicks best, the mix gives the
+simulated users more satisfying feeds (``bench/bench_feed.py``). What the user just asked for
 (the decision's attribute wishes) ranks first, ordered by that score among themselves.
 
 The model in use is one reference, :attr:`RecommenderRanker.served`, replaced whole by
@@ -319,8 +320,7 @@ class RecommenderRanker:
         floor = float(finite.min()) - 1.0 if len(finite) else 0.0
         scores[~np.isfinite(scores)] = floor  # new items whose content is not read yet: last, not lost
         if self.taste_weight and profile:
-            taste = np.asarray([sum(profile.get(p, 0.0) for p in self._pairs(i)) for i in pool], dtype=np.float32)
-            scores = _standardise(scores) + self.taste_weight * _standardise(taste)
+            scores = _standardise(scores) + self.taste_weight * _standardise(self.taste(profile, pool))
         wanted = {(a, str(v)) for a, vs in wants.items() for v in vs}
         if wanted:  # asked-for items first: lift them above every other score, keep the model's order inside
             lift = float(scores.max() - scores.min()) + 1.0
@@ -328,6 +328,24 @@ class RecommenderRanker:
             scores = scores + lift * matches
         top = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
+
+    def taste(self, profile: Mapping[tuple[str, str], float], items: Sequence[Item]) -> np.ndarray:
+        """The user's taste for each of ``items``: their profile over its attribute values, each value's
+        weight divided by the share of ``items`` that have it (its lift over the base rate).
+
+        Why the division: a user who clicks whatever they see piles up weight on the values most items
+        have; a value they react to more often than it is shown says more about them. On the demo world's
+        validation clicks at taste weight 4 it gave NDCG@10 .028 and satisfaction .182 where the plain
+        profile gave .024 and .181 (``bench/bench_feed.py``'s users, the plain profile swapped in).
+        """
+        pairs = [self._pairs(i) for i in items]
+        counts: dict[tuple[str, str], int] = {}
+        for ps in pairs:
+            for p in ps:
+                if p in profile:
+                    counts[p] = counts.get(p, 0) + 1
+        lifted = {p: profile[p] * len(items) / n for p, n in counts.items()}
+        return np.asarray([sum(lifted.get(p, 0.0) for p in ps) for ps in pairs], dtype=np.float32)
 
     def _pairs(self, item: Item) -> set[tuple[str, str]]:
         pairs = self._features.get(item.id)

@@ -159,6 +159,23 @@ def test_identifiability_check_on_a_marked_video_file(tmp_path, keys, photos64):
     assert not check.check(Subject(label_item(Item(id="other", origin=Origin.AI)), media_path=marked)).passed
 
 
+def test_identifiability_check_on_one_marked_image(tmp_path, keys, photos64):
+    """A cover is one frame: the check reads its mark and says so (there is no per-frame rate to report)."""
+    from generec.fidelity.base import Subject
+    from generec.fidelity.identifiability import IdentifiabilityCheck, label_item
+    from generec.fidelity.watermark import read_frames
+
+    item = label_item(Item(id="cover-3", origin=Origin.AI))
+    marked = mark_media(write_image(photos64[5], tmp_path / "c.png"), tmp_path / "cover.png", item, keys)
+    check = IdentifiabilityCheck(keys, Watermarker())
+    v = check.check(Subject(item, frames=read_frames(marked)))
+    assert v.passed, v.evidence
+    assert "over 1 frame(s)" in v.evidence and "one by one" not in v.evidence
+    plain = write_image(photos64[6], tmp_path / "plain.png")
+    unmarked = check.check(Subject(item, frames=read_frames(plain)))
+    assert not unmarked.passed and "watermark of 'cover-3'" in unmarked.evidence
+
+
 # ------------------------------------------------------------------ hardening
 def _png_chunks(data: bytes) -> list[bytes]:
     chunks, i = [], 8

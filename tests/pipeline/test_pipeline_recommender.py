@@ -20,7 +20,8 @@ from generec.pipeline_retrain import TRAIN_JOB, queue_training, run_training_job
 from generec.store import MediaStore, Store
 from generec.types import Event, EventKind, Item, JobStatus
 
-FAST = RecommenderSettings(epochs=4, patience=2, frames=2)
+FAST = RecommenderSettings(epochs=4, patience=2, frames=2, taste_weight=0.0)
+"""The model alone ranks here (its order is what these tests check); the taste mix is tested with its weights."""
 
 
 class _Retrieve:
@@ -297,3 +298,14 @@ def test_the_taste_weight_mixes_the_users_attribute_taste_into_the_models_order(
     vec = served.user_vectors[served.user_index[user]]
     order = sorted(items, key=lambda i: -float(served.item_vectors[served.item_index[i.id]] @ vec))
     assert [c.item_id for c in model_only] == [i.id for i in order[:n]]  # weight 0: the model's own order
+
+
+def test_taste_weighs_each_attribute_value_by_its_lift_over_how_common_it_is() -> None:
+    # The same weight on a value every item has and on one that only one item has: the rare one says
+    # more about the user, so the item with it ranks first; a value the profile never saw adds nothing.
+    items = [Item(id=f"i{k}", attributes={"scene": "city", "colour": "red" if k == 0 else "blue"}) for k in range(4)]
+    taste = RecommenderRanker().taste({("scene", "city"): 1.0, ("colour", "red"): 1.0}, items)
+    np.testing.assert_allclose(taste, [1.0 + 4.0, 1.0, 1.0, 1.0])
+    disliked = RecommenderRanker().taste({("colour", "red"): -2.0}, items)
+    np.testing.assert_allclose(disliked, [-8.0, 0.0, 0.0, 0.0])  # a disliked rare value weighs as much
+    assert RecommenderRanker().taste({}, items).tolist() == [0.0] * 4

@@ -28,6 +28,9 @@ the time cost of watching); ``best_satisfaction`` per round; ``made_satisfaction
 ``human_satisfaction``, the same over the AI-made items and over the human items shown beside
 them (what a made item is worth next to what retrieval offered); ``met``: a shown item has >=
 ``threshold`` of its running time on the request; ``rounds_to_meet`` counts never as ``rounds + 1``;
+``facet_style`` / ``facet_length`` / ``facet_thumbnail``: facet satisfaction (§2), the mean probability
+that the user likes the shown item's style, its length and its cover
+(:class:`~generec.evaluation.facets.FacetJudge`);
 the instructor's understanding of every utterance (intent accuracy, slot F1).
 
 Example
@@ -54,6 +57,7 @@ from tqdm.auto import tqdm
 from generec.config import InstructorSettings, Settings
 from generec.data.sim.world import World
 from generec.errors import GeneRecError
+from generec.evaluation.facets import FACET_ORDER
 from generec.evaluation.loop_parts import (
     GroundTruth,
     ReaderJudge,
@@ -267,6 +271,7 @@ def _metrics(df: pd.DataFrame) -> dict[str, float]:
         "best_satisfaction": float(df["best_sum"].sum() / df["judged_rounds"].sum())
         if df["judged_rounds"].sum()
         else float("nan"),
+        **{f"facet_{f}": float(df[f"facet_{f}_sum"].sum() / scored) if scored else float("nan") for f in FACET_ORDER},
         "met_rate": float(met.mean()) if len(df) else float("nan"),
         "rounds_to_meet": float(df["met_round"].fillna(df["rounds"] + 1).mean()) if len(df) else float("nan"),
         "jobs": float(df["jobs"].sum()),
@@ -346,7 +351,8 @@ def _run_jobs(gr: Any, out: dict[str, Any]) -> None:
 def _new_counts() -> dict[str, Any]:
     keys = ("impressions", "clicks", "likes", "scored", "unscored", "jobs", "jobs_ready", "judged_rounds",
             "created_shown", "made_scored", "nlu_turns", "nlu_intent_ok", "nlu_tp", "nlu_fp", "nlu_fn")  # fmt: skip
-    sums = dict.fromkeys(("satisfaction_sum", "made_satisfaction_sum", "p_click_sum", "best_sum"), 0.0)
+    sums = dict.fromkeys(("satisfaction_sum", "made_satisfaction_sum", "p_click_sum", "best_sum",
+                          *(f"facet_{f}_sum" for f in FACET_ORDER)), 0.0)  # fmt: skip
     return {**dict.fromkeys(keys, 0), **sums, "met_round": None}
 
 

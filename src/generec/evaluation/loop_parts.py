@@ -263,12 +263,19 @@ class ShotClipRunner:
 
 
 class GroundTruth:
-    """True shots of the world's items; of clips (derived from provenance); of created items (the reader)."""
+    """True shots of the world's items; of clips (derived from provenance); of created items (the reader).
+
+    ``facets`` rates the style, length and cover of what is shown from the same hidden tastes
+    (:class:`~generec.evaluation.facets.FacetJudge`).
+    """
 
     def __init__(self, world: World, judge: ReaderJudge | None = None) -> None:
+        from generec.evaluation.facets import FacetJudge
+
         self.world = world
         self.judge = judge
         self.sim = world.simulator()
+        self.facets = FacetJudge(self.sim)
         self._shots: dict[str, Any] = {}
 
     def corpus_shots(self) -> dict[str, Any]:
@@ -304,6 +311,8 @@ def react(
 
     ``made`` flags the AI-made items among ``kept`` (edited or created), whose satisfaction is also
     summed apart, so the report can say what a made item is worth next to the human ones beside it.
+    Each shown item's facets (style, length, cover) are rated too: ``facet_<facet>_sum`` adds the
+    probability that the user likes that facet (paper §2, feedback on several facets).
     """
     items = [{"shots": shots} for _, shots in kept]  # no popularity: made items have none yet
     p_click = np.atleast_1d(truth.sim.click_prob(user, items, popularity=False))
@@ -322,6 +331,8 @@ def react(
     out["made_scored"] += int(is_made.sum())
     out["made_satisfaction_sum"] += float(expected_like[is_made].sum())
     out["judged_rounds"] += 1
+    for facet, liked in truth.facets.rate([user] * len(kept), items).items():
+        out[f"facet_{facet}_sum"] += float(liked.sum())
     out["clicks"] += int(click.sum())
     out["likes"] += int(like.sum())
     events = []

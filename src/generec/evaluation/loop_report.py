@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from generec.evaluation.facets import FACET_ORDER
 from generec.evaluation.loop import LoopResult
 
 COLUMNS = (
@@ -24,6 +25,9 @@ COLUMNS = (
     ("best_satisfaction", "best on screen"),
     ("made_satisfaction", "made items"),
     ("human_satisfaction", "human items"),
+    ("facet_style", "style liked"),
+    ("facet_length", "length liked"),
+    ("facet_thumbnail", "cover liked"),
     ("met_rate", "met"),
     ("rounds_to_meet", "rounds to meet"),
     ("jobs", "jobs"),
@@ -96,7 +100,8 @@ def plot(result: LoopResult, path: Path) -> Path:
 
 def gain_lines(result: LoopResult) -> list[str]:
     """Paired (same seed) gains over retrieval for the unmet subgroup: of every generating system on
-    satisfaction, and of the most complete one that ran also on P(click) and best-on-screen."""
+    satisfaction and on each facet's satisfaction (style, length, cover liked), and of the most complete
+    one that ran also on P(click) and best-on-screen."""
     systems = set(result.per_user["system"])
     if "retrieval" not in systems:
         return []
@@ -106,10 +111,11 @@ def gain_lines(result: LoopResult) -> list[str]:
     best = ran[0]
     pairs = [(best, m) for m in ("satisfaction", "p_click", "best_satisfaction")]
     pairs += [(s, "satisfaction") for s in ran[1:]]
+    pairs += [(s, f"facet_{f}") for s in ran for f in FACET_ORDER]
     lines = []
     for system, metric in pairs:
         g = result.paired_gain(metric, "unmet", system, "retrieval")
-        test = "" if math.isnan(g["t"]) else f"; paired t = {g['t']:.2f}, p = {g['p']:.3f}"
+        test = "" if math.isnan(g["t"]) else f"; paired t = {g['t']:.2f}, p = {g['p']:.2g}"
         lines.append(f"unmet users, {system} - retrieval, {metric}: {g['mean']:+.4f} ± {g['std']:.4f} "
                      f"(higher in {g['wins']} of {g['seeds']} seeds{test})")  # fmt: skip
     seeds = result.per_seed()

@@ -121,7 +121,8 @@ class IdentifiabilityCheck:
             score = res.confidence
             details.update(watermark_confidence=res.confidence, frame_detection_rate=res.frame_rate)
             text = f"watermark of {item.id!r}: {res.confidence:.0%} of bits over {res.frames} frame(s)"
-            text += f", {res.frame_rate:.0%} of frames one by one"
+            if res.frame_rate is not None:  # a single frame (a cover image) has no per-frame rate
+                text += f", {res.frame_rate:.0%} of frames one by one"
             (notes if res.detected else problems).append(text)
         else:
             problems.append("no frames to look for the watermark in")
