@@ -77,7 +77,6 @@ def test_the_trained_recommender_ranks_the_feed(trained) -> None:
     assert info["model"].startswith("mmgcn") and info["version"] == current_version(trained.settings).name
     user = _user_with_events(trained)
     served = trained.ranker.served
-    trained.ranker.taste_weight = 0.0  # the model alone (the taste mix has its own test below)
     response = trained.session(user).step(k=5)
     got = [s.item.id for s in response.items]
     assert len(got) == 5
