@@ -237,6 +237,7 @@ def build_fashion_world(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         _fill(tmp, cfg, data_dir)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a world is read by the service and other users
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
