@@ -123,3 +123,41 @@ def test_unknown_image_preset_is_refused(world: World, tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="unknown image model preset"):
         train_creation(world, GeneRecEncoder(seed=0), tmp_path, kind="image", preset="nope")
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    import gzip
+
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(gzip.compress(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()))
+
+
+@pytest.mark.slow
+def test_reproduce_fashion_reports_rates_and_writes_a_sheet(
+    world: World, classifier: FashionClassifier, real: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    """The command on a small real subset: a trained (tiny) model, the real-photo classifier, 30 requests."""
+    data = tmp_path / "subset"
+    data.mkdir()
+    _write_idx(data / "train-images-idx3-ubyte.gz", real["train"][:1500])
+    _write_idx(data / "train-labels-idx1-ubyte.gz", real["train_y"][:1500])
+    _write_idx(data / "t10k-images-idx3-ubyte.gz", real["test"][:400])
+    _write_idx(data / "t10k-labels-idx1-ubyte.gz", real["test_y"][:400])
+    model = tmp_path / "m"
+    args = ["train", "creation", "--world", str(world.root), "--out", str(model), "--encoder", "untrained"]
+    assert (
+        main([*args, "--kind", "image", "--preset", "tiny", "--steps", "2", "--batch-size", "4", "--attributes", "-q"])
+        == 0
+    )
+    clf = classifier.save(tmp_path / "clf")
+    report, sheet = tmp_path / "r.json", tmp_path / "sheet.png"
+    rc = main(["reproduce", "fashion", "--world", str(world.root), "--model", str(model), "--classifier", str(clf),
+               "--requests", "60", "--seeds", "0", "--steps", "2", "--held-out", "200", "--data-dir", str(data),
+               "--out", str(report), "--sheet", str(sheet)])  # fmt: skip
+    assert rc == 0
+    got = json.loads(report.read_text())
+    assert got["requests"] == 60 and 0.0 <= got["read_rate"][0] <= 1.0 and got["check_recall"] >= 0.9
+    assert got["real_test_accuracy"] == pytest.approx(
+        classifier.score(real["test"][:400], real["test_y"][:400]), abs=1e-4
+    )
+    assert sheet.stat().st_size > 1000

@@ -154,6 +154,12 @@ def fashion(
     scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
     sheet: Path | None = typer.Option(None, "--sheet", help="Also write a contact sheet PNG here (first seed)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write the report as JSON here."),
+    held_out: int = typer.Option(
+        2000, "--held-out", help="Real test photos that set the near-copy thresholds (the rest are new images)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
 ) -> None:
     """Fashion creation: the category a real-photo classifier reads in created products vs its real test accuracy,
@@ -184,13 +190,14 @@ def fashion(
         torch.set_num_threads(threads)
     clf = FashionClassifier.load(classifier)
     creator = ImageCreator.load(model, GeneRecEncoder(seed=0), steps=steps, guidance_scale=scale)
-    train, _ = load_split("train")
-    test = load_split("test")
-    half = len(test[0]) // 2  # first half calibrates the near-copy thresholds; all of it measures accuracy
-    index = memorisation_index(clf, train, test[0][:half])
+    train, _ = load_split("train", data_dir)
+    test = load_split("test", data_dir)
+    if not 1 <= held_out < len(test[0]):
+        raise ConfigError(f"--held-out must be between 1 and {len(test[0]) - 1} test photos, got {held_out}")
+    index = memorisation_index(clf, train, test[0][:held_out])
     report = fashion_creation_report(
         creator, clf, World.load(world), index, test, requests=requests, seeds=seed_list,
-        recall_images=train[np.random.default_rng(0).choice(len(train), 1000, replace=False)],
+        recall_images=train[np.random.default_rng(0).choice(len(train), min(1000, len(train)), replace=False)],
     )  # fmt: skip
     cats, images = report.pop("_made")
     typer.echo(json.dumps(report, indent=2))
