@@ -26,7 +26,7 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,11 @@ from PIL import Image
 
 from generec.data.fashion import measure
 from generec.data.fashion.source import CATEGORIES, load_split
-from generec.data.sim.build import CHUNK_USERS
+from generec.data.sim.build import CHUNK_USERS, describe_world, preference_table
 from generec.data.sim.clickmodel import ClickModel
 from generec.data.sim.interactions import EVENT_SCHEMA, Catalog, simulate_chunk
 from generec.data.sim.items import item_schedule
-from generec.data.sim.users import chunk_rng, draw_users, population_weights, taste_label, user_id, user_names
+from generec.data.sim.users import chunk_rng, draw_users, population_weights, user_id, user_names
 from generec.errors import DataError
 
 FORMAT = "generec-fashion"
@@ -156,15 +156,10 @@ def _write_users(root: Path, cfg: FashionConfig, catalog: Catalog, population: n
             )  # fmt: skip
             names = user_names(chunk_rng(cfg.seed, 15, c), start, len(ids))
             people = pa.table({"id": ids, "name": names, "attributes": ['{"role":"shopper"}'] * len(ids)})
-            prefs = {"user_id": pa.array(ids, pa.string())}
-            prefs.update({f: pa.array(users["weights"][:, j], pa.float32()) for j, f in enumerate(measure.FEATURES)})
-            prefs["popularity_sensitivity"] = pa.array(np.round(users["popularity_sensitivity"], 4), pa.float64())
-            prefs["concentration"] = pa.array(np.round(users["concentration"], 4), pa.float64())
-            prefs["impressions"] = pa.array(users["impressions"], pa.int64())
-            prefs["taste"] = pa.array(taste_label(users["concentration"]).tolist(), pa.string())
+            prefs = preference_table(ids, users, measure.FEATURES)
             events = simulate_chunk(chunk_rng(cfg.seed, 13, c), ids, users, catalog, model)
             n_events += events.num_rows
-            for name, table in (("users", people), ("preferences", pa.table(prefs)), ("events", events)):
+            for name, table in (("users", people), ("preferences", prefs), ("events", events)):
                 if name not in writers:
                     schema = EVENT_SCHEMA if name == "events" else table.schema
                     writers[name] = pq.ParquetWriter(root / f"{name}.parquet", schema, **_PARQUET)
@@ -195,22 +190,8 @@ def _fill(root: Path, cfg: FashionConfig, data_dir: str | Path | None) -> dict[s
     population = population_weights(cfg.seed, cfg.population_taste, measure.VOCAB, measure.IMPORTANCE, {})
     n_events = _write_users(root, cfg, catalog, population, model)
     counts = {"items": cfg.items, "users": cfg.users, "events": n_events, "instructions": 0}
-    info = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "complete": True,
-        "vocab_version": measure.VERSION,
-        "config": asdict(cfg),
-        "click_model": model.to_dict(),
-        "population_weights": [round(float(v), 6) for v in population],
-        "chunk_users": CHUNK_USERS,
-        "counts": counts,
-        "features": list(measure.FEATURES),
-        "vocab": {k: list(v) for k, v in measure.VOCAB.items()},
-    }
-    (root / "world.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    meta = {"name": "fashion-mnist", "meta": {"world": "world.json", "seed": cfg.seed, "counts": counts}}
-    (root / "dataset.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    versions = (FORMAT, FORMAT_VERSION, measure.VERSION)
+    describe_world(root, "fashion-mnist", versions, cfg, model, population, counts, measure.VOCAB)
     return counts
 
 
