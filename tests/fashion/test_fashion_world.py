@@ -50,6 +50,7 @@ def test_items_are_the_real_photos_with_their_category_and_thumbnails(world: Wor
     assert attrs["category"] == measure.VOCAB["category"][labels[attrs["train_index"]]]
     assert {k: attrs[k] for k in ("brightness", "texture")} == measure.describe(photo)
     assert Image.open(world.root / row["thumbnail"]).size == (THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+    assert world.summary()["items"] == 120 and world.summary()["media"] == "photos"
 
 
 def test_the_simulator_scores_items_by_each_users_hidden_taste(world: World) -> None:
@@ -103,6 +104,8 @@ def test_cli_imports_into_the_store_and_fails_in_one_line(
     assert main([*args, "--data-dir", str(fashion_copy)]) == 0
     with Store.open(f"sqlite:///{home / 'generec.db'}") as store:
         assert store.info()["counts"]["items"] == 30
+    capsys.readouterr()
+    assert main(["world", "info", str(out)]) == 0 and "generec-fashion world" in capsys.readouterr().out
     (fashion_copy / "train-labels-idx1-ubyte.gz").unlink()
     capsys.readouterr()
     rc = main([*args, "--data-dir", str(fashion_copy), "--out", str(tmp_path / "fw2")])

@@ -272,6 +272,8 @@ class World:
 
     def summary(self) -> dict[str, Any]:
         """Counts and settings, for ``generec world info`` and the demo."""
+        if self.info.get("format") != FORMAT:  # a fashion world: real photos, no rendered frames
+            return {"root": str(self.root), "seed": self.info["config"]["seed"], **self.counts, "media": "photos"}
         cfg = self.config
         return {
             "root": str(self.root),
