@@ -195,11 +195,10 @@ def fashion(
     if not 1 <= held_out < len(test[0]):
         raise ConfigError(f"--held-out must be between 1 and {len(test[0]) - 1} test photos, got {held_out}")
     index = memorisation_index(clf, train, test[0][:held_out])
-    report = fashion_creation_report(
+    report, (cats, images) = fashion_creation_report(
         creator, clf, World.load(world), index, test, requests=requests, seeds=seed_list,
         recall_images=train[np.random.default_rng(0).choice(len(train), min(1000, len(train)), replace=False)],
     )  # fmt: skip
-    cats, images = report.pop("_made")
     typer.echo(json.dumps(report, indent=2))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

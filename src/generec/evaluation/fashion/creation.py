@@ -12,8 +12,8 @@
 
 Example
 -------
->>> report = fashion_creation_report(creator, classifier, world, index, load_split("test"))  # doctest: +SKIP
->>> report["read_rate_ratio"]                                                             # doctest: +SKIP
+>>> report, _ = fashion_creation_report(creator, classifier, world, index, load_split("test"))  # doctest: +SKIP
+>>> report["read_rate_ratio"]                                                                # doctest: +SKIP
 0.93
 """
 
@@ -86,8 +86,11 @@ def fashion_creation_report(
     requests: int = 1000,
     seeds: Sequence[int] = (0, 1, 2),
     recall_images: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Category read rate per seed vs real test accuracy, near-copy share, and the check's recall."""
+) -> tuple[dict[str, Any], tuple[list[int], np.ndarray]]:
+    """Category read rate per seed vs real test accuracy, near-copy share, and the check's recall.
+
+    Returns the report and the first seed's requested categories and created images (for a sheet).
+    """
     real_acc = classifier.score(*real_test)
     rates, copies, made = [], [], None
     for seed in seeds:
@@ -108,8 +111,8 @@ def fashion_creation_report(
     }
     if recall_images is not None:
         report["check_recall"] = round(float(index.flags(altered_copies(recall_images, 0)).mean()), 4)
-    report["_made"] = made
-    return report
+    assert made is not None  # seeds is not empty
+    return report, made
 
 
 def fashion_sheet(
