@@ -272,6 +272,43 @@ def import_generec_official_cmd(
     _load(result, home, store_url, dry_run, skip_existing)
 
 
+@import_app.command(
+    "fashion-mnist",
+    help=(
+        "Import Fashion-MNIST (70,000 real 28x28 product photos, 10 categories, MIT licence) from Debian's "
+        "dataset-fashion-mnist package (install it first: apt-get install dataset-fashion-mnist). A seeded "
+        "sample of the training photos becomes image items with their category and two attributes measured "
+        "from the pixels (brightness: dark/medium/light; texture: plain/textured/patterned) and 112 px "
+        "thumbnails; simulated shoppers with hidden tastes over those attributes browse them with "
+        "GeneRec-Sim's user and click models. The world is written to --out (open it with World.load, like "
+        "`generec world build`'s), then loaded into the store. A corrupt or missing file stops the import "
+        "before anything is written.\n\n"
+        "Example: generec import fashion-mnist --out fashion-world --items 2000 --users 1000"
+    ),
+)
+def import_fashion_mnist_cmd(
+    out: Path = typer.Option(Path("fashion-world"), "--out", help="Folder for the world (created; must be new/empty)."),
+    items: int = typer.Option(2000, "--items", help="How many training photos become items (1 to 60000)."),
+    users: int = typer.Option(1000, "--users", help="How many simulated shoppers."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sample, the shoppers and their interactions."),
+    data_dir: Path = typer.Option(
+        None, "--data-dir", help="Folder with the four IDX files; default: /usr/share/datasets/fashion-mnist."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a fashion world already in --out."),
+    home: Path = HomeOption,
+    store_url: str = UrlOption,
+    dry_run: bool = DryRunOption,
+    skip_existing: bool = SkipExistingOption,
+) -> None:
+    from generec.data.importers import import_fashion_mnist
+
+    with _progress("reading Fashion-MNIST") as progress:
+        result = import_fashion_mnist(
+            out, items=items, users=users, seed=seed, data_dir=data_dir, overwrite=overwrite, progress=progress
+        )
+    _load(result, home, store_url, dry_run, skip_existing)
+
+
 # ---------------------------------------------------------------------------------------------- info
 def _human_bytes(n: int) -> str:
     size = float(n)

@@ -139,3 +139,69 @@ def creation(
         typer.echo(f"{kind}: {path}")
     if sheet:
         typer.echo(f"sheet: {table.sheet(sheet)}")
+
+
+@reproduce_app.command("fashion")
+def fashion(
+    world: Path = typer.Option(..., "--world", "-w", help="The fashion world the model was trained on."),
+    model: Path = typer.Option(
+        ..., "--model", "-m", help="Image creation model (`generec train creation --kind image`)."
+    ),
+    classifier: Path = typer.Option(..., "--classifier", help="Judge (`generec train fashion-classifier`)."),
+    requests: int = typer.Option(1000, "--requests", help="Created images per seed."),
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds of requests and noise."),
+    steps: int = typer.Option(20, "--steps", help="DDIM steps."),
+    scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
+    sheet: Path | None = typer.Option(None, "--sheet", help="Also write a contact sheet PNG here (first seed)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Also write the report as JSON here."),
+    held_out: int = typer.Option(
+        2000, "--held-out", help="Real test photos that set the near-copy thresholds (the rest are new images)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)."
+    ),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
+) -> None:
+    """Fashion creation: the category a real-photo classifier reads in created products vs its real test accuracy,
+    and the share of created products flagged as near-copies of a training photo (with the check's own recall).
+
+    Example: generec reproduce fashion --world fashion-world --model models/fashion --classifier models/fashion-clf
+    """
+    import json
+
+    import numpy as np
+    import torch
+
+    from generec.creator.image import ImageCreator
+    from generec.data.fashion.source import load_split
+    from generec.data.sim import World
+    from generec.encoders.dual import GeneRecEncoder
+    from generec.errors import ConfigError
+    from generec.evaluation.fashion.classifier import FashionClassifier
+    from generec.evaluation.fashion.creation import fashion_creation_report, fashion_sheet, memorisation_index
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds must be comma-separated integers, got {seeds!r}") from None
+    if min(requests, steps, len(seed_list)) < 1:
+        raise ConfigError("--requests, --steps and --seeds need at least one each")
+    if threads:
+        torch.set_num_threads(threads)
+    clf = FashionClassifier.load(classifier)
+    creator = ImageCreator.load(model, GeneRecEncoder(seed=0), steps=steps, guidance_scale=scale)
+    train, _ = load_split("train", data_dir)
+    test = load_split("test", data_dir)
+    if not 1 <= held_out < len(test[0]):
+        raise ConfigError(f"--held-out must be between 1 and {len(test[0]) - 1} test photos, got {held_out}")
+    index = memorisation_index(clf, train, test[0][:held_out])
+    report, (cats, images) = fashion_creation_report(
+        creator, clf, World.load(world), index, test, requests=requests, seeds=seed_list,
+        recall_images=train[np.random.default_rng(0).choice(len(train), min(1000, len(train)), replace=False)],
+    )  # fmt: skip
+    typer.echo(json.dumps(report, indent=2))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if sheet:
+        typer.echo(f"sheet: {fashion_sheet(sheet, cats, images, test)}")

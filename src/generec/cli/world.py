@@ -73,9 +73,10 @@ def info(directory: Path = typer.Argument(..., help="A world directory made by `
     from generec.data.sim import World
 
     world = World.load(directory)
-    _show(world.summary(), f"GeneRec-Sim world {directory}")
+    _show(world.summary(), f"{world.info['format']} world {directory}")
     table = Table("item", "title", "shots", "main caption")
     for row in world.items.head(5).itertuples():
         meta = world.item_meta(row.id)
-        table.add_row(row.id, row.title, str(len(meta["shots"])), row.caption)
+        shots = str(len(meta["shots"])) if "shots" in meta else "a photo"  # fashion worlds hold photos
+        table.add_row(row.id, row.title, shots, row.caption)
     _out.print(table)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from generec.creator.fashion import fashion_conditions, fashion_pixels, is_fashion_world
 from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.conditions import (
     ConditionSpec,
@@ -86,20 +87,8 @@ def creation_conditions(
     )
     both = {u: None for u in users[kinds[0]] if all(u in users[k] for k in kinds)}
     pairs = pair_with_likers(table["item_id"].astype(str).tolist(), likes, both, seed)
-    rng = np.random.default_rng([seed, 3])
-    cond = []
-    for row, user in pairs:
-        # One user signal per row (uniformly among the kinds): at creation time the request carries one of them.
-        shown = kinds[int(rng.integers(len(kinds)))] if len(kinds) > 1 else kinds[0]
-        values: dict[str, np.ndarray | None] = {
-            "instruction": None if rng.random() < p_drop_part else text[str(table["caption"].iat[row])]
-        }
-        if user is not None and rng.random() >= p_drop_part:
-            values[shown] = users[shown][user]
-        if vocab is not None and rng.random() >= p_drop_part:
-            keep = [a for a in vocab.names if rng.random() >= p_drop_attribute]
-            values["attributes"] = vocab.encode({a: str(table[a].iat[row]) for a in keep})
-        cond.append(spec.vector(values))
+    drops = (p_drop_part, p_drop_attribute)
+    cond = condition_rows(pairs, table, text, users, kinds, spec, vocab, drops, seed)
     info = {
         "world": str(world.root),
         "rows": len(pairs),
@@ -116,12 +105,46 @@ def creation_conditions(
     return {
         "item_id": [str(table["item_id"].iat[r]) for r, _ in pairs],
         "shot": [int(table["index"].iat[r]) for r, _ in pairs],
-        "cond": np.stack(cond),
+        "cond": cond,
         "spec": spec,
         "info": info,
         "captions": text,
         "users": users,
     }
+
+
+def condition_rows(
+    pairs: list[tuple[int, str | None]],
+    table: Any,
+    text: dict[str, np.ndarray],
+    users: dict[str, dict[str, np.ndarray]],
+    kinds: tuple[str, ...],
+    spec: ConditionSpec,
+    vocab: AttributeVocabulary | None,
+    drops: tuple[float, float],
+    seed: int,
+) -> np.ndarray:
+    """One condition vector per ``(row, user)`` pair: the row's caption embedding, one user signal, its attributes.
+
+    ``table`` has a ``caption`` column and one column per attribute of ``vocab``; ``drops`` is
+    ``(p_drop_part, p_drop_attribute)``: each part, and each attribute value, is left out that often.
+    """
+    p_drop_part, p_drop_attribute = drops
+    rng = np.random.default_rng([seed, 3])
+    cond = []
+    for row, user in pairs:
+        # One user signal per row (uniformly among the kinds): at creation time the request carries one of them.
+        shown = kinds[int(rng.integers(len(kinds)))] if len(kinds) > 1 else kinds[0]
+        values: dict[str, np.ndarray | None] = {
+            "instruction": None if rng.random() < p_drop_part else text[str(table["caption"].iat[row])]
+        }
+        if user is not None and rng.random() >= p_drop_part:
+            values[shown] = users[shown][user]
+        if vocab is not None and rng.random() >= p_drop_part:
+            keep = [a for a in vocab.names if rng.random() >= p_drop_attribute]
+            values["attributes"] = vocab.encode({a: str(table[a].iat[row]) for a in keep})
+        cond.append(spec.vector(values))
+    return np.stack(cond)
 
 
 def shot_vocabulary(shots: Any) -> AttributeVocabulary:
@@ -234,6 +257,7 @@ def creation_rows(
     if kind not in ("video", "image"):
         raise ConfigError(f"creation kind must be video or image, got {kind!r}")
     world = load_world(world)
+    fashion = is_fashion_world(world)
     if cache is not None and Path(cache).is_file():
         conds = load_conditions(cache)
         if attributes != ("attributes" in conds["spec"].names):
@@ -242,7 +266,8 @@ def creation_rows(
     else:
         if encoder is None:
             raise ConfigError("creation data needs an encoder (or a conditions file from `--conditions`)")
-        conds = creation_conditions(
+        make_conditions = fashion_conditions if fashion else creation_conditions
+        conds = make_conditions(
             world,
             encoder,
             guidance=guidance,
@@ -250,10 +275,14 @@ def creation_rows(
             held_out=held_out,
             attributes=attributes,
             seed=seed,
-            progress=progress,
+            **({} if fashion else {"progress": progress}),
         )
         if cache is not None:
             save_conditions(cache, conds)
+    if fashion:
+        if kind != "image":
+            raise ConfigError("a fashion world holds photos: train it with --kind image")
+        return fashion_pixels(world, conds["item_id"], size), conds["cond"], conds["spec"], dict(conds["info"])
     items = sorted(set(conds["item_id"]))
     clips, table = shot_clips(world, frames, size, items, progress)
     where = {(iid, k): n for n, (iid, k) in enumerate(zip(table["item_id"], table["shot"], strict=True))}
@@ -284,9 +313,10 @@ def train_creation(
     """
     settings = (settings or TrainSettings()).validate()
     resolve_device(device)  # fail before minutes of data preparation
-    if preset not in VIDEO_PRESETS:
-        raise ConfigError(f"unknown model preset {preset!r}; choose one of {', '.join(VIDEO_PRESETS)}")
-    shape = (VIDEO_PRESETS if kind == "video" else IMAGE_PRESETS)[preset]
+    presets = VIDEO_PRESETS if kind == "video" else IMAGE_PRESETS
+    if preset not in presets:
+        raise ConfigError(f"unknown {kind} model preset {preset!r}; choose one of {', '.join(presets)}")
+    shape = presets[preset]
     pixels, cond, spec, info = creation_rows(
         world,
         encoder,

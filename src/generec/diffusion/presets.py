@@ -10,7 +10,8 @@ second of ``demo-16`` at twice its resolution); ``demo-64`` the world's own fram
 16-frame window) coded by a first stage with narrow full-resolution layers into 4 x 16x16 latents,
 denoised with frames as a batch and attention across them (the folded layout of the smaller presets
 gave each frame five channels at this size and never drew the subject): what the packaged generators
-use; ``large`` for a GPU (64x64 pixels, 16 frames, in pixels).
+use; ``large`` for a GPU (64x64 pixels, 16 frames, in pixels). Image only: ``fashion-32``, Fashion-MNIST's
+28x28 product photos padded to 32x32, at width 32 (what trains on one CPU thread beside other work).
 
 Example
 -------
@@ -53,6 +54,7 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     "demo-latent": {"size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
     "demo-64": {"size": 16, "channels": 4, "width": 80, "mults": (1, 2, 2), "attention": True},
     "large": {"size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
+    "fashion-32": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
 }
 AUTOENCODERS: dict[str, AutoencoderConfig] = {
     "demo-latent": AutoencoderConfig(size=32, latent_channels=4, width=32, downsample=2),

@@ -16,6 +16,7 @@ copyright         near-duplicates of corpus items (pHash + embedding cosine) (le
 consent           uploader consent to AI edits; authorship per paper §5.2 (legal.py)
 quality           black / frozen / flickering frames, resolution, blur (quality.py)
 relevance         cosine between the item's features and its guidance (quality.py)
+memorisation      no near-copy of the generator's training images, calibrated on held-out real ones (memorisation.py)
 ================  ==========================================================================
 
 :class:`FidelityPolicy` runs the enabled checks, records every verdict in the store and

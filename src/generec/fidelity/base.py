@@ -112,6 +112,7 @@ _BUILTIN_MODULES = {
     "consent": "legal",
     "quality": "quality",
     "relevance": "quality",
+    "memorisation": "memorisation",
 }
 
 

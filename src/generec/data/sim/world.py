@@ -36,6 +36,12 @@ if TYPE_CHECKING:
     from generec.data.sim.simulator import UserSimulator
 
 
+def _fashion_format() -> str:
+    from generec.data.fashion.build import FORMAT as FASHION_FORMAT
+
+    return FASHION_FORMAT
+
+
 class World:
     """A GeneRec-Sim world: a :class:`Dataset` plus shots, hidden preferences and instructions.
 
@@ -67,6 +73,8 @@ class World:
             info = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise DataError(f"{path} is unreadable ({exc}); rebuild the world with --overwrite") from None
+        if info.get("format") == _fashion_format():
+            return cls._load_fashion(root, info)
         if info.get("format") != FORMAT:
             raise DataError(f"{path} is not a GeneRec-Sim world description")
         if not info.get("complete"):
@@ -80,6 +88,20 @@ class World:
             )
         if list(info.get("features", [])) != list(FEATURES):
             raise DataError(f"the world in {root} uses another attribute vocabulary; rebuild it with this version")
+        return cls(root, info)
+
+    @classmethod
+    def _load_fashion(cls, root: Path, info: dict[str, Any]) -> World:
+        """A fashion world (``generec import fashion-mnist``): same files, the fashion vocabulary."""
+        from generec.data.fashion import build, measure
+
+        if info.get("format_version") != build.FORMAT_VERSION or list(info.get("features", [])) != list(
+            measure.FEATURES
+        ):
+            raise DataError(
+                f"the fashion world in {root} was made by another version; "
+                f"rebuild it with `generec import fashion-mnist --out {root} --overwrite`"
+            )
         return cls(root, info)
 
     @classmethod
@@ -250,6 +272,8 @@ class World:
 
     def summary(self) -> dict[str, Any]:
         """Counts and settings, for ``generec world info`` and the demo."""
+        if self.info.get("format") != FORMAT:  # a fashion world: real photos, no rendered frames
+            return {"root": str(self.root), "seed": self.info["config"]["seed"], **self.counts, "media": "photos"}
         cfg = self.config
         return {
             "root": str(self.root),

@@ -1,0 +1,156 @@
+"""Training data for creating fashion products (the paper's §5.2 on real product photos).
+
+A fashion world's items are Fashion-MNIST photos (:mod:`generec.data.fashion`). Each
+training row is one photo, padded from 28 to the model's side (or resized, below 28)
+and repeated on three channels, conditioned as GeneRec-Sim shots are
+(:func:`~generec.creator.training.condition_rows`): the encoder's embedding of the
+item's caption ("a light plain sneaker") stands in for the instruction, a user who
+liked the item gives User_Hist (the mean encoder feature of the photos they liked)
+or User_Emb, and the item's category, brightness and texture are attribute indicators.
+
+Example
+-------
+>>> conds = fashion_conditions(world, encoder, attributes=True)   # doctest: +SKIP
+>>> fashion_pixels(world, conds["item_id"], 32).shape              # doctest: +SKIP
+(2960, 32, 32, 3)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from generec.diffusion.attributes import AttributeVocabulary
+from generec.diffusion.conditions import ConditionSpec, liked_pairs, pair_with_likers, split_items, user_vectors
+from generec.errors import DataError
+
+SOURCE_SIDE = 28
+
+
+def is_fashion_world(world: Any) -> bool:
+    """Whether ``world`` (a loaded :class:`~generec.data.sim.World`) was made by ``generec import fashion-mnist``."""
+    from generec.data.fashion.build import FORMAT
+
+    return world.info.get("format") == FORMAT
+
+
+def fit_photo(photo: np.ndarray, size: int) -> np.ndarray:
+    """A grayscale or RGB photo ``[28, 28(, 3)]`` uint8 as ``[size, size, 3]``: padded with background, or resized."""
+    photo = np.asarray(photo, dtype=np.uint8)
+    rgb = np.repeat(photo[..., None], 3, axis=-1) if photo.ndim == 2 else photo
+    h = rgb.shape[0]
+    if size >= h:
+        lo = (size - h) // 2
+        return np.pad(rgb, ((lo, size - h - lo), (lo, size - h - lo), (0, 0)))
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.BILINEAR))
+
+
+def unfit_photo(image: np.ndarray) -> np.ndarray:
+    """The grayscale ``[28, 28]`` product in a created image ``[size, size, 3]`` (the inverse of :func:`fit_photo`).
+
+    A grayscale ``[28, 28]`` photo is returned as it is.
+    """
+    image = np.asarray(image)
+    gray = image.astype(np.float32).mean(axis=-1) if image.ndim == 3 else image.astype(np.float32)
+    size = gray.shape[0]
+    if size >= SOURCE_SIDE:
+        lo = (size - SOURCE_SIDE) // 2
+        gray = gray[lo : lo + SOURCE_SIDE, lo : lo + SOURCE_SIDE]
+    else:
+        gray = np.asarray(Image.fromarray(gray.astype(np.uint8)).resize((SOURCE_SIDE, SOURCE_SIDE)), np.float32)
+    return np.clip(gray.round(), 0, 255).astype(np.uint8)
+
+
+def item_photos(world: Any, item_ids: list[str]) -> np.ndarray:
+    """The items' photos ``[n, 28, 28]`` uint8, read from the world's ``images/``."""
+    media = dict(zip(world.items["id"].astype(str), world.items["media"], strict=True))
+    out = np.zeros((len(item_ids), SOURCE_SIDE, SOURCE_SIDE), dtype=np.uint8)
+    for n, iid in enumerate(item_ids):
+        try:
+            with Image.open(world.root / media[iid]) as img:
+                out[n] = np.asarray(img.convert("L"))
+        except (KeyError, OSError, ValueError) as exc:
+            raise DataError(f"item {iid}: its photo in {world.root} is missing or unreadable ({exc})") from None
+    return out
+
+
+def fashion_pixels(world: Any, item_ids: list[str], size: int) -> np.ndarray:
+    """Training pixels ``[n, size, size, 3]`` uint8 of the listed items (ids may repeat)."""
+    unique = sorted(set(item_ids))
+    photos = dict(zip(unique, item_photos(world, unique), strict=True))
+    return np.stack([fit_photo(photos[i], size) for i in item_ids])
+
+
+def fashion_conditions(
+    world: Any,
+    encoder: Any,
+    *,
+    guidance: str = "user_hist",
+    user_embeddings: dict[str, np.ndarray] | None = None,
+    held_out: float = 0.1,
+    p_drop_part: float = 0.15,
+    attributes: bool = True,
+    p_drop_attribute: float = 0.25,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Condition rows for a fashion world, in the form of :func:`~generec.creator.training.creation_conditions`."""
+    from generec.creator.training import condition_rows, guidance_kinds
+    from generec.data.fashion import measure
+
+    train_items, _ = split_items(world.items["id"], held_out, seed)
+    table = _attribute_table(world, train_items)
+    kinds = guidance_kinds(guidance)
+    likes = liked_pairs(world)
+    likes = likes[likes["item_id"].isin(set(train_items))]
+    feats = None
+    if "user_hist" in kinds:
+        photos = item_photos(world, train_items)
+        vectors = encoder.encode_images(np.stack([fit_photo(p, SOURCE_SIDE) for p in photos]))
+        feats = dict(zip(train_items, vectors, strict=True))
+    users = {k: user_vectors(k, likes, feats, user_embeddings) for k in kinds}
+    captions = sorted(set(world.items["caption"].astype(str)))
+    text = dict(zip(captions, encoder.encode_texts(captions), strict=True))
+    vocab = AttributeVocabulary.from_mapping(measure.VOCAB) if attributes else None
+    dim = {k: len(next(iter(users[k].values()))) if users[k] else int(encoder.dim) for k in kinds}
+    spec = ConditionSpec(
+        (("instruction", int(encoder.dim)), *((k, dim[k]) for k in kinds),
+         *((("attributes", vocab.dim),) if vocab is not None else ()))
+    )  # fmt: skip
+    both = {u: None for u in users[kinds[0]] if all(u in users[k] for k in kinds)}
+    pairs = pair_with_likers(table["item_id"].tolist(), likes, both, seed)
+    cond = condition_rows(pairs, table, text, users, kinds, spec, vocab, (p_drop_part, p_drop_attribute), seed)
+    info = {
+        "world": str(world.root),
+        "domain": "fashion",
+        "rows": len(pairs),
+        "train_items": len(train_items),
+        "held_out": held_out,
+        **({"attribute_vocabulary": vocab.to_dict()} if vocab is not None else {}),
+        "users_with_vectors": len(both),
+        "seed": seed,
+        "guidance": guidance,
+        "encoder": getattr(encoder, "id", "unknown"),
+    }
+    return {
+        "item_id": [str(table["item_id"].iat[r]) for r, _ in pairs],
+        "shot": [0] * len(pairs),
+        "cond": cond,
+        "spec": spec,
+        "info": info,
+        "captions": text,
+        "users": users,
+    }
+
+
+def _attribute_table(world: Any, item_ids: list[str]) -> pd.DataFrame:
+    """``item_id``, ``caption`` and the attribute values of each listed item, in that order."""
+    items = world.items.set_index(world.items["id"].astype(str))
+    rows = []
+    for iid in item_ids:
+        attrs = json.loads(items.at[iid, "attributes"])
+        rows.append({"item_id": iid, "caption": str(items.at[iid, "caption"]), **attrs})
+    return pd.DataFrame(rows)
