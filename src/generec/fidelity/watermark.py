@@ -264,8 +264,6 @@ class Watermarker:
             per = [self._read(self._frame_sums(f, only=(hyp.rotation, hyp.scale)), hyp) for f in frames]
             found = dataclasses.replace(found, frame_rate=float(np.mean([np.mean(b == expected) >= self.threshold
                                                                          for b in per])))  # fmt: skip
-        else:  # one frame (a picture): its own reading is the per-frame rate
-            found = dataclasses.replace(found, frame_rate=float(found.detected))
         return found
 
     def read(self, frames: Iterable[np.ndarray]) -> BlindReading:
