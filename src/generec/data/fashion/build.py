@@ -37,9 +37,9 @@ from PIL import Image
 
 from generec.data.fashion import measure
 from generec.data.fashion.source import CATEGORIES, load_split
-from generec.data.sim.build import CHUNK_USERS, describe_world, preference_table
+from generec.data.sim.build import CHUNK_USERS, UserTables, describe_world, preference_table
 from generec.data.sim.clickmodel import ClickModel
-from generec.data.sim.interactions import EVENT_SCHEMA, Catalog, simulate_chunk
+from generec.data.sim.interactions import Catalog, simulate_chunk
 from generec.data.sim.items import item_schedule
 from generec.data.sim.users import chunk_rng, draw_users, population_weights, user_id, user_names
 from generec.errors import DataError
@@ -144,9 +144,8 @@ def _write_images(root: Path, ids: list[str], images: np.ndarray) -> None:
 
 
 def _write_users(root: Path, cfg: FashionConfig, catalog: Catalog, population: np.ndarray, model: ClickModel) -> int:
-    writers: dict[str, pq.ParquetWriter] = {}
     n_events = 0
-    try:
+    with UserTables(root) as tables:
         for c in range(math.ceil(cfg.users / CHUNK_USERS)):
             start, stop = c * CHUNK_USERS, min(cfg.users, (c + 1) * CHUNK_USERS)
             ids = [user_id(k) for k in range(start, stop)]
@@ -159,14 +158,7 @@ def _write_users(root: Path, cfg: FashionConfig, catalog: Catalog, population: n
             prefs = preference_table(ids, users, measure.FEATURES)
             events = simulate_chunk(chunk_rng(cfg.seed, 13, c), ids, users, catalog, model)
             n_events += events.num_rows
-            for name, table in (("users", people), ("preferences", prefs), ("events", events)):
-                if name not in writers:
-                    schema = EVENT_SCHEMA if name == "events" else table.schema
-                    writers[name] = pq.ParquetWriter(root / f"{name}.parquet", schema, **_PARQUET)
-                writers[name].write_table(table)
-    finally:
-        for w in writers.values():
-            w.close()
+            tables.write(users=people, preferences=prefs, events=events)
     return n_events
 
 

@@ -256,15 +256,39 @@ def preference_table(ids: list[str], users: dict[str, np.ndarray], features: tup
     return pa.table(prefs)
 
 
+class UserTables:
+    """Appends each chunk's users, preferences and events to their Parquet files (one writer per table).
+
+    >>> with UserTables(out) as tables:  # doctest: +SKIP
+    ...     tables.write(users=people, preferences=prefs, events=events)
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.writers = root, {}
+
+    def __enter__(self) -> UserTables:
+        return self
+
+    def write(self, **tables: pa.Table) -> None:
+        for name, table in tables.items():
+            if name not in self.writers:
+                schema = EVENT_SCHEMA if name == "events" else table.schema
+                self.writers[name] = pq.ParquetWriter(self.root / f"{name}.parquet", schema, **_PARQUET)
+            self.writers[name].write_table(table)
+
+    def __exit__(self, *exc: object) -> None:
+        for w in self.writers.values():
+            w.close()
+
+
 def _build_users(
     out: Path, cfg: WorldConfig, catalog: Catalog, uploaders: set[str], population: np.ndarray, progress: bool
 ) -> int:
     """Write users, preferences and events chunk by chunk; return the number of events."""
     model = cfg.click_model()
-    writers: dict[str, pq.ParquetWriter] = {}
     n_events = 0
     n_chunks = math.ceil(cfg.users / CHUNK_USERS)
-    try:
+    with UserTables(out) as tables:
         for c in tqdm(range(n_chunks), desc="users", unit="chunk", disable=not progress or n_chunks < 2):
             start, stop = c * CHUNK_USERS, min(cfg.users, (c + 1) * CHUNK_USERS)
             ids = [user_id(k) for k in range(start, stop)]
@@ -272,14 +296,7 @@ def _build_users(
             people, prefs = _user_tables(cfg, c, ids, users, uploaders)
             events = simulate_chunk(chunk_rng(cfg.seed, 3, c), ids, users, catalog, model)
             n_events += events.num_rows
-            for name, table in (("users", people), ("preferences", prefs), ("events", events)):
-                if name not in writers:
-                    schema = EVENT_SCHEMA if name == "events" else table.schema
-                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", schema, **_PARQUET)
-                writers[name].write_table(table)
-    finally:
-        for w in writers.values():
-            w.close()
+            tables.write(users=people, preferences=prefs, events=events)
     return n_events
 
 
