@@ -261,6 +261,9 @@ def reader(
         "hybrid", "--arch", help="hybrid, folded, or detail (64 px: the subject read from full-resolution frames)."
     ),
     width: int = typer.Option(32, "--width", help="Channels of the reader's first layer."),
+    checkpoint_every: int = typer.Option(
+        100, "--checkpoint-every", help="Steps between checkpoints in OUT; run the command again to go on from one."
+    ),
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
@@ -269,18 +272,20 @@ def reader(
     """Train the attribute reader on fresh GeneRec-Sim renders and print held-out accuracy next to chance.
 
     Example: generec train reader --out models/reader --clips 6000 --steps 1500
-    (the 64 px reader: --frames 16 --size 64 --arch detail)
+    (the 64 px reader: --frames 16 --size 64 --arch detail). A run that is stopped goes on from its
+    last checkpoint when the same command is run again.
     """
     from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
 
     _settings(1, 1, 1.0, None, seed, threads)
-    if clips < 1 or steps < 1:
-        raise ConfigError("--clips and --steps must be at least 1")
+    if clips < 1 or steps < 1 or checkpoint_every < 1:
+        raise ConfigError("--clips, --steps and --checkpoint-every must be at least 1")
     from generec.diffusion.recipe import resolve_device
 
     config = ReaderConfig(frames=frames, size=size, width=width, arch=arch)
     dev = str(resolve_device(device))
-    r = AttributeReader(config, seed=seed).fit(clips, steps, progress=not quiet, device=dev)
-    r.save(out)
+    r = AttributeReader(config, seed=seed).fit(
+        clips, steps, progress=not quiet, device=dev, out=out, checkpoint_every=checkpoint_every
+    )
     typer.echo(accuracy_table(r.evaluate_by_style(1000)))  # colour is only readable where the style keeps it
     typer.echo(f"saved to {out}")
