@@ -15,6 +15,18 @@ REQUIRE_POSTGRES = "GENEREC_REQUIRE_POSTGRES"
 """Set to 1 (CI does) to make a missing PostgreSQL an error instead of a skip."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """Exported denoisers (``generec.diffusion.onnx_runtime``) go to a throw-away cache, not the user's home."""
+    old = os.environ.get("GENEREC_CACHE_DIR")
+    os.environ["GENEREC_CACHE_DIR"] = str(tmp_path_factory.mktemp("generec-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GENEREC_CACHE_DIR", None)
+    else:
+        os.environ["GENEREC_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A throw-away PostgreSQL server for the whole run (see ``tests/pg_cluster.py``), stopped and deleted after.

@@ -33,7 +33,9 @@ def test_a_run_killed_after_a_checkpoint_goes_on_to_the_same_weights(tmp_path: P
 
     monkeypatch.setattr(AttributeReader, "_checkpoint", checkpoint_then_die)
     with pytest.raises(Killed):
-        AttributeReader(CONFIG, seed=1).fit(24, 6, batch_size=8, progress=False, out=tmp_path / "two", checkpoint_every=4)
+        AttributeReader(CONFIG, seed=1).fit(
+            24, 6, batch_size=8, progress=False, out=tmp_path / "two", checkpoint_every=4
+        )
     monkeypatch.undo()
     assert (tmp_path / "two" / READER_TRAINER_STATE).is_file()
     assert not (tmp_path / "two" / "weights.pt").exists()  # nothing claims to be a finished reader

@@ -11,6 +11,7 @@ torch.Size([2, 3, 8, 8])
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from generec.diffusion import onnx_runtime
 from generec.diffusion.autoencoder import AutoencoderConfig, FrameAutoencoder
 from generec.diffusion.ema import EMA
 from generec.diffusion.image_denoiser import ImageDenoiser, ImageDenoiserConfig
@@ -33,6 +35,8 @@ WEIGHTS = "weights.pt"
 EMA_WEIGHTS = "ema.pt"
 AUTOENCODER_WEIGHTS = "autoencoder.pt"
 Known = tuple[torch.Tensor, torch.Tensor]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,11 @@ class DiffusionModel:
 
     def predictor(self, cond: torch.Tensor | None, guidance: float = 1.0, known: Known | None = None, ema: bool = True):
         net = self.ema.model if ema else self.net
+        if ema and self.device.type == "cpu" and onnx_runtime.wanted():
+            try:
+                net = onnx_runtime.onnx_denoiser(net, self.config.shape)
+            except ModelError as exc:
+                log.warning("sampling with PyTorch: %s", exc)
         if cond is None and self.config.cond_dim:
             guidance = 0.0  # an unconditional request on a conditional model uses its null condition
             cond = torch.zeros(1, self.config.cond_dim, device=self.device)

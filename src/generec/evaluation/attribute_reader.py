@@ -149,7 +149,8 @@ class AttributeReader:
         state = Path(out) / READER_TRAINER_STATE if out is not None else None
         start = self._resume(state, opt, sched, info, dev) if state is not None else 0
         self.net.train()
-        for step in tqdm(range(start, steps), desc="attribute reader", disable=not progress, initial=start, total=steps):
+        bar = tqdm(range(start, steps), desc="attribute reader", disable=not progress, initial=start, total=steps)
+        for step in bar:
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
             idx = torch.randint(0, n_clips, (batch_size,), generator=gen)
             logits = self.net(_augment(_tensor(clips[idx.numpy()]).to(dev), gen, self.config.noise))
