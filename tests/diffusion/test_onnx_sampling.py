@@ -32,6 +32,8 @@ def test_a_video_denoiser_gives_pytorchs_numbers_with_conditions_and_known_frame
         for args, kw in [((x, t, cond, keep), {"known": known, "mask": mask}), ((x, t, cond, keep), {}), ((x, t), {})]:
             assert torch.allclose(run(*args, **kw), net(*args, **kw), atol=1e-5), (len(args), sorted(kw))
         assert not torch.allclose(run(x, t, cond, keep), net(x, t, cond, ~keep), atol=1e-3)  # the graph reads keep
+        one = (x, t[:1], cond[:1], keep[:1])  # one timestep and condition for the batch, as samplers may pass
+        assert torch.allclose(run(*one), net(*one), atol=1e-5)
 
 
 def test_an_unconditional_image_denoiser_gives_pytorchs_numbers_for_any_batch() -> None:

@@ -30,6 +30,7 @@ app = typer.Typer(
 # Sub-command modules; each defines its commands on `app` when imported.
 _COMMAND_MODULES: tuple[str, ...] = (
     "data",
+    "info",
     "world",
     "train",
     "generate",

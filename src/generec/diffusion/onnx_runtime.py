@@ -151,13 +151,15 @@ def onnx_denoiser(net: torch.nn.Module, shape: Any) -> Callable[..., torch.Tenso
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         b = x.shape[0]
-        given = {"x": x.float(), "t": t.long().expand(b)}
+        given = {"x": x.float(), "t": t.long().reshape(-1)}
         if "cond" in names:  # no condition: the model's null condition, as PyTorch's denoiser takes it
             given["cond"] = cond.float() if cond is not None else x.new_zeros(b, shape.cond_dim)
             given["keep"] = keep.bool() if keep is not None else torch.full((b,), cond is not None)
         if "known" in names:
             given["known"] = known.float() if known is not None else torch.zeros_like(x)
             given["mask"] = mask.float() if mask is not None else x.new_zeros(b, x.shape[1])
+        # PyTorch broadcasts one condition (or mask) over the batch; the graph's inputs share one batch size
+        given = {n: v.expand(b, *v.shape[1:]) if v.shape[0] == 1 else v for n, v in given.items()}
         feed = {n: np.ascontiguousarray(v.detach().cpu().numpy()) for n, v in given.items()}
         return torch.from_numpy(session.run(None, feed)[0]).to(x.device)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from generec.evaluation.facets import FACET_ORDER
-from generec.evaluation.loop import LoopResult
+from generec.evaluation.loop_result import LoopResult
 
 COLUMNS = (
     ("ctr", "CTR"),
