@@ -10,6 +10,10 @@ does not depend on what the weights learned, so a freshly initialised model is t
     python bench/bench_diffusion.py --threads 1 --ddim-steps 10 --skip-ddpm
     python bench/bench_diffusion.py --preset demo-latent --skip-ddpm   # the latent preset (32x32 px)
     python bench/bench_diffusion.py --preset demo-64 --baseline demo-latent --skip-ddpm --threads 2
+    python bench/bench_diffusion.py --model W/creation --baseline demo-latent --skip-ddpm --threads 2 --torch-row
+
+Sampling runs the denoiser through ONNX Runtime (``generec.diffusion.onnx_runtime``); ``--torch-row``
+also times the same clip with eager PyTorch (``GENEREC_SAMPLER=torch``) and prints the ratio.
 
 With ``--baseline PRESET`` a fresh model of that preset is timed in the same run and the ratio printed
 (the 64 px preset against the 32 px one it replaces). Targets: a 16-frame clip with DDIM in <= 10 s
@@ -19,6 +23,7 @@ With ``--baseline PRESET`` a fresh model of that preset is timed in the same run
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -65,6 +70,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy shared machine).")
     ap.add_argument("--skip-ddpm", action="store_true")
+    ap.add_argument("--torch-row", action="store_true", help="Also time DDIM with eager PyTorch (no ONNX Runtime).")
     ap.add_argument("--baseline", default=None, help="Also time a fresh model of this preset; print the ratio.")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -88,6 +94,12 @@ def main() -> None:
     assert clip.shape[1] == args.frames
     target = "<= 3" if size >= 64 else "<= 10"
     print(f"{'DDIM-' + str(args.ddim_steps):<10} {t_ddim:>9.2f} {1.0:>7.1f}x {target:>7}", flush=True)
+    if args.torch_row:
+        os.environ["GENEREC_SAMPLER"] = "torch"
+        t_torch, _ = timed(lambda: creator.create(g, frames=args.frames, guidance_scale=args.guidance), args.repeats)
+        del os.environ["GENEREC_SAMPLER"]
+        print(f"{'PyTorch':<10} {t_torch:>9.2f} {t_torch / t_ddim:>7.1f}x  (the same DDIM-{args.ddim_steps} in eager "
+              f"PyTorch; ONNX Runtime is {t_torch / t_ddim:.2f}x faster)", flush=True)  # fmt: skip
     if args.baseline:
         base = demo_creator(None, args.ddim_steps, args.baseline)
         base.create(g_for(base, rng), frames=args.frames, steps=2, guidance_scale=args.guidance)  # warm-up

@@ -1,9 +1,11 @@
 """The runners of generation jobs: editors (trim, clip, thumbnail, style, revision, cover) and the creator.
 
 Each runner turns a parent item's media into a new file (an editor), or a guidance into a new
-file with no parent (:class:`CreateRunner`, the creator), and returns a
+file with no parent (the creator), and returns a
 :class:`~generec.pipeline_jobs.Made`; :func:`generec.pipeline_jobs.publish_made` then checks and
-stores it. :func:`default_runners` gives what this install can run.
+stores it. The encoder-guided editors and style transfer live here; the runners backed by
+diffusion checkpoints (creation, revision, cover generation) in :mod:`generec.pipeline_generators`.
+:func:`default_runners` gives what this install can run.
 
 Example
 -------
@@ -18,9 +20,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from generec.errors import GeneRecError, MediaError, require
+from generec.pipeline_generators import CreateRunner, RevisionRunner, ThumbnailGenerationRunner
 from generec.pipeline_jobs import JobRunner, Made, Progress
 from generec.types import Guidance, Item, Modality
 
@@ -50,98 +51,6 @@ def creation_checkpoint(settings: Settings) -> Path | None:
     from generec.creator.checkpoint import DEMO_CHECKPOINT
 
     return model_checkpoint(settings, MODEL_DIRS["create_video"], DEMO_CHECKPOINT)
-
-
-def to_display(frames: Any, size: int) -> np.ndarray:
-    """Frames ``[T, S, S, 3]`` (or one image) as the model made them, resized to ``size`` px with LANCZOS.
-
-    Models work at their own native size (32 px today, 64 px retrained); what a user sees, and what
-    the watermark needs (it does not survive videos under 256 px), is the display size. LANCZOS
-    interpolates: no pixel replication, no blocky mosaic.
-    """
-    from PIL import Image
-
-    arr = np.asarray(frames)
-    one = arr.ndim == 3
-    out = np.stack(
-        [np.asarray(Image.fromarray(f).resize((size, size), Image.LANCZOS)) for f in (arr[None] if one else arr)]
-    )
-    return out[0] if one else out
-
-
-def trained_with(path: Path, encoder: Any) -> None:
-    """:class:`ModelError` unless the checkpoint at ``path`` was trained with ``encoder`` (by id)."""
-    import json
-
-    from generec.errors import ModelError
-
-    meta = json.loads((path / "config.json").read_text(encoding="utf-8")).get("meta", {})
-    wanted, have = str(meta.get("encoder", "")), str(getattr(encoder, "id", ""))
-    if wanted and wanted not in ("unknown", have):
-        raise ModelError(f"the {meta.get('task', 'model')} checkpoint in {path} was trained with encoder {wanted!r}, "
-                         f"this install has {have!r}; load the checkpoint's encoder")  # fmt: skip
-
-
-class CreateRunner:
-    """Makes a new video from noise with a trained :class:`generec.creator.VideoCreator` (paper §5.2).
-
-    The instruction (the description the instructor built from the request) and, when the model
-    was trained with it and the guidance has it, User_Hist steer the sampler. The clip, made at
-    the model's native size, is shown at ``size`` px (:func:`to_display`).
-
-    Parameters
-    ----------
-    creator : VideoCreator
-        The loaded creator (with the encoder its checkpoint was trained with).
-    frames, fps, size : int, float, int
-        Length of the made clip (MCVD extension past the model's window), its frame rate and size.
-    candidates : int
-        First windows sampled per request; the one the encoder finds closest to the instruction is
-        kept and extended (the service uses ``Settings.creator.candidates``).
-    """
-
-    task = "create_video"
-    takes_seed = True
-
-    def __init__(self, creator: Any, model_id: str, frames: int = 16, fps: float = 8.0, size: int = 256,
-                 candidates: int = 1) -> None:  # fmt: skip
-        self.creator, self.model_id, self.encoder = creator, model_id, creator.encoder
-        self.frames, self.fps, self.size, self.candidates = frames, fps, size, candidates
-
-    @classmethod
-    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> CreateRunner:
-        """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
-        from generec.creator import VideoCreator
-
-        trained_with(Path(path), encoder)
-        creator = VideoCreator.load(path, encoder)
-        return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
-
-    def run(self, parent: Item | None, source: Path | None, guidance: Guidance, out_dir: Path, progress: Progress,
-            seed: int = 0) -> Made:  # fmt: skip
-        from generec.media import write_video
-
-        text = guidance.instruction_text or ""
-        hist = guidance.user_hist if "user_hist" in self.creator.spec.names else None
-        # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
-        # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input).
-        g = Guidance(instruction_text=text or None, user_hist=hist, constraints=dict(guidance.constraints)) \
-            if text or hist is not None else None  # fmt: skip
-        progress(0.2, "creating a new video from noise")
-        clip = self.creator.create(g, frames=self.frames, seed=seed, candidates=self.candidates)[0]
-        out = write_video(to_display(clip, self.size), out_dir / "created.mp4", self.fps)
-        params = {
-            "description": text,
-            "seed": seed,
-            "frames": len(clip),
-            "fps": self.fps,
-            "steps": self.creator.steps,
-            "candidates": self.candidates,
-            "native_size": int(clip.shape[-2]),
-            "guided_by": [n for n, v in (("instruction", text), ("user_hist", hist)) if v is not None and len(v)],
-        }
-        return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
-                    params=params)  # fmt: skip
 
 
 class TrimRunner:
@@ -253,114 +162,6 @@ class StyleRunner:
                     title=f"{parent.title} ({done.style})", params={"style": done.style, **done.metrics})  # fmt: skip
 
 
-def _steering(model_parts: Any, guidance: Guidance) -> tuple[Guidance | None, list[str]]:
-    """The part of ``guidance`` a model has inputs for (instruction, User_Hist), and their names.
-
-    ``None`` when it has none of them (no words the model reads, no liked items yet): the model
-    then samples unconditionally, as the paper's reference does, and provenance says so.
-    """
-    given = {"instruction": guidance.instruction_text, "user_hist": guidance.user_hist}
-    used = [n for n, v in given.items() if n in model_parts and v is not None and len(v)]
-    if not used:
-        return None, []
-    return Guidance(instruction_text=given["instruction"] if "instruction" in used else None,
-                    user_hist=given["user_hist"] if "user_hist" in used else None), used  # fmt: skip
-
-
-class RevisionRunner:
-    """Redoes a video for the user's taste (paper §5.1.3): SDEdit with :class:`generec.editor.revision.Reviser`.
-
-    The clip is noised to ``strength`` of the schedule and denoised under User_Hist (the user's
-    liked items, which :func:`generec.pipeline_jobs.run_made` computes) and the instruction when
-    the checkpoint has an input for it. As many evenly spaced frames of the source as the model's
-    window holds are revised at its native size, shown at ``size`` px over the source's length.
-    """
-
-    task = "revision"
-    takes_seed = True
-    uses_history = True
-
-    def __init__(self, reviser: Any, model_id: str, size: int = 256, strength: float | None = None) -> None:
-        self.reviser, self.model_id, self.encoder = reviser, model_id, reviser.encoder
-        self.size, self.strength = size, strength
-
-    @classmethod
-    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> RevisionRunner:
-        """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
-        from generec.editor.revision import Reviser
-
-        trained_with(Path(path), encoder)
-        return cls(Reviser.load(path, encoder), _model_id(path, "revision"), **kw)
-
-    def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress,
-            seed: int = 0) -> Made:  # fmt: skip
-        from generec.media import probe, sample_frames, write_video
-
-        info = probe(source)
-        if info.is_image:
-            raise MediaError(f"item {parent.id!r} is an image; revision redoes videos")
-        n = self.reviser.model.config.shape.frames
-        _, frames = sample_frames(source, n)
-        steer, used = _steering(self.reviser.spec.names, guidance)
-        strength = self.reviser.strength if self.strength is None else self.strength
-        progress(0.2, "redoing the video for your taste" if used else "redoing the video")
-        clip = self.reviser.revise(frames, steer, strength=strength, seed=seed)
-        fps = min(8.0, max(1.0, len(clip) / max(info.duration, 1e-3)))  # the revised clip spans the source
-        out = write_video(to_display(clip, self.size), out_dir / "revised.mp4", fps)
-        params = {"strength": strength, "seed": seed, "steps": self.reviser.steps, "frames": len(clip),
-                  "native_size": int(clip.shape[-2]), "fps": fps, "guided_by": used,
-                  "description": guidance.instruction_text or "redone for your taste"}  # fmt: skip
-        return Made(out, "revision", "generec.editor.Reviser", self.model_id, title=f"{parent.title} (redone for you)",
-                    params=params)  # fmt: skip
-
-
-class ThumbnailGenerationRunner:
-    """Draws a new cover for a video (paper §5.1.1) with the editor's ``ThumbnailGenerator``.
-
-    The condition is the video's own frames plus the user's taste (User_Hist stands in for the
-    liked covers, same encoder space); ``candidates`` covers are drawn and the one closest to the
-    video's frames in the encoder's space is kept, so the cover still shows what the video does.
-    """
-
-    task = "thumbnail_generation"
-    takes_seed = True
-    uses_history = True
-
-    def __init__(self, generator: Any, model_id: str, size: int = 256, candidates: int = 4) -> None:
-        self.generator, self.model_id, self.encoder = generator, model_id, generator.encoder
-        self.size, self.candidates = size, candidates
-
-    @classmethod
-    def load(cls, path: str | Path, encoder: Any, **kw: Any) -> ThumbnailGenerationRunner:
-        from generec.editor.thumbnail_generation import ThumbnailGenerator
-
-        trained_with(Path(path), encoder)
-        return cls(ThumbnailGenerator.load(path, encoder), _model_id(path, "thumbnail-generation"), **kw)
-
-    def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress,
-            seed: int = 0) -> Made:  # fmt: skip
-        from PIL import Image
-
-        from generec.encoders.base import l2_normalize
-        from generec.media import sample_frames
-
-        _, frames = sample_frames(source, 8)
-        progress(0.2, "drawing a new cover for you")
-        covers = self.generator.generate(frames, guidance=Guidance(user_hist=guidance.user_hist),
-                                         n=self.candidates, seed=seed)  # fmt: skip
-        feats = l2_normalize(self.encoder.encode_images(covers))
-        video = l2_normalize(self.encoder.encode_images(frames).mean(0, keepdims=True))
-        scores = (feats @ video.T).ravel()
-        best = int(scores.argmax())
-        out = out_dir / "cover.png"
-        Image.fromarray(to_display(covers[best], self.size)).save(out)
-        params = {"seed": seed, "candidates": self.candidates, "score": float(scores[best]), "generated": True,
-                  "native_size": int(covers.shape[-2]), "guided_by": ["video"] + (["user_hist"] if guidance.user_hist
-                  is not None else [])}  # fmt: skip
-        return Made(source, "thumbnail", "generec.editor.ThumbnailGenerator", self.model_id, thumbnail=out,
-                    title=parent.title, params=params)  # fmt: skip
-
-
 def default_runners(settings: Settings) -> dict[str, JobRunner]:
     """Runners that can run on this install: encoder-guided editors, revision, cover generation and the
     creator when their checkpoints exist and load (each is logged when it is off, and why)."""
@@ -403,11 +204,6 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
         except (GeneRecError, ImportError, OSError, ValueError) as exc:
             log.warning("%s is off: %s", task, exc)
     return runners
-
-
-def _model_id(path: str | Path, task: str) -> str:
-    """``<folder>/<checkpoint>:<task>``, e.g. ``revision-demo/model:revision`` for the packaged model."""
-    return f"{Path(path).parent.name}/{Path(path).name}:{task}"
 
 
 def _encoder_for(checkpoint: Path, encoders: list[Any]) -> Any:

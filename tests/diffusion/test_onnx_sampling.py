@@ -89,3 +89,12 @@ def test_sampling_falls_back_to_pytorch_and_says_so_where_the_cache_cannot_be_wr
         out = model.sample(torch.ones(1, 8), steps=2, guidance=2.0, seed=3)
     assert any("sampling with PyTorch" in r.getMessage() for r in caplog.records)
     assert out.shape == expected.shape and not torch.allclose(out, expected)  # sampled, with the new weights
+
+
+def test_a_long_running_process_keeps_a_bounded_number_of_sessions() -> None:
+    model = DiffusionModel(image_config("tiny", cond_dim=0))
+    for k in range(onnx_runtime.MAX_SESSIONS + 2):
+        for p in model.ema.model.parameters():
+            p.data.add_(0.001 * (k + 1))  # new weights each time, as a model retrained and swapped in
+        onnx_runtime.onnx_denoiser(model.ema.model, model.config.shape)
+    assert len(onnx_runtime._SESSIONS) <= onnx_runtime.MAX_SESSIONS

@@ -178,7 +178,7 @@ def test_creation_in_the_loop_is_judged_by_the_reader(loop_world, loop_parts, tm
     from generec.evaluation.loop import LoopParts
     from generec.evaluation.loop_parts import ReaderJudge
     from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy
-    from generec.pipeline_runners import CreateRunner
+    from generec.pipeline_generators import CreateRunner
 
     torch.set_num_threads(1)
     encoder = GeneRecEncoder(seed=0)

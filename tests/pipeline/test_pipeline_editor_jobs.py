@@ -15,8 +15,9 @@ import pytest
 
 from generec.config import Settings
 from generec.pipeline import GeneRec
+from generec.pipeline_generators import ThumbnailGenerationRunner
 from generec.pipeline_parts import Decision
-from generec.pipeline_runners import ThumbnailGenerationRunner, default_runners
+from generec.pipeline_runners import default_runners
 from generec.types import Event, EventKind, Guidance, JobStatus
 
 TASKS = {"redo": ("edit_revise", "revision"), "cover": ("edit_thumbnail", "thumbnail_generation")}

@@ -20,8 +20,8 @@ from generec.instructor.factory import build_instructor
 from generec.instructor.understanding import OfflineUnderstanding
 from generec.instructor.vocabulary import Vocabulary
 from generec.pipeline import GeneRec
+from generec.pipeline_generators import CreateRunner
 from generec.pipeline_parts import Decision
-from generec.pipeline_runners import CreateRunner
 from generec.types import Event, EventKind, Guidance, JobStatus
 
 N = 2  # rejections in a row that switch creation on

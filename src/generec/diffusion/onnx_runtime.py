@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _SESSIONS: dict[str, Any] = {}
 _LOCK = threading.Lock()
+MAX_SESSIONS = 8
+"""Sessions kept loaded in one process (the oldest is dropped first): a service holds a few models."""
 
 
 def cache_dir() -> Path:
@@ -139,6 +141,8 @@ def onnx_denoiser(net: torch.nn.Module, shape: Any) -> Callable[..., torch.Tenso
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)  # never keep half an export
                 raise ModelError(f"cannot run this denoiser with ONNX Runtime: {exc}") from exc
+            while len(_SESSIONS) >= MAX_SESSIONS:
+                _SESSIONS.pop(next(iter(_SESSIONS)))
             _SESSIONS[key] = session
     names, _ = _inputs(shape)
 

@@ -10,7 +10,7 @@ They differ only in the generators installed:
 
 * ``retrieval`` — (a) no generators: whatever the instructor decides, the pipeline ranks the corpus;
 * ``editing`` — (b) the service's editors, no creator;
-* ``creation`` — the creator alone (:class:`generec.pipeline_runners.CreateRunner` over a trained
+* ``creation`` — the creator alone (:class:`generec.pipeline_generators.CreateRunner` over a trained
   creation checkpoint), no editor;
 * ``full`` — (c) editors and creator. Without a checkpoint, ``full`` equals ``editing`` and
   ``creation`` equals ``retrieval``; :data:`CREATION_NOTE` says so.
@@ -155,7 +155,7 @@ class LoopParts:
         candidates: int | None = None,
     ) -> LoopParts:
         """The real instructor (sentence embeddings cached under ``cache_home``) and, given a creation
-        checkpoint, its :class:`~generec.pipeline_runners.CreateRunner` (with the checkpoint's ``encoder/`` or
+        checkpoint, its :class:`~generec.pipeline_generators.CreateRunner` (with the checkpoint's ``encoder/`` or
         ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``).
         ``candidates`` per creation request default to the service's (``Settings.creator.candidates``)."""
         from generec.config import CreatorSettings
@@ -168,7 +168,7 @@ class LoopParts:
             return cls(instructor, notes=[CREATION_NOTE, _encoder_note(enc_dir)], encoder_dir=enc_dir)
         from generec.encoders import load_encoder
         from generec.evaluation.attribute_reader import AttributeReader
-        from generec.pipeline_runners import CreateRunner
+        from generec.pipeline_generators import CreateRunner
 
         creation = Path(creation)
         enc_dir = Path(encoder) if encoder else creation / "encoder"
