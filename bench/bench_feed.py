@@ -6,7 +6,9 @@ with the same history: the per-user chronological split of clicks and likes (the
 * **recommender** — what the service serves: the model of ``settings.recommender`` (MMGCN with LightGCN's
   linear layers, content features from the home's encoder + MiniLM, exactly as
   :func:`generec.pipeline_retrain.train_from_store` makes them) trained on the training part, ranking
-  through :class:`generec.pipeline_recommender.RecommenderRanker`;
+  through :class:`generec.pipeline_recommender.RecommenderRanker`, with the attribute taste learned from
+  every user's impressions and clicks before their held-out ones (as ``train_from_store`` learns it from
+  the store);
 * **tags** — :class:`generec.pipeline_parts.ContentRanker`, the fallback: the user's taste profile
   from their events before the held-out ones, plus observed popularity.
 
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 
 def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
@@ -48,7 +51,6 @@ def main() -> None:
     ap.add_argument("--choose-weights", default="", help="Taste weights to compare on the validation clicks first.")
     args = ap.parse_args()
 
-    import pandas as pd
     import torch
     from scipy import stats
 
@@ -56,7 +58,7 @@ def main() -> None:
     from generec.data.sim import World
     from generec.pipeline_parts import ContentRanker
     from generec.pipeline_recommender import ItemContent
-    from generec.pipeline_retrain import make_recommender
+    from generec.pipeline_retrain import fit_taste, make_recommender
     from generec.store import MediaStore, Store
 
     torch.set_num_threads(args.threads)
@@ -75,6 +77,7 @@ def main() -> None:
     popularity = ContentRanker()
     popularity.set_popularity(pd.Series(split.item_ids[split.train[:, 1]]).value_counts().to_dict())
     judge = Judge(world, split, items, pool)
+    judge.taste = fit_taste(settings, pool, *judge.training_exposures())
     weights = [float(w) for w in args.choose_weights.split(",") if w] if args.choose_weights else []
     if weights:  # the taste weight is chosen on the VALIDATION clicks; the test clicks play no part
         fit = settings.model_copy(update={"recommender": settings.recommender.model_copy(update={"seed": 0})})
@@ -126,6 +129,10 @@ def main() -> None:
     store.close()
 
 
+def pairs(events: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(events["user_id"], events["item_id"], strict=True))
+
+
 class Judge:
     """Held-out clicks and the world's ground truth for users of a split; rankers see the same history."""
 
@@ -133,6 +140,21 @@ class Judge:
         self.world, self.split, self.items, self.pool = world, split, items, pool
         self.sim = world.simulator()
         self.events = world.events
+        self.taste = None  # the attribute taste learned from the training period (training_exposures)
+
+    def training_exposures(self) -> list[list[tuple[str, str]]]:
+        """``(user, item)`` impressions and clicks or likes before each user's first held-out item (valid or
+        test): what the store held when the model was trained, for the attribute taste's population fit."""
+        ids, users = self.split.item_ids, self.split.user_ids
+        held = np.concatenate([self.split.valid, self.split.test])
+        pairs = pd.DataFrame({"user_id": users[held[:, 0]].astype(str), "item_id": ids[held[:, 1]].astype(str)})
+        ev = self.events
+        first = ev.merge(pairs, on=["user_id", "item_id"]).groupby("user_id")["ts"].min()
+        cutoff = ev["user_id"].map(first).fillna(np.inf)
+        before = ev[ev["ts"] < cutoff]
+        shown = before[before["kind"] == "impression"]
+        positive = before[before["kind"].isin(["click", "like"])]
+        return [pairs(shown), pairs(positive)]
 
     def users(self, held_pairs: np.ndarray, n: int, seed: int) -> np.ndarray:
         candidates = np.unique(held_pairs[:, 0])
@@ -142,7 +164,8 @@ class Judge:
         from generec.pipeline_recommender import RecommenderRanker, ServedModel
 
         split = self.split
-        served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+        served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {},
+                             taste=self.taste)  # fmt: skip
         ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)
         return lambda uid, events, profile, exclude: ranker.rank_user(uid, events, {}, profile, self.pool, 10,
                                                                       exclude=exclude)  # fmt: skip
@@ -193,7 +216,7 @@ def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: in
     Per user a new item made of their favourite value of every attribute (and one of their least
     favourite), rendered and given content features as the service gives a made item. Ranked among
     the 1,500 human items (the user's training items excluded): by the model's raw content score, and
-    through the service's :class:`RecommenderRanker` (calibrated content score and taste profile),
+    through the service's :class:`RecommenderRanker` (calibrated content score and attribute taste),
     once with the item described by the attributes it was made with (what a made item carries) and
     once with none (content alone).
     """
@@ -224,7 +247,8 @@ def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: in
           f"top-20 among {split.n_items} items: {(rank < 20).mean():.1%}; top-100: {(rank < 100).mean():.1%}; "
           f"median rank {np.median(rank):.0f}")  # fmt: skip
 
-    served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+    served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {},
+                         taste=judge.taste)  # fmt: skip
     with torch.no_grad():
         vectors = model.item_embeddings_from_features(feats).numpy()
     ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)

@@ -127,6 +127,12 @@ class RecommenderSettings(BaseModel):
         "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
         "above the tag ranker on both NDCG@10 and satisfaction (bench/bench_feed.py --choose-weights).",
     )
+    taste_shrinkage: float = Field(
+        default=10.0,
+        gt=0,
+        description="How strongly a user's attribute taste is tied to the population's (larger: closer); "
+        "10 on the demo world (bench/bench_feed.py).",
+    )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."
     )

@@ -78,6 +78,16 @@ def make_recommender(settings: Any, verbose: bool = False) -> Any:
                  **common)  # fmt: skip
 
 
+def fit_taste(settings: Any, items: Any, shown: Any, positive: Any) -> Any:
+    """The attribute taste (:class:`~generec.recommender.taste.AttributeTaste`) of ``items``' attributes,
+    learned from ``(user, item)`` impressions ``shown`` and clicks or likes ``positive``."""
+    from generec.pipeline_parts import item_features
+    from generec.recommender.taste import AttributeTaste
+
+    taste = AttributeTaste(shrinkage=settings.recommender.taste_shrinkage)
+    return taste.fit({i.id: item_features(i) for i in items}, shown, positive)
+
+
 def train_from_store(
     settings: Any, store: Any, media: Any, progress: Callable[[float, str], None] | None = None, job_id: str = ""
 ) -> Path:
@@ -93,9 +103,13 @@ def train_from_store(
     features = content.features(items)
     report(0.4, f"training on {len(split.train)} clicks of {split.n_users} users")
     model = make_recommender(settings).fit(split, features=features)
+    report(0.8, "learning the users' taste over attributes from impressions and clicks")
+    shown = [(u, i) for u, i, _ in store.interactions(kinds=("impression",))]
+    taste = fit_taste(settings, items, shown, [(u, i) for u, i, _ in store.interactions()])
     valid = evaluate(model, split, on="valid", ks=(20,))["ndcg@20"] if len(split.valid) else None
     version = recommender_dir(settings) / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
     model.save(version)
+    taste.save(version)
     meta = {"trained_at": time.time(), "seconds": round(time.time() - started, 1), "job": job_id,
             "user_ids": [str(u) for u in split.user_ids], "item_ids": [str(i) for i in split.item_ids],
             "clicks": int(len(split.train) + len(split.valid)), "content": content.describe(),
