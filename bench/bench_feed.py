@@ -129,7 +129,7 @@ def main() -> None:
     store.close()
 
 
-def pairs(events: pd.DataFrame) -> list[tuple[str, str]]:
+def user_item_pairs(events: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(events["user_id"], events["item_id"], strict=True))
 
 
@@ -154,7 +154,7 @@ class Judge:
         before = ev[ev["ts"] < cutoff]
         shown = before[before["kind"] == "impression"]
         positive = before[before["kind"].isin(["click", "like"])]
-        return [pairs(shown), pairs(positive)]
+        return [user_item_pairs(shown), user_item_pairs(positive)]
 
     def users(self, held_pairs: np.ndarray, n: int, seed: int) -> np.ndarray:
         candidates = np.unique(held_pairs[:, 0])

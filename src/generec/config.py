@@ -121,17 +121,17 @@ class RecommenderSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
     frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
     taste_weight: float = Field(
-        default=4.0,
+        default=6.0,
         ge=0,
         description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
-        "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
+        "6 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
         "above the tag ranker on both NDCG@10 and satisfaction (bench/bench_feed.py --choose-weights).",
     )
     taste_shrinkage: float = Field(
         default=10.0,
         gt=0,
-        description="How strongly a user's attribute taste is tied to the population's (larger: closer); "
-        "10 on the demo world (bench/bench_feed.py).",
+        description="Precision of the prior tying a user's attribute taste to the population's (larger: "
+        "closer); 10 on the demo world, where 5 and 20 rank about the same (bench/bench_feed.py).",
     )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."
