@@ -20,7 +20,8 @@ per user a new item made to their taste (``World.taste_item_meta``), ranked amon
 the model's content score and through the service's ranker (the share of users whose taste-made item
 lands in their top 20). ``--choose-weights`` first scores taste weights and the tag ranker on the
 validation clicks and names the weight with the highest satisfaction among those above the tag ranker
-on both NDCG@10 and satisfaction (the service's default, ``recommender.taste_weight``).
+on both NDCG@10 and satisfaction, each by a one-sided paired t-test over the validation users at
+p < .05 (the service's default, ``recommender.taste_weight``).
 
     python bench/bench_feed.py --home H --seeds 5 --users 1000 --cold-users 500
 """
@@ -84,15 +85,19 @@ def main() -> None:
         model = make_recommender(fit).fit(split, features=features)
         users = judge.users(split.valid, args.users, seed=0)
         rankers = {"tags": judge.tags(popularity), **{w: judge.recommender(model, popularity, w) for w in weights}}
-        valid = {name: (float(np.mean(n)), float(np.mean(s)))
-                 for name, (n, s) in judge.score(rankers, users, split.valid, [split.train]).items()}  # fmt: skip
-        print("| taste weight | valid ndcg@10 | satisfaction |\n|---:|---:|---:|")
-        for name, (ndcg, sat) in valid.items():
-            print(f"| {name if name == 'tags' else f'{name:g}'} | {ndcg:.4f} | {sat:.4f} |", flush=True)
-        beat = [w for w in weights if valid[w][0] > valid["tags"][0] and valid[w][1] > valid["tags"][1]]
-        best = max(beat, key=lambda w: valid[w][1]) if beat else None
-        print(f"chosen (highest satisfaction among the weights above the tag ranker on both): "
-              f"{'none' if best is None else f'{best:g}'}")  # fmt: skip
+        per_user = judge.score(rankers, users, split.valid, [split.train])
+        print("| taste weight | valid ndcg@10 | p (> tags) | satisfaction | p (> tags) |\n|---:|---:|---:|---:|---:|")
+        above = []
+        for name, (ndcg, sat) in per_user.items():
+            ps = [stats.ttest_rel(mine, tags, alternative="greater").pvalue if name != "tags" else float("nan")
+                  for mine, tags in zip((ndcg, sat), per_user["tags"], strict=True)]  # fmt: skip
+            if name != "tags" and max(ps) < 0.05:
+                above.append(name)
+            label = name if name == "tags" else f"{name:g}"
+            print(f"| {label} | {np.mean(ndcg):.4f} | {ps[0]:.2g} | {np.mean(sat):.4f} | {ps[1]:.2g} |", flush=True)
+        best = max(above, key=lambda w: np.mean(per_user[w][1])) if above else None
+        print(f"chosen (highest satisfaction among the weights above the tag ranker on both, paired over the "
+              f"validation users, p < .05): {'none' if best is None else f'{best:g}'}")  # fmt: skip
 
     rows = []
     model = None

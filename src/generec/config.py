@@ -121,11 +121,12 @@ class RecommenderSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of the split, initialisation and sampling.")
     frames: int = Field(default=8, ge=1, description="Video frames pooled into an item's visual feature.")
     taste_weight: float = Field(
-        default=6.0,
+        default=4.0,
         ge=0,
         description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
-        "6 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
-        "above the tag ranker on both NDCG@10 and satisfaction (bench/bench_feed.py --choose-weights).",
+        "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
+        "above the tag ranker on both NDCG@10 and satisfaction, paired over users at p < .05 "
+        "(bench/bench_feed.py --choose-weights).",
     )
     taste_shrinkage: float = Field(
         default=10.0,
