@@ -248,7 +248,8 @@ class ServedModel:
 
     def taste_scores(self, events: Sequence[Event], items: Sequence[Item],
                      known: Sequence[Item] = ()) -> np.ndarray | None:  # fmt: skip
-        """The user's attribute taste for each of ``items`` (``None`` when this version learned none).
+        """The user's attribute taste for each of ``items`` (``None`` when this version learned none;
+        ``NaN`` for an item with no attribute value the taste knows).
 
         The user's weights are fitted on their events about ``items`` and ``known`` (the items their
         events are about, judged ones included): each item they were shown (an impression, or any
@@ -267,7 +268,10 @@ class ServedModel:
                 clicked[e.item_id] = max(clicked.get(e.item_id, 0.0), hit)
         shown = self._rows(taste, [by_id[i] for i in clicked])
         weights = taste.user_weights(shown, list(clicked.values()))
-        return (self._rows(taste, items) @ weights).astype(np.float32)
+        rows = self._rows(taste, items)
+        out = (rows @ weights).astype(np.float32)
+        out[~rows.any(axis=1)] = np.nan  # no value the taste knows: it cannot say
+        return out
 
     def _rows(self, taste: AttributeTaste, items: Sequence[Item]) -> np.ndarray:
         todo = [i for i in items if i.id not in self._taste_rows]
@@ -365,7 +369,8 @@ class RecommenderRanker:
         scores[~np.isfinite(scores)] = floor  # new items whose content is not read yet: last, not lost
         taste = served.taste_scores(events, pool, known=items) if self.taste_weight else None
         if taste is not None:
-            scores = _standardise(scores) + self.taste_weight * _standardise(taste)
+            scores = _standardise(scores)
+            scores = scores + self.taste_weight * _impute_undescribed(taste, scores)
         wanted = {(a, str(v)) for a, vs in wants.items() for v in vs}
         if wanted:  # asked-for items first: lift them above every other score, keep the model's order inside
             lift = float(scores.max() - scores.min()) + 1.0
@@ -379,6 +384,23 @@ class RecommenderRanker:
         if pairs is None:
             pairs = self._features[item.id] = item_features(item)
         return pairs
+
+
+def _impute_undescribed(taste: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """The standardised taste, with items it cannot describe (``NaN``) given its best linear guess from the
+    standardised ``model`` scores: ``corr(model, taste) x model`` over the described items. So an item
+    made without attributes is placed by its content among the human items instead of at the average taste.
+    """
+    described = np.isfinite(taste)
+    out = np.zeros_like(model)
+    if described.sum() < 2:
+        return out
+    out[described] = _standardise(taste[described])
+    if not described.all():
+        m = _standardise(model[described])
+        rho = float(np.mean(m * out[described])) if m.std() > 0 and out[described].std() > 0 else 0.0
+        out[~described] = rho * model[~described]
+    return out
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:

@@ -374,3 +374,27 @@ def test_a_version_trained_without_a_taste_ranks_by_the_model_and_says_so(traine
     weighted = RecommenderRanker(served, taste_weight=4.0).rank_user(user, [], {}, {}, items, len(items))
     alone = RecommenderRanker(served, taste_weight=0.0).rank_user(user, [], {}, {}, items, len(items))
     assert [c.item_id for c in weighted] == [c.item_id for c in alone]
+
+
+def test_a_made_item_without_attributes_is_placed_by_its_content(trained) -> None:
+    # The taste cannot describe an item with no attribute values it knows: it says so (NaN), and the ranker
+    # places such items by the model's content score instead of at the average taste.
+    gr = trained
+    user = _user_with_events(gr)
+    served = gr.ranker.served
+    items = gr.store.list_items(viewer=None, limit=None)
+    events = gr.store.events_for_user(user, limit=200)
+    vec = served.user_vector(user, events)
+    by_model = sorted(items, key=lambda i: -float(served.item_vectors[served.item_index[i.id]] @ vec))
+    bare = [Item(id=f"ai-bare-{k}", title="A new video for you", origin=Origin.AI, media_hash=i.media_hash,
+                 thumbnail_hash=i.thumbnail_hash) for k, i in enumerate((by_model[0], by_model[-1]))]  # fmt: skip
+    gr.ranker.prepare(bare)
+    pool = [*items, *bare]
+    taste = served.taste_scores(events, pool)
+    assert np.isnan(taste[-2:]).all() and np.isfinite(taste[:-2]).all()
+    ranked = RecommenderRanker(served, taste_weight=4.0).rank_user(user, events, {}, {}, pool, k=len(pool))
+    scores = {c.item_id: c.score for c in ranked}
+    assert all(np.isfinite(list(scores.values())))
+    content = served.scores(vec, bare)
+    first, second = ("ai-bare-0", "ai-bare-1") if content[0] > content[1] else ("ai-bare-1", "ai-bare-0")
+    assert scores[first] > scores[second]
