@@ -7,7 +7,7 @@ with the same history: the per-user chronological split of clicks and likes (the
   linear layers, content features from the home's encoder + MiniLM, exactly as
   :func:`generec.pipeline_retrain.train_from_store` makes them) trained on the training part, ranking
   through :class:`generec.pipeline_recommender.RecommenderRanker`, with the attribute taste learned from
-  every user's impressions and clicks before their held-out ones (as ``train_from_store`` learns it from
+  every user's impressions, clicks and likes before their held-out ones (as ``train_from_store`` learns it from
   the store);
 * **tags** — :class:`generec.pipeline_parts.ContentRanker`, the fallback: the user's taste profile
   from their events before the held-out ones, plus observed popularity.
@@ -148,7 +148,7 @@ class Judge:
         self.taste = None  # the attribute taste learned from the training period (training_exposures)
 
     def training_exposures(self) -> list[list[tuple[str, str]]]:
-        """``(user, item)`` impressions and clicks or likes before each user's first held-out item (valid or
+        """``(user, item)`` impressions, clicks and likes before each user's first held-out item (valid or
         test): what the store held when the model was trained, for the attribute taste's population fit."""
         ids, users = self.split.item_ids, self.split.user_ids
         held = np.concatenate([self.split.valid, self.split.test])
@@ -157,9 +157,7 @@ class Judge:
         first = ev.merge(pairs, on=["user_id", "item_id"]).groupby("user_id")["ts"].min()
         cutoff = ev["user_id"].map(first).fillna(np.inf)
         before = ev[ev["ts"] < cutoff]
-        shown = before[before["kind"] == "impression"]
-        positive = before[before["kind"].isin(["click", "like"])]
-        return [user_item_pairs(shown), user_item_pairs(positive)]
+        return [user_item_pairs(before[before["kind"] == kind]) for kind in ("impression", "click", "like")]
 
     def users(self, held_pairs: np.ndarray, n: int, seed: int) -> np.ndarray:
         candidates = np.unique(held_pairs[:, 0])

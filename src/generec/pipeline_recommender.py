@@ -52,6 +52,9 @@ from generec.types import Candidate, Event, EventKind, Item
 
 log = logging.getLogger(__name__)
 
+TASTE_OUTCOMES = {EventKind.LIKE: 1.0, EventKind.CLICK: 0.5}
+"""What showing an item gave, for the attribute taste; any other event (an impression, a skip) counts 0."""
+
 SERVING_FILE = "serving.json"
 CURRENT_FILE = "CURRENT"
 
@@ -253,21 +256,21 @@ class ServedModel:
 
         The user's weights are fitted on their events about ``items`` and ``known`` (the items their
         events are about, judged ones included): each item they were shown (an impression, or any
-        reaction) is one observation, clicked if they clicked or liked it, shrunk towards the
-        population's weights (:class:`~generec.recommender.taste.AttributeTaste`).
+        reaction) is one observation of what it gave, 0 passed over, 0.5 clicked, 1 liked, shrunk
+        towards the population's weights (:class:`~generec.recommender.taste.AttributeTaste`).
         """
         taste = self.taste
         if taste is None:
             return None
         by_id = {i.id: i for i in known}
         by_id.update((i.id, i) for i in items)
-        clicked: dict[str, float] = {}
+        outcome: dict[str, float] = {}
         for e in events:
             if e.item_id in by_id:
-                hit = 1.0 if EventKind(e.kind) in (EventKind.CLICK, EventKind.LIKE) else 0.0
-                clicked[e.item_id] = max(clicked.get(e.item_id, 0.0), hit)
-        shown = self._rows(taste, [by_id[i] for i in clicked])
-        weights = taste.user_weights(shown, list(clicked.values()))
+                gave = TASTE_OUTCOMES.get(EventKind(e.kind), 0.0)
+                outcome[e.item_id] = max(outcome.get(e.item_id, 0.0), gave)
+        shown = self._rows(taste, [by_id[i] for i in outcome])
+        weights = taste.user_weights(shown, list(outcome.values()))
         rows = self._rows(taste, items)
         out = (rows @ weights).astype(np.float32)
         out[~rows.any(axis=1)] = np.nan  # no value the taste knows: it cannot say

@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ import numpy as np
 
 from generec.errors import DataError, GeneRecError
 from generec.pipeline_recommender import SERVING_FILE, ItemContent, publish_version, recommender_dir
+from generec.recommender.taste import AttributeTaste
+from generec.types import Item
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +80,14 @@ def make_recommender(settings: Any, verbose: bool = False) -> Any:
                  **common)  # fmt: skip
 
 
-def fit_taste(settings: Any, items: Any, shown: Any, positive: Any) -> Any:
-    """The attribute taste (:class:`~generec.recommender.taste.AttributeTaste`) of ``items``' attributes,
-    learned from ``(user, item)`` impressions ``shown`` and clicks or likes ``positive``."""
+def fit_taste(settings: Any, items: Sequence[Item], shown: Iterable[tuple[str, str]],
+              clicked: Iterable[tuple[str, str]], liked: Iterable[tuple[str, str]]) -> AttributeTaste:  # fmt: skip
+    """The attribute taste of ``items``' attributes (:class:`~generec.recommender.taste.AttributeTaste`),
+    learned from ``(user, item)`` impressions ``shown``, clicks ``clicked`` and likes ``liked``."""
     from generec.pipeline_parts import item_features
-    from generec.recommender.taste import AttributeTaste
 
     taste = AttributeTaste(shrinkage=settings.recommender.taste_shrinkage)
-    return taste.fit({i.id: item_features(i) for i in items}, shown, positive)
+    return taste.fit({i.id: item_features(i) for i in items}, shown, clicked, liked)
 
 
 def train_from_store(
@@ -103,9 +105,10 @@ def train_from_store(
     features = content.features(items)
     report(0.4, f"training on {len(split.train)} clicks of {split.n_users} users")
     model = make_recommender(settings).fit(split, features=features)
-    report(0.8, "learning the users' taste over attributes from impressions and clicks")
-    shown = [(u, i) for u, i, _ in store.interactions(kinds=("impression",))]
-    taste = fit_taste(settings, items, shown, [(u, i) for u, i, _ in store.interactions()])
+    report(0.8, "learning the users' taste over attributes from impressions, clicks and likes")
+    shown, clicked, liked = ([(u, i) for u, i, _ in store.interactions(kinds=(kind,))]
+                             for kind in ("impression", "click", "like"))  # fmt: skip
+    taste = fit_taste(settings, items, shown, clicked, liked)
     valid = evaluate(model, split, on="valid", ks=(20,))["ndcg@20"] if len(split.valid) else None
     version = recommender_dir(settings) / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
     model.save(version)

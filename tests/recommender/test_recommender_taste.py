@@ -89,9 +89,24 @@ def test_an_item_without_an_attribute_scores_as_the_average_item_does_on_it() ->
     assert abs(float(np.mean(scenes))) < 1e-9  # values on equally many items: centred at 0
 
 
+def test_a_like_says_more_than_a_click() -> None:
+    # Red and blue items are clicked equally often; only red ones are also liked.
+    items = _catalogue()
+    shown = [(f"u{u}", i) for u in range(50) for i in items]
+    clicked = [(u, i) for u, i in shown if int(u[1:]) % 2 == 0 and ("colour", "green") not in items[i]]
+    liked = [(u, i) for u, i in clicked if ("colour", "red") in items[i]]
+    taste = AttributeTaste().fit(items, shown, clicked, liked)
+    w = dict(zip(taste.vocabulary_, taste.weights_, strict=True))
+    assert w[("colour", "red")] > w[("colour", "blue")] > w[("colour", "green")]
+    one = taste.encode([items["i0" + "0"]])  # a red city item
+    assert _score(taste, taste.user_weights(one, [1.0]), items["i00"]) > _score(
+        taste, taste.user_weights(one, [0.5]), items["i00"]
+    )
+
+
 def test_without_impressions_there_is_nothing_to_contrast_and_weights_are_zero() -> None:
     items, _, clicked = _world()
-    taste = AttributeTaste().fit(items, shown=[], positive=clicked)  # every shown item was clicked
+    taste = AttributeTaste().fit(items, shown=[], clicked=clicked, liked=clicked)  # every shown item was liked
     assert not taste.weights_.any()
 
 
@@ -123,8 +138,10 @@ def test_bad_input_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not fitted"):
         AttributeTaste().encode([[("colour", "red")]])
     taste = AttributeTaste().fit(*_world())
-    with pytest.raises(DataError, match="one click label per shown row"):
+    with pytest.raises(DataError, match="one outcome per shown row"):
         taste.user_weights(taste.encode([[("colour", "red")]]), [1.0, 0.0])
+    with pytest.raises(DataError, match=r"in \[0, 1\]: 0 passed over, 0.5 clicked, 1 liked"):
+        taste.user_weights(taste.encode([[("colour", "red")]]), [2.0])
     with pytest.raises(ModelError, match="retrain the recommender"):
         AttributeTaste.load(tmp_path)  # nothing saved there
     taste.save(tmp_path)

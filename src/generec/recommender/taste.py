@@ -5,28 +5,30 @@ a new item (one GeneRec made; paper §3, the generator's output ranked with huma
 through its content features. The attribute values a made item was asked for ("a red cat on
 the beach") are what it is known by best, and what a user reacts to in the first place.
 
-:class:`AttributeTaste` models a click on a shown item as a logistic function of the item's
-attribute values::
+:class:`AttributeTaste` models what showing an item to a user gives — nothing (passed over), a
+click, or a like (a click that satisfied) — as a logistic function of the item's attribute values::
 
-    P(click | shown) = sigmoid(b_u + w_u · x_i)
+    outcome(u, i) = sigmoid(b_u + w_u · x_i),   outcome = 0 (shown), 1/2 (clicked), 1 (liked)
 
-``x_i`` holds one indicator per (attribute, value) the catalogue uses, centred per attribute
-(minus the share of items with that value among those with the attribute), so an item that
-lacks an attribute, or has a value the catalogue never used, scores as the average item does on
-it rather than as the worst. ``fit``
-learns the *population* weights ``w`` from every user's impressions and clicks (a binomial
-regression over items' shown / clicked counts). At ranking time :meth:`user_weights` fits one
-user's ``w_u`` on their own events by maximum a posteriori with a Gaussian prior centred on the
-population weights (``shrinkage`` is its precision): a user with a few clicks gets mostly the
-population's taste, a user with many gets their own. Values nobody in the user's history
-touched keep the population weight, which is why an item made of a user's favourite values
-of every attribute ranks high even when they never saw one of those values.
+(a binomial of two trials, the click and the like.) ``x_i`` holds one indicator per (attribute,
+value) the catalogue uses, centred per attribute (minus the share of items with that value among
+those with the attribute), so an item that lacks an attribute, or has a value the catalogue never
+used, scores as the average item does on it rather than as the worst. ``fit`` learns the
+*population* weights ``w`` from every user's impressions, clicks and likes (a regression over
+items' summed outcomes). At ranking time :meth:`user_weights` fits one user's ``w_u`` on their own
+events by maximum a posteriori with a Gaussian prior centred on the population weights
+(``shrinkage`` is its precision): a user with a few events gets mostly the population's taste, a
+user with many gets their own. Values nobody in the user's history touched keep the population
+weight, which is why an item made of a user's favourite values of every attribute ranks high even
+when they never saw one of those values. Counting likes besides clicks raised both the simulated
+satisfaction of the demo world's feeds and the share of taste-made items in users' top 20
+(``bench/bench_feed.py``).
 
 Example
 -------
 >>> items = {"a": [("colour", "red")], "b": [("colour", "blue")], "c": [("colour", "red")]}
 >>> shown = [("u1", "a"), ("u1", "b"), ("u2", "b"), ("u2", "c")]
->>> taste = AttributeTaste().fit(items, shown, positive=[("u1", "a"), ("u2", "c")])
+>>> taste = AttributeTaste().fit(items, shown, clicked=[("u1", "a"), ("u2", "c")])
 >>> w = taste.user_weights(taste.encode([items["a"], items["b"]]), [1.0, 0.0])
 >>> bool(taste.encode([items["a"]]) @ w > taste.encode([items["b"]]) @ w)
 True
@@ -79,30 +81,33 @@ class AttributeTaste:
 
     # ----------------------------------------------------------------- fit
     def fit(self, item_pairs: Mapping[str, Collection[Pair]], shown: Iterable[tuple[str, str]],
-            positive: Iterable[tuple[str, str]]) -> AttributeTaste:  # fmt: skip
+            clicked: Iterable[tuple[str, str]], liked: Iterable[tuple[str, str]] = ()) -> AttributeTaste:  # fmt: skip
         """Learn the vocabulary and the population weights.
 
         ``item_pairs``: item id -> its (attribute, value) pairs; ``shown``: ``(user, item)`` impressions;
-        ``positive``: ``(user, item)`` clicks and likes (a clicked item counts as shown). With no
-        impression that was not clicked there is nothing to contrast, and the population weights are 0.
+        ``clicked`` and ``liked``: ``(user, item)`` clicks and likes (a liked item counts as clicked, a
+        clicked one as shown). With no shown item passed over there is nothing to contrast, and the
+        population weights are 0.
         """
         self._check_params()
         if not item_pairs:
             raise DataError("an attribute taste needs items with attributes; the catalogue has none")
         self._fit_vocabulary(item_pairs)
-        positive_set = {(str(u), str(i)) for u, i in positive}
-        exposures = {(str(u), str(i)) for u, i in shown} | positive_set
+        liked_set = {(str(u), str(i)) for u, i in liked}
+        clicked_set = {(str(u), str(i)) for u, i in clicked} | liked_set
+        exposures = {(str(u), str(i)) for u, i in shown} | clicked_set
         n_shown: Counter[str] = Counter(i for _, i in exposures if i in item_pairs)
-        n_pos: Counter[str] = Counter(i for _, i in positive_set if i in item_pairs)
+        trials_won: Counter[str] = Counter(i for _, i in clicked_set if i in item_pairs)
+        trials_won.update(i for _, i in liked_set if i in item_pairs)
         ids = sorted(n_shown)
         self.n_exposures_ = int(sum(n_shown.values()))
         self.weights_ = np.zeros(len(self.vocabulary_))
         self.bias_ = 0.0
-        if not ids or sum(n_pos.values()) in (0, self.n_exposures_):
-            return self  # all or none clicked: no contrast to learn from
+        if not ids or sum(trials_won.values()) in (0, 2 * self.n_exposures_):
+            return self  # nothing or everything won: no contrast to learn from
         x = self.encode([item_pairs[i] for i in ids])
         n = np.asarray([n_shown[i] for i in ids], dtype=np.float64)
-        k = np.asarray([n_pos[i] for i in ids], dtype=np.float64)
+        k = np.asarray([trials_won[i] for i in ids], dtype=np.float64) / 2
         prior = np.zeros(x.shape[1] + 1)
         prior[-1] = float(np.log(k.sum() / (n.sum() - k.sum())))
         theta = _newton(x, k, n, prior, np.full(x.shape[1] + 1, self.population_l2), self.iterations)
@@ -149,17 +154,20 @@ class AttributeTaste:
             out[row, known] += 1.0
         return out
 
-    def user_weights(self, shown: np.ndarray, clicked: Sequence[float]) -> np.ndarray:
-        """A user's weights from the items they were shown (``encode``-d rows) and whether they clicked each.
+    def user_weights(self, shown: np.ndarray, outcomes: Sequence[float]) -> np.ndarray:
+        """A user's weights from the items they were shown (``encode``-d rows) and what each gave:
+        0 passed over, 0.5 clicked, 1 liked.
 
         The maximum a posteriori weights under a prior centred on the population's with precision
         ``shrinkage``; with no rows, the population's weights.
         """
         self._check_fitted()
         x = np.asarray(shown, dtype=np.float64).reshape(-1, len(self.vocabulary_))
-        y = np.asarray(clicked, dtype=np.float64)
+        y = np.asarray(outcomes, dtype=np.float64)
         if len(y) != len(x):
-            raise DataError(f"user_weights needs one click label per shown row, got {len(y)} for {len(x)}")
+            raise DataError(f"user_weights needs one outcome per shown row, got {len(y)} for {len(x)}")
+        if len(y) and not ((y >= 0) & (y <= 1)).all():
+            raise DataError("outcomes must lie in [0, 1]: 0 passed over, 0.5 clicked, 1 liked")
         if not len(x):
             return self.weights_.copy()
         prior = np.append(self.weights_, self.bias_)
