@@ -21,7 +21,8 @@ the model's content score and through the service's ranker (the share of users w
 lands in their top 20). ``--choose-weights`` first scores taste weights and the tag ranker on the
 validation clicks and names the weight with the highest satisfaction among those above the tag ranker
 on both NDCG@10 and satisfaction, each by a one-sided paired t-test over the validation users at
-p < .05 (the service's default, ``recommender.taste_weight``).
+p < .05 divided by the number of weights compared (Bonferroni: the choice is the best of several
+tries); that weight is the service's default, ``recommender.taste_weight``.
 
     python bench/bench_feed.py --home H --seeds 5 --users 1000 --cold-users 500
 """
@@ -91,13 +92,14 @@ def main() -> None:
         for name, (ndcg, sat) in per_user.items():
             ps = [stats.ttest_rel(mine, tags, alternative="greater").pvalue if name != "tags" else float("nan")
                   for mine, tags in zip((ndcg, sat), per_user["tags"], strict=True)]  # fmt: skip
-            if name != "tags" and max(ps) < 0.05:
+            if name != "tags" and max(ps) < 0.05 / len(weights):  # Bonferroni: one test per weight compared
                 above.append(name)
             label = name if name == "tags" else f"{name:g}"
             print(f"| {label} | {np.mean(ndcg):.4f} | {ps[0]:.2g} | {np.mean(sat):.4f} | {ps[1]:.2g} |", flush=True)
         best = max(above, key=lambda w: np.mean(per_user[w][1])) if above else None
+        chosen = "none" if best is None else f"{best:g}"
         print(f"chosen (highest satisfaction among the weights above the tag ranker on both, paired over the "
-              f"validation users, p < .05): {'none' if best is None else f'{best:g}'}")  # fmt: skip
+              f"validation users, p < .05 / {len(weights)} weights): {chosen}")  # fmt: skip
 
     rows = []
     model = None

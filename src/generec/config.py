@@ -125,8 +125,8 @@ class RecommenderSettings(BaseModel):
         ge=0,
         description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
         "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
-        "above the tag ranker on both NDCG@10 and satisfaction, paired over users at p < .05 "
-        "(bench/bench_feed.py --choose-weights).",
+        "above the tag ranker on both NDCG@10 and satisfaction, paired over users at p < .05 / the number of "
+        "weights compared (bench/bench_feed.py --choose-weights).",
     )
     taste_shrinkage: float = Field(
         default=10.0,
