@@ -116,6 +116,10 @@ def test_rare_pairs_and_a_feature_cap_bound_the_vocabulary() -> None:
     assert ("colour", "teal") not in taste.vocabulary_  # on one item only
     assert len(taste.vocabulary_) == 5
     assert taste.encode([[("colour", "teal")]]).tolist() == [[0.0] * 5]  # an unknown value adds nothing
+    # A catalogue where no value is on two items: nothing to learn on, and nothing breaks.
+    alone = AttributeTaste().fit({"a": [("colour", "red")], "b": [("colour", "blue")]}, [("u", "a")], [("u", "b")])
+    assert alone.vocabulary_ == [] and alone.encode([[("colour", "red")]]).shape == (1, 0)
+    assert alone.user_weights(alone.encode([[("colour", "red")]]), [1.0]).shape == (0,)
 
 
 def test_save_and_load_give_the_same_scores(tmp_path: Path) -> None:
@@ -138,6 +142,8 @@ def test_bad_input_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not fitted"):
         AttributeTaste().encode([[("colour", "red")]])
     taste = AttributeTaste().fit(*_world())
+    with pytest.raises(DataError, match="encode"):
+        taste.user_weights(np.ones((2, 3)), [1.0, 0.0])
     with pytest.raises(DataError, match="one outcome per shown row"):
         taste.user_weights(taste.encode([[("colour", "red")]]), [1.0, 0.0])
     with pytest.raises(DataError, match=r"in \[0, 1\]: 0 passed over, 0.5 clicked, 1 liked"):

@@ -143,7 +143,7 @@ class AttributeTaste:
 
     def encode(self, items: Sequence[Collection[Pair]]) -> np.ndarray:
         """``(n, d)`` centred indicators of each item's pairs; an attribute an item lacks (or has only
-        values of that the vocabulary does not know) contributes 0, as the average item does."""
+        values the vocabulary does not know) contributes 0, as the average item does."""
         self._check_fitted()
         out = np.zeros((len(items), len(self.vocabulary_)))
         for row, pairs in enumerate(items):
@@ -162,7 +162,12 @@ class AttributeTaste:
         ``shrinkage``; with no rows, the population's weights.
         """
         self._check_fitted()
-        x = np.asarray(shown, dtype=np.float64).reshape(-1, len(self.vocabulary_))
+        d = len(self.vocabulary_)
+        x = np.asarray(shown, dtype=np.float64)
+        if x.ndim != 2:  # no rows, or one row
+            x = x.reshape(-1, d) if d else np.zeros((0, 0))
+        if x.shape[1] != d:
+            raise DataError(f"shown rows must be encode()-d items with {d} columns, got {x.shape[1]}")
         y = np.asarray(outcomes, dtype=np.float64)
         if len(y) != len(x):
             raise DataError(f"user_weights needs one outcome per shown row, got {len(y)} for {len(x)}")
