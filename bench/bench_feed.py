@@ -6,7 +6,9 @@ with the same history: the per-user chronological split of clicks and likes (the
 * **recommender** — what the service serves: the model of ``settings.recommender`` (MMGCN with LightGCN's
   linear layers, content features from the home's encoder + MiniLM, exactly as
   :func:`generec.pipeline_retrain.train_from_store` makes them) trained on the training part, ranking
-  through :class:`generec.pipeline_recommender.RecommenderRanker`;
+  through :class:`generec.pipeline_recommender.RecommenderRanker`, with the attribute taste learned from
+  every user's impressions, clicks and likes before their held-out ones (as ``train_from_store`` learns it from
+  the store);
 * **tags** — :class:`generec.pipeline_parts.ContentRanker`, the fallback: the user's taste profile
   from their events before the held-out ones, plus observed popularity.
 
@@ -18,7 +20,9 @@ per user a new item made to their taste (``World.taste_item_meta``), ranked amon
 the model's content score and through the service's ranker (the share of users whose taste-made item
 lands in their top 20). ``--choose-weights`` first scores taste weights and the tag ranker on the
 validation clicks and names the weight with the highest satisfaction among those above the tag ranker
-on both NDCG@10 and satisfaction (the service's default, ``recommender.taste_weight``).
+on both NDCG@10 and satisfaction, each by a one-sided paired t-test over the validation users at
+p < .05 divided by the number of weights compared (Bonferroni: the choice is the best of several
+tries); that weight is the service's default, ``recommender.taste_weight``.
 
     python bench/bench_feed.py --home H --seeds 5 --users 1000 --cold-users 500
 """
@@ -30,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 
 def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
@@ -48,7 +53,6 @@ def main() -> None:
     ap.add_argument("--choose-weights", default="", help="Taste weights to compare on the validation clicks first.")
     args = ap.parse_args()
 
-    import pandas as pd
     import torch
     from scipy import stats
 
@@ -56,7 +60,7 @@ def main() -> None:
     from generec.data.sim import World
     from generec.pipeline_parts import ContentRanker
     from generec.pipeline_recommender import ItemContent
-    from generec.pipeline_retrain import make_recommender
+    from generec.pipeline_retrain import fit_taste, make_recommender
     from generec.store import MediaStore, Store
 
     torch.set_num_threads(args.threads)
@@ -75,21 +79,27 @@ def main() -> None:
     popularity = ContentRanker()
     popularity.set_popularity(pd.Series(split.item_ids[split.train[:, 1]]).value_counts().to_dict())
     judge = Judge(world, split, items, pool)
+    judge.taste = fit_taste(settings, pool, *judge.training_exposures())
     weights = [float(w) for w in args.choose_weights.split(",") if w] if args.choose_weights else []
     if weights:  # the taste weight is chosen on the VALIDATION clicks; the test clicks play no part
         fit = settings.model_copy(update={"recommender": settings.recommender.model_copy(update={"seed": 0})})
         model = make_recommender(fit).fit(split, features=features)
         users = judge.users(split.valid, args.users, seed=0)
         rankers = {"tags": judge.tags(popularity), **{w: judge.recommender(model, popularity, w) for w in weights}}
-        valid = {name: (float(np.mean(n)), float(np.mean(s)))
-                 for name, (n, s) in judge.score(rankers, users, split.valid, [split.train]).items()}  # fmt: skip
-        print("| taste weight | valid ndcg@10 | satisfaction |\n|---:|---:|---:|")
-        for name, (ndcg, sat) in valid.items():
-            print(f"| {name if name == 'tags' else f'{name:g}'} | {ndcg:.4f} | {sat:.4f} |", flush=True)
-        beat = [w for w in weights if valid[w][0] > valid["tags"][0] and valid[w][1] > valid["tags"][1]]
-        best = max(beat, key=lambda w: valid[w][1]) if beat else None
-        print(f"chosen (highest satisfaction among the weights above the tag ranker on both): "
-              f"{'none' if best is None else f'{best:g}'}")  # fmt: skip
+        per_user = judge.score(rankers, users, split.valid, [split.train])
+        print("| taste weight | valid ndcg@10 | p (> tags) | satisfaction | p (> tags) |\n|---:|---:|---:|---:|---:|")
+        above = []
+        for name, (ndcg, sat) in per_user.items():
+            ps = [stats.ttest_rel(mine, tags, alternative="greater").pvalue if name != "tags" else float("nan")
+                  for mine, tags in zip((ndcg, sat), per_user["tags"], strict=True)]  # fmt: skip
+            if name != "tags" and max(ps) < 0.05 / len(weights):  # Bonferroni: one test per weight compared
+                above.append(name)
+            label = name if name == "tags" else f"{name:g}"
+            print(f"| {label} | {np.mean(ndcg):.4f} | {ps[0]:.2g} | {np.mean(sat):.4f} | {ps[1]:.2g} |", flush=True)
+        best = max(above, key=lambda w: np.mean(per_user[w][1])) if above else None
+        chosen = "none" if best is None else f"{best:g}"
+        print(f"chosen (highest satisfaction among the weights above the tag ranker on both, paired over the "
+              f"validation users, p < .05 / {len(weights)} weights): {chosen}")  # fmt: skip
 
     rows = []
     model = None
@@ -126,6 +136,10 @@ def main() -> None:
     store.close()
 
 
+def user_item_pairs(events: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(events["user_id"], events["item_id"], strict=True))
+
+
 class Judge:
     """Held-out clicks and the world's ground truth for users of a split; rankers see the same history."""
 
@@ -133,6 +147,19 @@ class Judge:
         self.world, self.split, self.items, self.pool = world, split, items, pool
         self.sim = world.simulator()
         self.events = world.events
+        self.taste = None  # the attribute taste learned from the training period (training_exposures)
+
+    def training_exposures(self) -> list[list[tuple[str, str]]]:
+        """``(user, item)`` impressions, clicks and likes before each user's first held-out item (valid or
+        test): what the store held when the model was trained, for the attribute taste's population fit."""
+        ids, users = self.split.item_ids, self.split.user_ids
+        held = np.concatenate([self.split.valid, self.split.test])
+        pairs = pd.DataFrame({"user_id": users[held[:, 0]].astype(str), "item_id": ids[held[:, 1]].astype(str)})
+        ev = self.events
+        first = ev.merge(pairs, on=["user_id", "item_id"]).groupby("user_id")["ts"].min()
+        cutoff = ev["user_id"].map(first).fillna(np.inf)
+        before = ev[ev["ts"] < cutoff]
+        return [user_item_pairs(before[before["kind"] == kind]) for kind in ("impression", "click", "like")]
 
     def users(self, held_pairs: np.ndarray, n: int, seed: int) -> np.ndarray:
         candidates = np.unique(held_pairs[:, 0])
@@ -142,7 +169,8 @@ class Judge:
         from generec.pipeline_recommender import RecommenderRanker, ServedModel
 
         split = self.split
-        served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+        served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {},
+                             taste=self.taste)  # fmt: skip
         ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)
         return lambda uid, events, profile, exclude: ranker.rank_user(uid, events, {}, profile, self.pool, 10,
                                                                       exclude=exclude)  # fmt: skip
@@ -193,7 +221,7 @@ def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: in
     Per user a new item made of their favourite value of every attribute (and one of their least
     favourite), rendered and given content features as the service gives a made item. Ranked among
     the 1,500 human items (the user's training items excluded): by the model's raw content score, and
-    through the service's :class:`RecommenderRanker` (calibrated content score and taste profile),
+    through the service's :class:`RecommenderRanker` (calibrated content score and attribute taste),
     once with the item described by the attributes it was made with (what a made item carries) and
     once with none (content alone).
     """
@@ -224,7 +252,8 @@ def cold_test(judge: Judge, model, content, fallback, weight: float, n_users: in
           f"top-20 among {split.n_items} items: {(rank < 20).mean():.1%}; top-100: {(rank < 100).mean():.1%}; "
           f"median rank {np.median(rank):.0f}")  # fmt: skip
 
-    served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {})
+    served = ServedModel(model, "bench", [str(u) for u in split.user_ids], [str(i) for i in split.item_ids], {},
+                         taste=judge.taste)  # fmt: skip
     with torch.no_grad():
         vectors = model.item_embeddings_from_features(feats).numpy()
     ranker = RecommenderRanker(served, fallback=fallback, taste_weight=weight)

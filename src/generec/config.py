@@ -125,7 +125,15 @@ class RecommenderSettings(BaseModel):
         ge=0,
         description="Weight of the user's attribute taste next to the model's score (0: the model alone); "
         "4 chosen on the demo world's validation clicks: the highest simulated satisfaction among the weights "
-        "above the tag ranker on both NDCG@10 and satisfaction (bench/bench_feed.py --choose-weights).",
+        "above the tag ranker on both NDCG@10 and satisfaction, paired over users at p < .05 / the number of "
+        "weights compared (bench/bench_feed.py --choose-weights).",
+    )
+    taste_shrinkage: float = Field(
+        default=10.0,
+        gt=0,
+        description="Precision of the prior tying a user's attribute taste to the population's (larger: "
+        "closer); 10 on the demo world's validation clicks at taste weight 4: shrinkage 5 / 10 / 20 give "
+        "NDCG@10 .0356 / .0357 / .0327, satisfaction .241 / .242 / .239 (bench/bench_feed.py).",
     )
     retrain_every_s: float = Field(
         default=0.0, ge=0, description="Queue a retraining from the store this often (0: only on demand)."

@@ -6,12 +6,15 @@ vector; an item it never saw (an AI item, an upload since training) by the conte
 was trained with (``cold_scoring``), calibrated to the scale of known items
 (:mod:`generec.recommender.calibration`), so human and AI items share one scale. A user the model
 never saw is folded in from their positive events: the weighted mean of the vectors of the items
-they clicked or liked (what LightGCN's first layer gives a user). The user's taste profile over
-items' attributes (from their events, as the tag ranker scores it) joins the model's score with
-``taste_weight`` (each attribute value weighed by its lift over how common it is among the items
-ranked): on the demo world the model alone finds the held-out clicks best, the mix gives the
-simulated users more satisfying feeds (``bench/bench_feed.py``). What the user just asked for
-(the decision's attribute wishes) ranks first, ordered by that score among themselves.
+they clicked or liked (what LightGCN's first layer gives a user). The user's taste over items'
+attributes joins the model's score with ``taste_weight``: a logistic model of clicking a shown item
+from its attribute values, its weights learned for the population at training time and fitted to
+the user's own impressions and clicks at ranking time, shrunk towards the population's
+(:class:`~generec.recommender.taste.AttributeTaste`, saved with the version as ``taste.json``). It
+is what places a made item, described by the values it was asked for, among the human items: on
+the demo world an item made of a user's favourite values lands in their top 20 for most users,
+where the content path alone places it near rank 100 (``bench/bench_feed.py``). What the user just
+asked for (the decision's attribute wishes) ranks first, ordered by that score among themselves.
 
 The model in use is one reference, :attr:`RecommenderRanker.served`, replaced whole by
 :meth:`RecommenderRanker.swap`; a step reads it once, so a swap never mixes two models in one
@@ -19,8 +22,8 @@ ranking and never makes a step wait. With no trained model the tag ranker
 (:class:`~generec.pipeline_parts.ContentRanker`) ranks, and :meth:`RecommenderRanker.describe` says so.
 
 Trained versions live in ``<models_dir>/recommender/<version>/`` (the model's ``config.json`` and
-``state.pt`` plus ``serving.json``: the id order and how item features were made); the file
-``<models_dir>/recommender/CURRENT`` names the version in use.
+``state.pt``, the attribute taste's ``taste.json``, plus ``serving.json``: the id order and how item
+features were made); the file ``<models_dir>/recommender/CURRENT`` names the version in use.
 
 Example
 -------
@@ -44,9 +47,13 @@ import torch
 
 from generec.errors import GeneRecError, ModelError
 from generec.pipeline_parts import EVENT_WEIGHTS, ContentRanker, item_features
+from generec.recommender.taste import TASTE_FILE, AttributeTaste
 from generec.types import Candidate, Event, EventKind, Item
 
 log = logging.getLogger(__name__)
+
+TASTE_OUTCOMES = {EventKind.LIKE: 1.0, EventKind.CLICK: 0.5}
+"""What showing an item gave, for the attribute taste; any other event (an impression, a skip) counts 0."""
 
 SERVING_FILE = "serving.json"
 CURRENT_FILE = "CURRENT"
@@ -135,13 +142,16 @@ class ServedModel:
     """A fitted recommender with its id maps, and vectors of the items it never saw (filled as they appear)."""
 
     def __init__(self, model: Any, version: str, user_ids: Sequence[str], item_ids: Sequence[str],
-                 meta: Mapping[str, Any], content: ItemContent | None = None) -> None:  # fmt: skip
+                 meta: Mapping[str, Any], content: ItemContent | None = None,
+                 taste: AttributeTaste | None = None) -> None:  # fmt: skip
         self.model, self.version, self.meta, self.content = model, version, dict(meta), content
+        self.taste = taste
         self.user_index = {u: k for k, u in enumerate(user_ids)}
         self.item_index = {i: k for k, i in enumerate(item_ids)}
         self.user_vectors = model.user_emb_.numpy()
         self.item_vectors = model.item_emb_.numpy()
         self.cold: dict[str, np.ndarray] = {}  # item id -> vector through the content path (raw, uncalibrated)
+        self._taste_rows: dict[str, np.ndarray] = {}  # item id -> its encoded attributes (they never change)
         self._lock = threading.Lock()
 
     @classmethod
@@ -157,14 +167,21 @@ class ServedModel:
         model = load_model(str(version))
         if len(meta["user_ids"]) != model.n_users or len(meta["item_ids"]) != model.n_items:
             raise ModelError(f"{version}: {SERVING_FILE} does not match the model's size; retrain it")
-        return cls(model, version.name, meta["user_ids"], meta["item_ids"], meta, content)
+        taste = None
+        if (version / TASTE_FILE).is_file():
+            taste = AttributeTaste.load(version)
+        else:
+            log.warning("%s has no %s (trained before tastes were learned): the model ranks alone; retrain it",
+                        version, TASTE_FILE)  # fmt: skip
+        return cls(model, version.name, meta["user_ids"], meta["item_ids"], meta, content, taste)
 
     def describe(self) -> dict[str, Any]:
         m = self.model
         name = f"{m.name} ({getattr(m, 'layers', '')} layers)" if getattr(m, "layers", None) else m.name
         return {"model": name, "version": self.version, "trained_at": self.meta.get("trained_at"),
                 "users": m.n_users, "items": m.n_items, "new_items_scored": len(self.cold),
-                "valid_ndcg@20": self.meta.get("valid_ndcg@20")}  # fmt: skip
+                "valid_ndcg@20": self.meta.get("valid_ndcg@20"),
+                "taste": "learned" if self.taste is not None else "none (retrain to learn it)"}  # fmt: skip
 
     # ------------------------------------------------------------------ vectors
     def prepare(self, items: Sequence[Item], limit: int | None = None) -> int:
@@ -232,6 +249,40 @@ class ServedModel:
                 out[pos] = calibrate_new_scores(raw, u, corpus, self.model.item_emb_)[0]
         return out
 
+    def taste_scores(self, events: Sequence[Event], items: Sequence[Item],
+                     known: Sequence[Item] = ()) -> np.ndarray | None:  # fmt: skip
+        """The user's attribute taste for each of ``items`` (``None`` when this version learned none;
+        ``NaN`` for an item with no attribute value the taste knows).
+
+        The user's weights are fitted on their events about ``items`` and ``known`` (the items their
+        events are about, judged ones included): each item they were shown (an impression, or any
+        reaction) is one observation of what it gave, 0 passed over, 0.5 clicked, 1 liked, shrunk
+        towards the population's weights (:class:`~generec.recommender.taste.AttributeTaste`).
+        """
+        taste = self.taste
+        if taste is None:
+            return None
+        by_id = {i.id: i for i in known}
+        by_id.update((i.id, i) for i in items)
+        outcome: dict[str, float] = {}
+        for e in events:
+            if e.item_id in by_id:
+                gave = TASTE_OUTCOMES.get(EventKind(e.kind), 0.0)
+                outcome[e.item_id] = max(outcome.get(e.item_id, 0.0), gave)
+        shown = self._rows(taste, [by_id[i] for i in outcome])
+        weights = taste.user_weights(shown, list(outcome.values()))
+        rows = self._rows(taste, items)
+        out = (rows @ weights).astype(np.float32)
+        out[~rows.any(axis=1)] = np.nan  # no value the taste knows: it cannot say
+        return out
+
+    def _rows(self, taste: AttributeTaste, items: Sequence[Item]) -> np.ndarray:
+        todo = [i for i in items if i.id not in self._taste_rows]
+        if todo:
+            for item, row in zip(todo, taste.encode([item_features(i) for i in todo]), strict=True):
+                self._taste_rows[item.id] = row
+        return np.stack([self._taste_rows[i.id] for i in items]) if items else np.zeros((0, len(taste.vocabulary_)))
+
 
 class RecommenderRanker:
     """Ranks a user's visible items with the served recommender; the tag ranker when none is trained.
@@ -246,8 +297,8 @@ class RecommenderRanker:
         Most new items whose content features one step computes (the rest wait for a later step;
         made items are prepared by the worker that made them, so steps rarely pay for any).
     taste_weight : float
-        Weight of the user's taste profile (their reactions to items' attributes, the tag ranker's
-        score) next to the model's score, both standardised over the items ranked; 0: the model alone.
+        Weight of the user's attribute taste (:meth:`ServedModel.taste_scores`) next to the model's
+        score, both standardised over the items ranked; 0, or a version without a taste: the model alone.
     """
 
     def __init__(self, served: ServedModel | None = None, fallback: ContentRanker | None = None,
@@ -319,8 +370,10 @@ class RecommenderRanker:
         finite = scores[np.isfinite(scores)]
         floor = float(finite.min()) - 1.0 if len(finite) else 0.0
         scores[~np.isfinite(scores)] = floor  # new items whose content is not read yet: last, not lost
-        if self.taste_weight and profile:
-            scores = _standardise(scores) + self.taste_weight * _standardise(self.taste(profile, pool))
+        taste = served.taste_scores(events, pool, known=items) if self.taste_weight else None
+        if taste is not None:
+            scores = _standardise(scores)
+            scores = scores + self.taste_weight * _impute_undescribed(taste, scores)
         wanted = {(a, str(v)) for a, vs in wants.items() for v in vs}
         if wanted:  # asked-for items first: lift them above every other score, keep the model's order inside
             lift = float(scores.max() - scores.min()) + 1.0
@@ -329,29 +382,28 @@ class RecommenderRanker:
         top = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
 
-    def taste(self, profile: Mapping[tuple[str, str], float], items: Sequence[Item]) -> np.ndarray:
-        """The user's taste for each of ``items``: their profile over its attribute values, each value's
-        weight divided by the share of ``items`` that have it (its lift over the base rate).
-
-        Why the division: a user who clicks whatever they see piles up weight on the values most items
-        have; a value they react to more often than it is shown says more about them. On the demo world's
-        validation clicks at taste weight 4 it gave NDCG@10 .028 and satisfaction .182 where the plain
-        profile gave .024 and .181 (``bench/bench_feed.py``'s users, the plain profile swapped in).
-        """
-        pairs = [self._pairs(i) for i in items]
-        counts: dict[tuple[str, str], int] = {}
-        for ps in pairs:
-            for p in ps:
-                if p in profile:
-                    counts[p] = counts.get(p, 0) + 1
-        lifted = {p: profile[p] * len(items) / n for p, n in counts.items()}
-        return np.asarray([sum(lifted.get(p, 0.0) for p in ps) for ps in pairs], dtype=np.float32)
-
     def _pairs(self, item: Item) -> set[tuple[str, str]]:
         pairs = self._features.get(item.id)
         if pairs is None:
             pairs = self._features[item.id] = item_features(item)
         return pairs
+
+
+def _impute_undescribed(taste: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """The standardised taste, with items it cannot describe (``NaN``) given its best linear guess from the
+    standardised ``model`` scores: ``corr(model, taste) x model`` over the described items. So an item
+    made without attributes is placed by its content among the human items instead of at the average taste.
+    """
+    described = np.isfinite(taste)
+    out = np.zeros_like(model)
+    if described.sum() < 2:
+        return out
+    out[described] = _standardise(taste[described])
+    if not described.all():
+        m = _standardise(model[described])
+        rho = float(np.mean(m * out[described])) if m.std() > 0 and out[described].std() > 0 else 0.0
+        out[~described] = rho * model[~described]
+    return out
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ import numpy as np
 
 from generec.errors import DataError, GeneRecError
 from generec.pipeline_recommender import SERVING_FILE, ItemContent, publish_version, recommender_dir
+from generec.recommender.taste import AttributeTaste
+from generec.types import Item
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,16 @@ def make_recommender(settings: Any, verbose: bool = False) -> Any:
                  **common)  # fmt: skip
 
 
+def fit_taste(settings: Any, items: Sequence[Item], shown: Iterable[tuple[str, str]],
+              clicked: Iterable[tuple[str, str]], liked: Iterable[tuple[str, str]]) -> AttributeTaste:  # fmt: skip
+    """The attribute taste of ``items``' attributes (:class:`~generec.recommender.taste.AttributeTaste`),
+    learned from ``(user, item)`` impressions ``shown``, clicks ``clicked`` and likes ``liked``."""
+    from generec.pipeline_parts import item_features
+
+    taste = AttributeTaste(shrinkage=settings.recommender.taste_shrinkage)
+    return taste.fit({i.id: item_features(i) for i in items}, shown, clicked, liked)
+
+
 def train_from_store(
     settings: Any, store: Any, media: Any, progress: Callable[[float, str], None] | None = None, job_id: str = ""
 ) -> Path:
@@ -93,9 +105,14 @@ def train_from_store(
     features = content.features(items)
     report(0.4, f"training on {len(split.train)} clicks of {split.n_users} users")
     model = make_recommender(settings).fit(split, features=features)
+    report(0.8, "learning the users' taste over attributes from impressions, clicks and likes")
+    shown, clicked, liked = ([(u, i) for u, i, _ in store.interactions(kinds=(kind,))]
+                             for kind in ("impression", "click", "like"))  # fmt: skip
+    taste = fit_taste(settings, items, shown, clicked, liked)
     valid = evaluate(model, split, on="valid", ks=(20,))["ndcg@20"] if len(split.valid) else None
     version = recommender_dir(settings) / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
     model.save(version)
+    taste.save(version)
     meta = {"trained_at": time.time(), "seconds": round(time.time() - started, 1), "job": job_id,
             "user_ids": [str(u) for u in split.user_ids], "item_ids": [str(i) for i in split.item_ids],
             "clicks": int(len(split.train) + len(split.valid)), "content": content.describe(),

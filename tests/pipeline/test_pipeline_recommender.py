@@ -18,7 +18,7 @@ from generec.pipeline_parts import Decision
 from generec.pipeline_recommender import RecommenderRanker, current_version, load_served
 from generec.pipeline_retrain import TRAIN_JOB, queue_training, run_training_job, train_from_store
 from generec.store import MediaStore, Store
-from generec.types import Event, EventKind, Item, JobStatus
+from generec.types import Event, EventKind, Item, JobStatus, Origin
 
 FAST = RecommenderSettings(epochs=4, patience=2, frames=2, taste_weight=0.0)
 """The model alone ranks here (its order is what these tests check); the taste mix is tested with its weights."""
@@ -282,29 +282,119 @@ def test_a_cover_for_me_is_chosen_by_user_hist_unless_the_user_names_what_they_w
     assert nothing_liked["guided_by"] == "instruction"  # no history yet: the words are all there is
 
 
-def test_the_taste_weight_mixes_the_users_attribute_taste_into_the_models_order(trained) -> None:
+def _shown_and_clicked(gr: GeneRec, user: str, items: list[Item], liked: set[str]) -> list[Event]:
+    """The user was shown every item and clicked those in ``liked`` (stored, as the service stores them)."""
+    now = time.time()
+    events = [Event(user, i.id, EventKind.IMPRESSION, now + k) for k, i in enumerate(items)]
+    events += [Event(user, i, EventKind.CLICK, now + len(items) + k) for k, i in enumerate(sorted(liked))]
+    gr.store.add_events(events)
+    return gr.store.events_for_user(user, limit=200)
+
+
+def _made(like: Item, item_id: str) -> Item:
+    """An AI item with ``like``'s media and attributes (what a made item carries: the values asked for)."""
+    attrs = {k: like.attributes[k] for k in ("category", "colour", "scene", "style", "motion", "size")}
+    return Item(id=item_id, title="A new video for you", origin=Origin.AI, media_hash=like.media_hash,
+                thumbnail_hash=like.thumbnail_hash, attributes=attrs)  # fmt: skip
+
+
+def test_a_made_item_matching_the_users_clicks_ranks_above_one_against_them(trained) -> None:
+    gr = trained
+    items = gr.visible_items("ann")
+    category = items[0].attributes["category"]
+    liked = {i.id for i in items if i.attributes["category"] == category}
+    events = _shown_and_clicked(gr, "ann", items, liked)
+    other = next(i for i in items if i.id not in liked)
+    # Two made items with the same media (the model's content score cannot tell them apart): one described
+    # by the values of an item the user clicked, one by those of an item they saw and passed over.
+    mine, not_mine = _made(items[0], "ai-mine"), _made(other, "ai-not-mine")
+    not_mine.media_hash, not_mine.thumbnail_hash = mine.media_hash, mine.thumbnail_hash
+    pool = [*items, mine, not_mine]
+    ranker = RecommenderRanker(gr.ranker.served, taste_weight=4.0)
+    ranked = [c.item_id for c in ranker.rank_user("ann", events, {}, {}, pool, k=len(pool))]
+    assert ranked.index("ai-mine") < ranked.index("ai-not-mine")
+    # The taste is the user's own: with no events, the same two are ranked by the population's taste alone.
+    taste_then = gr.ranker.served.taste_scores([], [mine, not_mine], known=items)
+    taste_now = gr.ranker.served.taste_scores(events, [mine, not_mine], known=items)
+    assert taste_now[0] - taste_now[1] > taste_then[0] - taste_then[1]
+
+
+def test_human_and_made_items_share_one_scale(trained) -> None:
+    gr = trained
+    user = _user_with_events(gr)
+    served = gr.ranker.served
+    items = gr.store.list_items(viewer=None, limit=None)
+    copy = _made(items[0], "ai-copy")
+    gr.ranker.prepare([copy])
+    events = gr.store.events_for_user(user, limit=200)
+    # The taste scores a made item by its attributes exactly as it scores a human item with the same ones ...
+    taste = served.taste_scores(events, [*items, copy])
+    assert taste[-1] == pytest.approx(taste[0])
+    # ... and the model's content score of it is calibrated to the human items' range.
+    scores = served.scores(served.user_vector(user, events), [*items, copy])
+    assert scores[:-1].min() - 1.0 <= scores[-1] <= scores[:-1].max() + 1.0
+    ranked = RecommenderRanker(served, taste_weight=4.0).rank_user(user, events, {}, {}, [*items, copy], k=40)
+    assert "ai-copy" in [c.item_id for c in ranked]
+
+
+def test_the_taste_weight_mixes_the_users_taste_into_the_models_order(trained) -> None:
     gr = trained
     user = _user_with_events(gr)
     items = gr.visible_items(user)
-    category = items[-1].attributes["category"]
-    profile = {("category", category): 5.0}
-    n = sum(i.attributes.get("category") == category for i in items)
-    model_only = RecommenderRanker(gr.ranker.served, taste_weight=0.0).rank_user(user, [], {}, profile, items, n)
-    heavy = RecommenderRanker(gr.ranker.served, taste_weight=100.0).rank_user(user, [], {}, profile, items, n)
-    by_id = {i.id: i for i in items}
-    assert all(by_id[c.item_id].attributes.get("category") == category for c in heavy)
+    events = gr.store.events_for_user(user, limit=200)
     served = gr.ranker.served
+    assert gr.ranker.describe()["taste"] == "learned"
+    n = len(items)
+    model_only = RecommenderRanker(served, taste_weight=0.0).rank_user(user, events, {}, {}, items, n)
+    heavy = RecommenderRanker(served, taste_weight=1000.0).rank_user(user, events, {}, {}, items, n)
     vec = served.user_vectors[served.user_index[user]]
     order = sorted(items, key=lambda i: -float(served.item_vectors[served.item_index[i.id]] @ vec))
-    assert [c.item_id for c in model_only] == [i.id for i in order[:n]]  # weight 0: the model's own order
+    assert [c.item_id for c in model_only] == [i.id for i in order]  # weight 0: the model's own order
+    taste = dict(zip([i.id for i in items], served.taste_scores(events, items), strict=True))
+    heavy_taste = [taste[c.item_id] for c in heavy]
+    assert heavy_taste == sorted(heavy_taste, reverse=True)  # a heavy weight: the taste's order
 
 
-def test_taste_weighs_each_attribute_value_by_its_lift_over_how_common_it_is() -> None:
-    # The same weight on a value every item has and on one that only one item has: the rare one says
-    # more about the user, so the item with it ranks first; a value the profile never saw adds nothing.
-    items = [Item(id=f"i{k}", attributes={"scene": "city", "colour": "red" if k == 0 else "blue"}) for k in range(4)]
-    taste = RecommenderRanker().taste({("scene", "city"): 1.0, ("colour", "red"): 1.0}, items)
-    np.testing.assert_allclose(taste, [1.0 + 4.0, 1.0, 1.0, 1.0])
-    disliked = RecommenderRanker().taste({("colour", "red"): -2.0}, items)
-    np.testing.assert_allclose(disliked, [-8.0, 0.0, 0.0, 0.0])  # a disliked rare value weighs as much
-    assert RecommenderRanker().taste({}, items).tolist() == [0.0] * 4
+def test_a_version_trained_without_a_taste_ranks_by_the_model_and_says_so(trained_template: Path,
+                                                                          tmp_path: Path) -> None:  # fmt: skip
+    from generec.recommender.taste import TASTE_FILE
+
+    home = tmp_path / "home"
+    shutil.copytree(trained_template, home)
+    settings = _settings(home)
+    (current_version(settings) / TASTE_FILE).unlink()
+    ranker = RecommenderRanker.from_settings(settings, MediaStore(settings.media_dir))
+    info = ranker.describe()
+    assert info["ranker"] == "recommender" and info["taste"].startswith("none")
+    served = ranker.served
+    user = next(iter(served.user_index))
+    with Store.open(settings) as store:
+        items = store.list_items(viewer=None, limit=None)
+    assert served.taste_scores([], items) is None
+    weighted = RecommenderRanker(served, taste_weight=4.0).rank_user(user, [], {}, {}, items, len(items))
+    alone = RecommenderRanker(served, taste_weight=0.0).rank_user(user, [], {}, {}, items, len(items))
+    assert [c.item_id for c in weighted] == [c.item_id for c in alone]
+
+
+def test_a_made_item_without_attributes_is_placed_by_its_content(trained) -> None:
+    # The taste cannot describe an item with no attribute values it knows: it says so (NaN), and the ranker
+    # places such items by the model's content score instead of at the average taste.
+    gr = trained
+    user = _user_with_events(gr)
+    served = gr.ranker.served
+    items = gr.store.list_items(viewer=None, limit=None)
+    events = gr.store.events_for_user(user, limit=200)
+    vec = served.user_vector(user, events)
+    by_model = sorted(items, key=lambda i: -float(served.item_vectors[served.item_index[i.id]] @ vec))
+    bare = [Item(id=f"ai-bare-{k}", title="A new video for you", origin=Origin.AI, media_hash=i.media_hash,
+                 thumbnail_hash=i.thumbnail_hash) for k, i in enumerate((by_model[0], by_model[-1]))]  # fmt: skip
+    gr.ranker.prepare(bare)
+    pool = [*items, *bare]
+    taste = served.taste_scores(events, pool)
+    assert np.isnan(taste[-2:]).all() and np.isfinite(taste[:-2]).all()
+    ranked = RecommenderRanker(served, taste_weight=4.0).rank_user(user, events, {}, {}, pool, k=len(pool))
+    scores = {c.item_id: c.score for c in ranked}
+    assert all(np.isfinite(list(scores.values())))
+    content = served.scores(vec, bare)
+    first, second = ("ai-bare-0", "ai-bare-1") if content[0] > content[1] else ("ai-bare-1", "ai-bare-0")
+    assert scores[first] > scores[second]

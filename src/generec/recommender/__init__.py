@@ -1,4 +1,5 @@
-"""Recommenders: BPR-MF, LightGCN, MMGCN, a popularity baseline and a User_Hist content profile.
+"""Recommenders: BPR-MF, LightGCN, MMGCN, a popularity baseline, a User_Hist content profile, and a
+user's attribute taste (:class:`AttributeTaste`) that places items known by their attributes.
 
 All follow the scikit-learn pattern (``Model(**params).fit(split, features=...)``),
 score users against items as a dot product of final vectors, rank the whole
@@ -24,6 +25,7 @@ from generec.recommender.index import RetrievalIndex, VisibilityFilter
 from generec.recommender.lightgcn import LightGCN
 from generec.recommender.mmgcn import MMGCN
 from generec.recommender.popularity import Popularity
+from generec.recommender.taste import AttributeTaste
 from generec.recommender.userhist import UserHist
 
 MODELS: dict[str, type[Recommender]] = {
@@ -42,6 +44,7 @@ def load_model(directory: str) -> Recommender:
 
 
 __all__ = [
+    "AttributeTaste",
     "BPRMF",
     "MMGCN",
     "MODELS",
