@@ -66,8 +66,19 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path: Path, monkeypatch) 
         AttributeReader(CONFIG, seed=1).fit(24, 6, batch_size=8, progress=False, out=tmp_path)
 
 
-def test_augmentation_mirrors_some_clips_and_keeps_the_rest() -> None:
-    x = torch.linspace(-1, 1, 16).expand(32, 2, 3, 16, 16).clone()
-    y = _augment(x, torch.Generator().manual_seed(0), noise=0.0)
-    mirrored = torch.tensor([bool((y[i, 0, 0, 0, 0] > 0).item()) for i in range(32)])
-    assert 0 < mirrored.sum() < 32  # some clips read right to left, some left to right
+def test_augmentation_mirrors_some_clips_and_turns_their_sideways_motion() -> None:
+    from generec.data.sim.vocab import VOCAB
+
+    motion = VOCAB["motion"]
+    x = torch.linspace(-1, 1, 16).expand(64, 2, 3, 16, 16).clone()
+    y = torch.zeros(64, 6, dtype=torch.long)
+    y[:, 3] = torch.tensor([motion.index(m) for m in ("left_to_right", "right_to_left", "circling", "static")] * 16)
+    out, labels = _augment(x, y, torch.Generator().manual_seed(0), noise=0.0)
+    mirrored = out[:, 0, 0, 0, 0] > 0  # the left edge now holds what was the right edge
+    assert 0 < mirrored.sum() < 64  # some clips read right to left, some left to right
+    swap = {motion.index("left_to_right"): motion.index("right_to_left"),
+            motion.index("right_to_left"): motion.index("left_to_right")}  # fmt: skip
+    for i in range(64):
+        before = int(y[i, 3])
+        assert int(labels[i, 3]) == (swap.get(before, before) if mirrored[i] else before)
+    assert torch.equal(labels[:, [0, 1, 2, 4, 5]], y[:, [0, 1, 2, 4, 5]])  # nothing else changes

@@ -261,6 +261,9 @@ def reader(
         "hybrid", "--arch", help="hybrid, folded, or detail (64 px: the subject read from full-resolution frames)."
     ),
     width: int = typer.Option(32, "--width", help="Channels of the reader's first layer."),
+    noise: float = typer.Option(
+        0.4, "--noise", help="Largest pixel noise (in [-1, 1] units) added in training, so soft generated pixels read."
+    ),
     checkpoint_every: int = typer.Option(
         100, "--checkpoint-every", help="Steps between checkpoints in OUT; run the command again to go on from one."
     ),
@@ -282,7 +285,9 @@ def reader(
         raise ConfigError("--clips, --steps and --checkpoint-every must be at least 1")
     from generec.diffusion.recipe import resolve_device
 
-    config = ReaderConfig(frames=frames, size=size, width=width, arch=arch)
+    if not 0.0 <= noise <= 1.0:
+        raise ConfigError(f"--noise must be between 0 and 1, got {noise}")
+    config = ReaderConfig(frames=frames, size=size, width=width, arch=arch, noise=noise)
     dev = str(resolve_device(device))
     r = AttributeReader(config, seed=seed).fit(
         clips, steps, progress=not quiet, device=dev, out=out, checkpoint_every=checkpoint_every
