@@ -32,8 +32,8 @@ mkdir -p "$work"
 
 [ -f "$work/world/world.json" ] || "$gen" world build --users 2000 --items 1500 --seed 0 --out "$work/world"
 
-[ -f "$work/reader/weights.pt" ] || "$gen" train reader --out "$work/reader" --clips 6000 --steps 1500 \
-  --frames 16 --size 64 --arch detail --width 32 --seed 0 --device "$device"
+[ -f "$work/reader/weights.pt" ] || "$gen" train reader --out "$work/reader" --clips 20000 --steps 3000 \
+  --noise 0.25 --frames 16 --size 64 --arch detail --width 32 --seed 0 --device "$device" --checkpoint-every 100
 
 if [ ! -f "$work/mmgcn/user_emb.npz" ]; then
   "$py" -c "import sys; from generec.encoders import load_encoder; from generec.evaluation.ps_model import fit_mmgcn; \
