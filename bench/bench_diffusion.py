@@ -107,7 +107,8 @@ def main() -> None:
                           args.repeats)  # fmt: skip
         px = base.model.config.pixel_size
         print(f"{'baseline':<10} {t_base:>9.2f} {t_base / t_ddim:>7.1f}x  (preset {args.baseline}, {px}x{px} px, "
-              f"DDIM-{args.ddim_steps}); {args.preset} takes {t_ddim / t_base:.2f}x its time", flush=True)  # fmt: skip
+              f"DDIM-{args.ddim_steps}); {args.model or args.preset} takes {t_ddim / t_base:.2f}x its time",
+              flush=True)  # fmt: skip
     if not args.skip_ddpm:
         t_ddpm, _ = timed(
             lambda: creator.create(g, frames=args.frames, guidance_scale=args.guidance, sampler="ddpm"), 1
