@@ -327,6 +327,8 @@ class Session:
                 self._store_events([dataclasses.replace(decision.feedback, user_id=self.user_id, ts=time.time())])
         self._constraints = state.constraints
         remembered: dict[str, Any] = {"constraints": state.constraints.to_dict()}
+        if decision.refusal is not None:  # the audit entry, next to the refused words in the conversation
+            remembered["refusal"] = decision.refusal
         if decision.clarify:  # the next turn may answer the question: the instructor reads this back
             attrs = {a: list(v) for a, v in decision.wants.items()}
             remembered["clarify"] = {"intent": decision.intent, "attributes": attrs}

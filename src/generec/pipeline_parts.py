@@ -71,6 +71,8 @@ class Decision:
     feedback: Event | None = None
     exposure: str | None = None
     streak: int = 0
+    refusal: dict[str, str] | None = None
+    """Why the words were refused (category and rule, for the audit line); the step then only shows the feed."""
 
     @property
     def explicit(self) -> bool:
@@ -317,6 +319,7 @@ def normalise_decision(raw: Any) -> Decision:
         feedback=getattr(raw, "feedback", None),
         exposure=_mode(getattr(raw, "exposure", None)),
         streak=int(getattr(raw, "streak", 0) or 0),
+        refusal=refusal.to_dict() if (refusal := getattr(raw, "refusal", None)) is not None else None,
     )
 
 

@@ -36,6 +36,7 @@ class Intent(enum.StrEnum):
     CLEAR_CONSTRAINT = "clear_constraint"
     ASK_WHY = "ask_why"
     CHITCHAT = "chitchat"
+    REFUSE = "refuse"  # another user's data, checks off, a role change, overriding rules: refused, no action
 
     @property
     def is_edit(self) -> bool:

@@ -31,7 +31,7 @@ from generec.instructor.text_encoder import MiniLMEncoder, TextEncoder
 from generec.instructor.vocabulary import Vocabulary, tokenize
 
 # Intents whose words point at a standing rule or at nothing, never at an item ("keep it to snow videos").
-_NO_REFERENCE = frozenset({Intent.SET_CONSTRAINT, Intent.CLEAR_CONSTRAINT, Intent.CHITCHAT})
+_NO_REFERENCE = frozenset({Intent.SET_CONSTRAINT, Intent.CLEAR_CONSTRAINT, Intent.CHITCHAT, Intent.REFUSE})
 # Intents about "the current item" even when no word names it ("great video!", "cut out the boring part").
 _IMPLIED_REFERENCE = frozenset(
     {Intent.LIKE, Intent.DISLIKE, Intent.ASK_WHY, Intent.EDIT_THUMBNAIL, Intent.EDIT_CLIP, Intent.EDIT_STYLE}
