@@ -98,7 +98,9 @@ class GeneRec:
 
             ranker = RecommenderRanker.from_settings(settings, media)
         self.ranker = ranker
-        self.instructor = instructor or LazyInstructor(settings)
+        self.instructor = instructor or LazyInstructor(
+            settings, lambda: (plain_attributes(i.attributes) for i in self.catalog().values())
+        )
         self.runners = dict(runners) if runners is not None else default_runners(settings)
         if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
             from generec.fidelity.policy import FidelityPolicy

@@ -125,7 +125,7 @@ def test_failures_fall_back_to_offline(server: ChatServer, llm_nlu: LLMUnderstan
     t0 = time.perf_counter()
     u = llm_nlu.understand("no more cats please")
     assert llm_nlu.last_source == "offline" and u.source == "offline"
-    assert u.intent is Intent.DISLIKE and u.constraints[0].value == "cat"
+    assert u.intent is Intent.SET_CONSTRAINT and u.constraints[0].value == "cat"
     assert time.perf_counter() - t0 < 5.0  # the timeout bounds the turn
     expected = {"slow": "timed out", "500": "HTTP 500", "garbage": "not a chat completion"}[mode]
     assert expected in llm_nlu.last_error

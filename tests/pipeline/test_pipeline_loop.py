@@ -191,3 +191,18 @@ def test_a_refused_instruction_queues_nothing_and_is_audited(loop_template, tmp_
         assert gr.store.list_jobs(user_id="ann") == []
     finally:
         gr.close()
+
+
+@pytest.mark.slow
+def test_the_instructor_speaks_the_catalogues_words(tmp_path) -> None:
+    """An imported catalogue brings its own values; a word it does not hold is reported, not dropped."""
+    from generec.config import Settings
+    from generec.instructor import DialogueState
+    from generec.pipeline_parts import LazyInstructor
+
+    catalogue = [{"category": "zeppelin", "scene": "desert"}, {"category": "cat", "scene": "snow"}]
+    ins = LazyInstructor(Settings(home=tmp_path), lambda: iter(catalogue))
+    d = ins.decide(DialogueState("ann", instruction="show me zeppelins over the desert"))
+    assert d.understanding.pairs() == {("category", "zeppelin"), ("scene", "desert")}
+    d = ins.decide(DialogueState("ann", instruction="show me a dog in the snow"))  # the catalogue has no dogs
+    assert ("category", "dog") not in d.understanding.pairs() and "'dog'" in d.reply

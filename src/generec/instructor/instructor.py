@@ -143,8 +143,14 @@ class Instructor:
     def _update_constraints(u: Understanding, state: DialogueState) -> int:
         c = state.constraints
         if u.intent is Intent.CLEAR_CONSTRAINT:
-            named = sorted(u.pairs() | {(k.attribute, k.value) for k in u.constraints})
-            return len(c.clear(named, duration=u.slots.max_duration_s is not None or u.slots.duration_s is not None))
+            # "let cats back in but keep the dogs out": the wanted values are lifted, the excluded ones stay.
+            kept_out = [(k.attribute, k.value) for k in u.constraints if k.exclude]
+            named = sorted(u.pairs()) or kept_out
+            duration = u.slots.max_duration_s is not None or u.slots.duration_s is not None
+            dropped = c.clear(named, duration=duration)
+            for a, v in kept_out if u.pairs() else ():
+                c.exclude(a, v)
+            return len(dropped)
         if u.intent in _PERSISTENT:
             for k in u.constraints:
                 (c.exclude if k.exclude else c.require)(k.attribute, k.value)
@@ -178,7 +184,16 @@ class Instructor:
 
     # -- the decision ---------------------------------------------------------------------------------------
     def decide(self, state: DialogueState) -> Decision:
-        """Decide this turn for ``state`` (updates ``state.constraints`` in place)."""
+        """Decide this turn for ``state`` (updates ``state.constraints`` in place).
+
+        The reply also says which words were read as which value and which this install cannot make
+        or find yet (:func:`generec.instructor.replies.vocabulary_note`): no word is dropped silently.
+        """
+        d = self._decide(state)
+        note = replies.vocabulary_note(d.understanding) if d.refusal is None else ""
+        return dataclasses.replace(d, reply=f"{d.reply} {note}") if note else d
+
+    def _decide(self, state: DialogueState) -> Decision:
         # The same refusal rules whichever understanding (offline or an LLM) would read the words.
         refusal = self.screen.check(state.instruction) if state.instruction else None
         if refusal is not None:

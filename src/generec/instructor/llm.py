@@ -19,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -239,7 +240,12 @@ class LLMUnderstanding:
             log.info("LLM understanding failed, using the offline one: %s", self.last_error)
             return self.offline.understand(text)
         self.last_source, self.last_error = "llm", None
-        return self._to_understanding(parsed)
+        u = self._to_understanding(parsed)
+        # The model names values only; the words it could not place are still reported, never dropped.
+        found = self.offline.slot_filler.fill(text)
+        values = {v for _, v in u.pairs()} | {c.value for c in u.constraints}
+        mapped = tuple((m.phrase, m.value) for m in found.mapped if m.value in values)
+        return dataclasses.replace(u, mapped=mapped, unknown=tuple((w.phrase, w.nearest) for w in found.unknown))
 
     def _pairs(self, attrs: dict[str, list[str]]) -> list[tuple[str, str]]:
         # Only values of this vocabulary survive, under their own attribute: the LLM cannot invent slots.
