@@ -114,6 +114,10 @@ class OpenVocabulary:
         self._cache: dict[str, tuple[str, float]] = {}
         self._max_cached = 50_000
 
+    def clear_cache(self) -> None:
+        """Forget the phrases embedded so far (a benchmark times turns it has not seen)."""
+        self._cache.clear()
+
     def learn_words(self, texts: Iterable[str], min_count: int = 3, content: Iterable[str] = ()) -> None:
         """Remember the words of instruction texts as non-content, except the vocabulary's and ``content``.
 
