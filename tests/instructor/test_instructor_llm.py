@@ -227,3 +227,12 @@ def test_the_same_refusal_rules_apply_with_an_llm(server: ChatServer, llm_nlu: L
     assert d.intent is Intent.REFUSE and d.action is None and d.guidance is None
     assert d.refusal.category == "llm_judged" and dm.log.turns("me")[-1].payload["refusal"]
     assert "'refuse'" in server.requests[-1]["body"]["messages"][0]["content"]
+
+
+def test_words_the_llm_could_not_place_are_still_reported(server: ChatServer, llm_nlu: LLMUnderstanding) -> None:
+    from generec.instructor import DialogueManager, Instructor
+
+    server.answer = {"intent": "create", "attributes": {"scene": ["beach"]}}
+    d = Instructor(llm_nlu).respond(DialogueManager(), "me", "make a zebra on the beach")
+    assert llm_nlu.last_source == "llm" and d.understanding.pairs() == {("scene", "beach")}
+    assert "can't make or find 'zebra'" in d.reply
