@@ -59,6 +59,13 @@ FUNCTION_WORDS = _words(
     around near up down out off into upon via per etc am been got gets getting have has had having look looks
     looking feel feels feeling style styled version same other another different instead set setting scene scenes"""
 )
+# The verbs of asking and the words that rate or time a request are no content either ("draw me a dog",
+# "what's popular right now", "how come I keep seeing cats").
+REQUEST_WORDS = _words(
+    """draw render generate create produce design animate play find search recommend suggest put turn change
+    right now today tonight lately recently usual usually popular trending random surprise come seeing fun good
+    great best better favourite favorite nice cool boring interesting"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,7 @@ class OpenVocabulary:
         self.vocabulary = vocabulary
         self.encoder = encoder
         self.threshold = threshold
-        self.known_words = set(FUNCTION_WORDS) | set(known_words)
+        self.known_words = set(FUNCTION_WORDS | REQUEST_WORDS) | set(known_words)
         table = vocabulary.surface_table()
         self._surfaces = [" ".join(k) for k in table]
         self._values = list(dict.fromkeys(table.values()))

@@ -95,6 +95,8 @@ SEEDS: dict[Intent, tuple[str, ...]] = {
         "come up with a video no one has seen",
         "make me a new {category}",
         "create a new {colour} {category} for me",
+        "knock together a {category} {scene} for me",
+        "rustle up a {category} in {style} style",
     ),
     Intent.EDIT_THUMBNAIL: (
         "choose a different thumbnail for this video",
