@@ -9,7 +9,7 @@ from generec.instructor import DialogueManager, Instructor
 from generec.instructor.judging import mentions
 from generec.instructor.open_vocab import THRESHOLD, OpenVocabulary, calibrate
 from generec.instructor.understanding import OfflineUnderstanding
-from generec.instructor.vocabulary import Vocabulary
+from generec.instructor.vocabulary import Vocabulary, tokenize
 
 
 def test_the_threshold_is_the_calibrated_one(nlu: OfflineUnderstanding) -> None:
@@ -65,3 +65,12 @@ def test_the_vocabulary_comes_from_the_catalogue() -> None:
     assert "kitten" in v.surfaces_of("cat")  # a value the built-in world knows keeps its ways to say it
     assert v.surfaces_of("zeppelin") == {"zeppelin", "zeppelins"}
     assert Vocabulary.from_catalogue([{"title": "x"}]).attributes == Vocabulary.from_sim().attributes
+
+
+def test_the_phrase_cache_stays_bounded(nlu: OfflineUnderstanding) -> None:
+    ov = OpenVocabulary(nlu.vocabulary, nlu.encoder)
+    ov._max_cached = 2  # a long-running service: the cache is emptied rather than grown past its bound
+    ov.resolve(["giraffe"], [])
+    mapped, unknown = ov.resolve(tokenize("an owl and a zebra and a tractor"), [])  # 3 new phrases: over the bound
+    assert set(ov._cache) == {"owl", "zebra", "tractor"}  # only this turn's phrases are kept
+    assert [m.phrase for m in mapped] + [u.phrase for u in unknown] == ["owl", "zebra", "tractor"]

@@ -173,9 +173,10 @@ class OpenVocabulary:
         if self._surface_emb is None:
             self._surface_emb = self.encoder.encode_texts([TEMPLATE.format(s) for s in self._surfaces])
         todo = sorted({p for p in phrases if p not in self._cache})
+        if len(self._cache) + len(todo) > self._max_cached:  # bounded in a long-running service
+            self._cache.clear()
+            todo = sorted(set(phrases))
         if todo:
-            if len(self._cache) + len(todo) > self._max_cached:  # bounded in a long-running service
-                self._cache.clear()
             sims = self.encoder.encode_texts([TEMPLATE.format(p) for p in todo]) @ self._surface_emb.T
             per_value = np.full((len(todo), len(self._values)), -np.inf)
             np.maximum.at(per_value.T, self._value_of_surface, sims.T)  # best surface form of each value
@@ -208,30 +209,30 @@ class OpenVocabulary:
         words = [" ".join(tokens[s:e]) for s, e in runs]
         mapped, unknown = [], []
         for (s, e), phrase in zip(runs, words, strict=True):
-            value, sim = self._cache[phrase]
-            own_attribute = value and sim >= self.threshold and self.vocabulary.attribute_of(value) != SUBJECT
+            value, score = self._cache[phrase]
+            own_attribute = value and score >= self.threshold and self.vocabulary.attribute_of(value) != SUBJECT
             # A modifier of a found subject may just name it more precisely ("sports car" is a car), unless
             # it is a value of another attribute on its own ("violet flowers": a colour).
             glue = next((g for g in glued if g[0] == s), None)
             if glue is not None and self.vocabulary.attribute_of(glue[2]) == SUBJECT and not own_attribute:
-                glued_value, glued_sim = self._cache[" ".join(tokens[glue[0] : glue[1]])]
-                if glued_value == glue[2] and glued_sim >= self.threshold:
+                glued_value, glued_score = self._cache[" ".join(tokens[glue[0] : glue[1]])]
+                if glued_value == glue[2] and glued_score >= self.threshold:
                     mapped.append(Mapped(" ".join(tokens[glue[0] : glue[1]]), glued_value, s, glue[1]))
                     continue
-            if sim >= self.threshold:
+            if score >= self.threshold:
                 mapped.append(Mapped(phrase, value, s, e))
                 continue
             # The run as a whole is unknown; its words may still map one by one ("woman walking").
             parts = [(k, *self._cache[tokens[k]]) for k in range(s, e) if tokens[k] not in {"video", "videos"}]
-            hits = [sim_k >= self.threshold for _, _, sim_k in parts]
+            hits = [score_k >= self.threshold for _, _, score_k in parts]
             if e - s == 1 or not any(hits):
                 unknown.append(Unknown(phrase, value or None))
                 continue
             if hits[-1] and not any(hits[:-1]):  # "charcoal drawing": the head word maps, the rest refines it
                 mapped.append(Mapped(phrase, parts[-1][1], s, e))
                 continue
-            for k, value_k, sim_k in parts:
-                if sim_k >= self.threshold:
+            for k, value_k, score_k in parts:
+                if score_k >= self.threshold:
                     mapped.append(Mapped(tokens[k], value_k, k, k + 1))
                 else:
                     unknown.append(Unknown(tokens[k], value_k or None))
