@@ -94,7 +94,12 @@ class InstructorSettings(BaseModel):
     negative_streak: int = Field(default=3, ge=1, description="Rejected human items in a row that start generation.")
     close_match_threshold: float = Field(default=0.8, description="Content score to edit a corpus item, not create.")
     min_confidence: float = Field(default=0.3, ge=0, le=1, description="Below this intent confidence, ask instead.")
-    synonym_similarity: float = Field(default=0.72, gt=0, le=1, description="Cosine for embedding-matched synonyms.")
+    open_vocab_threshold: float = Field(
+        default=4.0,
+        gt=0,
+        description="How far (z-score over all values) a word outside the vocabulary must stand "
+        "out from the values to be read as its nearest one; below it the reply reports the word.",
+    )
 
 
 class CreatorSettings(BaseModel):

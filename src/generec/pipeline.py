@@ -98,7 +98,9 @@ class GeneRec:
 
             ranker = RecommenderRanker.from_settings(settings, media)
         self.ranker = ranker
-        self.instructor = instructor or LazyInstructor(settings)
+        self.instructor = instructor or LazyInstructor(
+            settings, lambda: (plain_attributes(i.attributes) for i in self.catalog().values())
+        )
         self.runners = dict(runners) if runners is not None else default_runners(settings)
         if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
             from generec.fidelity.policy import FidelityPolicy
@@ -327,6 +329,8 @@ class Session:
                 self._store_events([dataclasses.replace(decision.feedback, user_id=self.user_id, ts=time.time())])
         self._constraints = state.constraints
         remembered: dict[str, Any] = {"constraints": state.constraints.to_dict()}
+        if decision.refusal is not None:  # the audit entry, next to the refused words in the conversation
+            remembered["refusal"] = decision.refusal
         if decision.clarify:  # the next turn may answer the question: the instructor reads this back
             attrs = {a: list(v) for a, v in decision.wants.items()}
             remembered["clarify"] = {"intent": decision.intent, "attributes": attrs}

@@ -24,7 +24,7 @@ import dataclasses
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -71,6 +71,8 @@ class Decision:
     feedback: Event | None = None
     exposure: str | None = None
     streak: int = 0
+    refusal: dict[str, str] | None = None
+    """Why the words were refused (category and rule, for the audit line); the step then only shows the feed."""
 
     @property
     def explicit(self) -> bool:
@@ -258,8 +260,9 @@ class LazyInstructor:
     service calls :meth:`warm` in the background at start-up; a turn arriving earlier waits.
     """
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, catalogue: Callable[[], Iterable[Mapping[str, Any]]] | None = None) -> None:
         self.settings = settings
+        self.catalogue = catalogue  # the items' attributes: what this install can retrieve, in its own words
         self._instructor: Any = None
         self._lock = threading.Lock()
 
@@ -279,7 +282,9 @@ class LazyInstructor:
                 examples = [(r["text"], r["intent"]) for r in rows if r["split"] == "train"]
                 # Sentence embeddings are cached on disk, so a restarted service is ready in seconds.
                 text = MiniLMText(cache=FeatureCache(Path(self.settings.home) / "cache" / "features"))
-                understanding = build_understanding(cfg, Vocabulary.from_sim(), examples, encoder=text)
+                attrs = self.catalogue() if self.catalogue is not None else ()
+                vocabulary = Vocabulary.from_catalogue(attrs)  # the built-in world's when the catalogue has none
+                understanding = build_understanding(cfg, vocabulary, examples, encoder=text)
                 self._instructor = build_instructor(cfg, understanding)
             return self._instructor
 
@@ -317,6 +322,7 @@ def normalise_decision(raw: Any) -> Decision:
         feedback=getattr(raw, "feedback", None),
         exposure=_mode(getattr(raw, "exposure", None)),
         streak=int(getattr(raw, "streak", 0) or 0),
+        refusal=refusal.to_dict() if (refusal := getattr(raw, "refusal", None)) is not None else None,
     )
 
 

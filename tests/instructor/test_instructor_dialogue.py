@@ -36,8 +36,8 @@ def skip(item: str, ts: float, user: str = "u1") -> Event:
 
 def test_constraints_are_remembered_across_turns_until_cleared(ins: Instructor) -> None:
     dm = DialogueManager()
-    d = ins.respond(dm, "u1", "no more cats please")
-    assert d.intent is Intent.DISLIKE and "no cat" in d.reply
+    d = ins.respond(dm, "u1", "no more cats please")  # a standing rule, not a dislike of the item on screen
+    assert d.intent is Intent.SET_CONSTRAINT and "no cat" in d.reply and d.feedback is None
     d = ins.respond(dm, "u1", "show me something on the beach")
     assert isinstance(d.action, Retrieve)
     assert dm.load("u1").constraints.excluded == {("category", "cat")}
@@ -126,7 +126,7 @@ def test_turns_persist_in_the_store(ins: Instructor, tmp_path) -> None:
     store = Store.open(str(path))
     turns = store.turns("u1")
     assert [t.role for t in turns] == [TurnRole.USER, TurnRole.ASSISTANT]
-    assert turns[1].payload["intent"] == "dislike"
+    assert turns[1].payload["intent"] == "set_constraint"
     # A new process, a new session: the constraint is still there.
     assert DialogueManager(store).load("u1", "s2").constraints.excluded == {("category", "cat")}
     store.close()

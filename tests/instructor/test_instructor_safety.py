@@ -54,12 +54,11 @@ def test_injection_changes_no_policy_and_leaks_nothing(setup, text: str) -> None
     before = _policy_snapshot(ins)
     u2_turns = list(log.turns("u2"))
     d = ins.respond(dm, "u1", text, events=[Event("u1", "h1", EventKind.SKIP, 1.0)])
-    # Output is a closed set: a known intent (or none) and a known action type.
-    assert d.intent is None or isinstance(d.intent, Intent)
-    assert d.action is None or type(d.action).__name__ in {"Retrieve", "Edit", "Create"}
+    # Refused: a plain no, no action; the output stays a closed set.
+    assert d.intent is Intent.REFUSE and d.refusal is not None and d.action is None and d.guidance is None
     assert {f.name for f in dataclasses.fields(Decision)} == {
         "intent", "reply", "action", "guidance", "understanding", "reason", "exposure", "clarify", "item_id",
-        "feedback", "streak",
+        "feedback", "streak", "refusal",
     }  # fmt: skip
     # Nothing of u2 reaches u1, and the raw text is not echoed back.
     assert SECRET not in d.reply and "u2" not in d.reply and "SECRET-TOKEN" not in d.reply
@@ -86,10 +85,8 @@ def test_generated_items_stay_labelled_whatever_the_text(setup, text: str) -> No
     ins, dm, _ = setup
     before = _policy_snapshot(ins)
     d = ins.respond(dm, "u1", text)
-    assert isinstance(d.action, Create | Retrieve)
-    if d.exposure is not None:
-        assert d.exposure.label == "AI-generated"
-    # Whatever was understood, the next generation is labelled and exposed by the rules.
+    assert d.intent is Intent.REFUSE and d.action is None  # a label off is a check off: refused, nothing made
+    # Whatever was asked, the next generation is labelled and exposed by the rules.
     d = ins.respond(dm, "u1", "make a video of a red car in the city")
     assert d.action == Create("video") and d.exposure.label == "AI-generated"
     assert d.exposure.mode is ExposureMode.DIRECT and _policy_snapshot(ins) == before

@@ -36,7 +36,7 @@ def build_understanding(
     Pass an already fitted ``offline`` understanding to reuse it (fitting takes seconds).
     """
     if offline is None:
-        offline = OfflineUnderstanding(vocabulary, encoder, similarity=cfg.synonym_similarity).fit(examples)
+        offline = OfflineUnderstanding(vocabulary, encoder, threshold=cfg.open_vocab_threshold).fit(examples)
     if cfg.llm_backend == "none":
         return offline
     if cfg.llm_backend == "openai":

@@ -21,6 +21,7 @@ Create(kind='video')
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,8 +31,11 @@ from generec.instructor.activation import Action, Activation, ActivationPolicy, 
 from generec.instructor.dialogue import DialogueManager, DialogueState
 from generec.instructor.exposure import ExposureDecision, ExposurePolicy
 from generec.instructor.guidance import GuidanceBuilder
+from generec.instructor.refusals import LLM_JUDGED, Refusal, RefusalScreen
 from generec.instructor.schema import Intent, RefKind, Understanding
 from generec.types import Event, EventKind, Facet, Guidance, Origin
+
+log = logging.getLogger(__name__)
 
 # Intents whose negations are standing wishes ("no more cats"), not one-off edit instructions.
 _PERSISTENT = frozenset({Intent.RECOMMEND, Intent.DISLIKE, Intent.SET_CONSTRAINT})
@@ -49,8 +53,9 @@ class Understander(Protocol):
 class Decision:
     """What the instructor decided for one turn.
 
-    ``action`` is ``None`` while a clarifying question is asked (``clarify``). ``feedback`` holds the
-    like/dislike the words expressed on an item, for the caller to store as an event.
+    ``action`` is ``None`` while a clarifying question is asked (``clarify``) and when the words were
+    refused (``refusal``: another user's data, checks off, a role change, overriding rules). ``feedback``
+    holds the like/dislike the words expressed on an item, for the caller to store as an event.
     """
 
     intent: Intent | None
@@ -64,6 +69,7 @@ class Decision:
     item_id: str | None = None
     feedback: Event | None = None
     streak: int = 0
+    refusal: Refusal | None = None
 
 
 class Instructor:
@@ -93,6 +99,7 @@ class Instructor:
         self.exposure = exposure or ExposurePolicy(self.activation.negative_streak)
         self.guidance = guidance or GuidanceBuilder()
         self.min_confidence = min_confidence
+        self.screen = RefusalScreen()
 
     # -- pieces ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -136,8 +143,14 @@ class Instructor:
     def _update_constraints(u: Understanding, state: DialogueState) -> int:
         c = state.constraints
         if u.intent is Intent.CLEAR_CONSTRAINT:
-            named = sorted(u.pairs() | {(k.attribute, k.value) for k in u.constraints})
-            return len(c.clear(named, duration=u.slots.max_duration_s is not None or u.slots.duration_s is not None))
+            # "let cats back in but keep the dogs out": the wanted values are lifted, the excluded ones stay.
+            kept_out = [(k.attribute, k.value) for k in u.constraints if k.exclude]
+            named = sorted(u.pairs()) or kept_out
+            duration = u.slots.max_duration_s is not None or u.slots.duration_s is not None
+            dropped = c.clear(named, duration=duration)
+            for a, v in kept_out if u.pairs() else ():
+                c.exclude(a, v)
+            return len(dropped)
         if u.intent in _PERSISTENT:
             for k in u.constraints:
                 (c.exclude if k.exclude else c.require)(k.attribute, k.value)
@@ -163,10 +176,31 @@ class Instructor:
         return Decision(u.intent if u else None, reply, None, understanding=u, reason=reason, clarify=True,
                         streak=streak)  # fmt: skip
 
+    @staticmethod
+    def _refuse(state: DialogueState, refusal: Refusal, u: Understanding | None = None) -> Decision:
+        """No action, no guidance, no state change; the audit line names the user, the category and the rule."""
+        log.warning("refused an instruction of user %s: %s (%s)", state.user_id, refusal.category, refusal.rule)
+        return Decision(Intent.REFUSE, refusal.reply, None, understanding=u, reason="refused", refusal=refusal)
+
     # -- the decision ---------------------------------------------------------------------------------------
     def decide(self, state: DialogueState) -> Decision:
-        """Decide this turn for ``state`` (updates ``state.constraints`` in place)."""
+        """Decide this turn for ``state`` (updates ``state.constraints`` in place).
+
+        The reply also says which words were read as which value and which this install cannot make
+        or find yet (:func:`generec.instructor.replies.vocabulary_note`): no word is dropped silently.
+        """
+        d = self._decide(state)
+        note = replies.vocabulary_note(d.understanding) if d.refusal is None else ""
+        return dataclasses.replace(d, reply=f"{d.reply} {note}") if note else d
+
+    def _decide(self, state: DialogueState) -> Decision:
+        # The same refusal rules whichever understanding (offline or an LLM) would read the words.
+        refusal = self.screen.check(state.instruction) if state.instruction else None
+        if refusal is not None:
+            return self._refuse(state, refusal)
         u = self.understanding.understand(state.instruction) if state.instruction else None
+        if u is not None and u.intent is Intent.REFUSE:
+            return self._refuse(state, Refusal(LLM_JUDGED, f"labelled refuse by the {u.source} understanding"), u)
         if u is not None:
             u = self._follow_up(u, state)
             if u.confidence < self.min_confidence:
@@ -235,6 +269,8 @@ class Instructor:
         decision = self.decide(state)
         payload: dict[str, Any] = {"intent": decision.intent.value if decision.intent else None,
                                    "reason": decision.reason}  # fmt: skip
+        if decision.refusal is not None:  # the audit entry rides with the reply, next to the refused words
+            payload["refusal"] = decision.refusal.to_dict()
         if decision.reason in _REMEMBERED_QUESTIONS and decision.intent is not None and decision.understanding:
             attrs = {a: list(vs) for a, vs in decision.understanding.slots.attributes.items()}
             payload["clarify"] = {"intent": decision.intent.value, "attributes": attrs}

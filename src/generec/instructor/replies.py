@@ -35,6 +35,29 @@ def describe(u: Understanding | None) -> str:
     return _words(v for _, v in sorted(u.pairs()))
 
 
+def vocabulary_note(u: Understanding | None) -> str:
+    """What was read as what, and what this install cannot make or find yet (empty when nothing).
+
+    The phrases quoted are the user's content words as the tokenizer kept them (lower-case letters,
+    digits and inner hyphens only), so nothing but plain words is ever echoed.
+    """
+    if u is None:
+        return ""
+    parts = []
+    if u.mapped:
+        parts.append("I read " + _words(f"'{p}' as {v.replace('_', ' ')}" for p, v in u.mapped) + ".")
+    if u.unknown:
+        missing = _words(f"'{p}'" for p, _ in u.unknown).replace(" and ", " or ")
+        nearest = list(dict.fromkeys(v.replace("_", " ") for _, v in u.unknown if v))
+        offer = (
+            f"; the closest I have is {_words(nearest).replace(' and ', ' or ')}, want that instead?"
+            if nearest
+            else "."
+        )
+        parts.append(f"I can't make or find {missing} yet{offer}")
+    return " ".join(parts)
+
+
 def constraints_text(c: ConstraintSet) -> str:
     parts = [f"no {v.replace('_', ' ')}" for _, v in sorted(c.excluded)]
     parts += [f"only {v.replace('_', ' ')}" for _, v in sorted(c.required)]

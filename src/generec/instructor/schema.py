@@ -36,6 +36,7 @@ class Intent(enum.StrEnum):
     CLEAR_CONSTRAINT = "clear_constraint"
     ASK_WHY = "ask_why"
     CHITCHAT = "chitchat"
+    REFUSE = "refuse"  # another user's data, checks off, a role change, overriding rules: refused, no action
 
     @property
     def is_edit(self) -> bool:
@@ -116,6 +117,10 @@ class Understanding:
     references: tuple[ItemRef, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     source: str = "offline"
+    mapped: tuple[tuple[str, str], ...] = ()
+    """(phrase, value): words outside the vocabulary read as one of its values; the reply says so."""
+    unknown: tuple[tuple[str, str | None], ...] = ()
+    """(phrase, nearest value): content this install has no value for; the reply reports it."""
 
     def pairs(self) -> set[tuple[str, str]]:
         """Every (attribute, value) asked for, for scoring and for matching items."""

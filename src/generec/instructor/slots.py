@@ -2,11 +2,12 @@
 
 Values are found in two passes. First an exact, longest-first n-gram match
 against every surface form of the :class:`~generec.instructor.vocabulary.Vocabulary`
-(values, their synonyms and plurals). Then the words left over are compared
-with those surface forms in the sentence encoder's space, so a synonym the
-vocabulary never listed ("pup", "woodland", "trucks") still lands on its
-value when the cosine similarity clears a threshold. A negation cue ("no",
-"without", "don't want", "remove") opens a scope; values inside it become
+(values, their synonyms and plurals). Then every content word left over is
+mapped onto a value by similarity in the sentence encoder's space, or reported
+back (:mod:`generec.instructor.open_vocab`), so a synonym the vocabulary never
+listed ("pup", "woodland", "trucks") still lands on its value and a word with
+no value here is said, not dropped. A negation cue ("no", "skip", "anything
+but") opens a scope (:mod:`generec.instructor.scope`); values inside it become
 exclusion constraints instead of wishes.
 
 Example
@@ -24,9 +25,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from generec.instructor.open_vocab import THRESHOLD, Mapped, OpenVocabulary, Unknown
 from generec.instructor.schema import ItemRef, RefKind, Slots
+from generec.instructor.scope import cues, negated
 from generec.instructor.text_encoder import TextEncoder
 from generec.instructor.vocabulary import Vocabulary, tokenize
 
@@ -34,14 +35,6 @@ from generec.instructor.vocabulary import Vocabulary, tokenize
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-_NEGATION_CUES = _words(
-    "no not without never except excluding avoid none nothing stop hate don't dont doesn't isn't aren't "
-    "won't remove drop lose replace minus fewer less neither nor ban block exclude hide"
-)
-_SCOPE_CONNECTORS = _words("and or nor , any more either of the a an those these all")
-_SCOPE_BREAKERS = _words("but instead rather with show give make want prefer like only just . ; ! ?")
-_MAX_GAP = 4
 
 _STOPWORDS = _words(
     """a an the and or but if so to of in on at by for from with without into onto over under about as is are was
@@ -84,6 +77,9 @@ class SlotResult:
     references: tuple[ItemRef, ...] = ()
     excluded: tuple[tuple[str, str], ...] = ()
     spans: tuple[tuple[int, int, str], ...] = field(default=())  # (start, end, value) over tokens
+    cues: frozenset[str] = frozenset()  # scope cues: restrict / standing / revoke (generec.instructor.scope)
+    mapped: tuple[Mapped, ...] = ()  # words read as a value by similarity: the reply says so
+    unknown: tuple[Unknown, ...] = ()  # content words with no value here: the reply reports them
 
     def delexicalized(self, tokens: Sequence[str], vocabulary: Vocabulary) -> str:
         """The text with each found value replaced by its attribute's name (intent features)."""
@@ -108,22 +104,23 @@ class SlotFiller:
     vocabulary : Vocabulary
         The corpus vocabulary (any corpus).
     encoder : TextEncoder or None
-        Sentence encoder for synonym matching; ``None`` disables that pass (exact forms only).
-    similarity : float
-        Cosine similarity a leftover word needs to a surface form to count as that value.
+        Sentence encoder for the open vocabulary; ``None`` maps nothing (exact forms only, the rest reported).
+    threshold : float
+        How far a leftover word's nearest value must stand out to be read as it
+        (:data:`generec.instructor.open_vocab.THRESHOLD`).
     """
 
-    def __init__(self, vocabulary: Vocabulary, encoder: TextEncoder | None = None, similarity: float = 0.72) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, encoder: TextEncoder | None = None, threshold: float = THRESHOLD
+    ) -> None:
         self.vocabulary = vocabulary
         self.encoder = encoder
-        self.similarity = similarity
         self._table = vocabulary.surface_table()
         self._max_len = max(len(k) for k in self._table)
-        self._surface_values = list(self._table.values())
-        self._surface_emb: np.ndarray | None = None
-        # Phrase -> embedding; bounded so a long-running service does not grow without limit.
-        self._phrase_emb: dict[str, np.ndarray] = {}
-        self._max_cached = 50_000
+        # Words of asking, pointing and lengths are never content the open vocabulary must map or report.
+        lengths = "second seconds sec secs minute minutes min mins half shorter longer length duration"
+        known = [*_ORDINALS, *_NUMBER_WORDS, *_ITEM_NOUNS, *_DEICTIC, *lengths.split(), *_SHORTER, *_LONGER]
+        self.open_vocab = OpenVocabulary(vocabulary, encoder, threshold, (w for k in known for w in k.split()))
 
     # -- values -------------------------------------------------------------------------------------------------
     def _exact(self, tokens: list[str]) -> list[tuple[int, int, str]]:
@@ -139,85 +136,14 @@ class SlotFiller:
                 i += 1
         return spans
 
-    @staticmethod
-    def _candidates(tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:
-        """Unigrams and bigrams of content words no exact match took: synonym candidates."""
-        free = [
-            i
-            for i, t in enumerate(tokens)
-            if i not in taken and t.isalpha() and len(t) > 2 and t not in _STOPWORDS and t not in _NEGATION_CUES
-        ]
-        return [(i, i + 1) for i in free] + [(i, i + 2) for i in free if i + 1 in free]
-
-    def _embed_phrases(self, phrases: Sequence[str]) -> None:
-        """Embed (in one batch) the phrases not embedded yet."""
-        assert self.encoder is not None
-        if self._surface_emb is None:
-            self._surface_emb = self.encoder.encode_texts([" ".join(k) for k in self._table])
-        todo = sorted({p for p in phrases if p not in self._phrase_emb})
-        if not todo:
-            return
-        if len(self._phrase_emb) + len(todo) > self._max_cached:
-            self._phrase_emb.clear()
-        self._phrase_emb.update(zip(todo, self.encoder.encode_texts(todo), strict=True))
-
-    def _similar(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int, str]]:
-        if self.encoder is None:
-            return []
-        cands = self._candidates(tokens, taken)
-        self._embed_phrases([" ".join(tokens[s:e]) for s, e in cands])
-        assert self._surface_emb is not None
-        scored = []
-        for s, e in cands:
-            sims = self._surface_emb @ self._phrase_emb[" ".join(tokens[s:e])]
-            best = int(np.argmax(sims))
-            if sims[best] >= self.similarity:
-                scored.append((float(sims[best]) + 0.01 * (e - s), s, e, self._surface_values[best]))
-        spans, used = [], set()
-        for _, s, e, value in sorted(scored, reverse=True):
-            if used.isdisjoint(range(s, e)):
-                spans.append((s, e, value))
-                used.update(range(s, e))
-        return spans
-
-    def _values(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+    def _values(self, tokens: list[str]) -> tuple[list[tuple[int, int, str]], list[Mapped], list[Unknown]]:
+        """Found values as sorted spans, the phrases read by similarity, and the content left unknown."""
         spans = self._exact(tokens)
-        taken = {i for s, e, _ in spans for i in range(s, e)}
-        return sorted(spans + self._similar(tokens, taken))
-
-    # -- negation -----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _negated(tokens: list[str], spans: list[tuple[int, int, str]]) -> set[int]:
-        """Indices (into ``spans``) of values inside a negation scope."""
-        starts = {s: k for k, (s, _, _) in enumerate(spans)}
-        negated: set[int] = set()
-        active, gap, seen_value, i = False, 0, False, 0
-        while i < len(tokens):
-            tok = tokens[i]
-            if i in starts:
-                k = starts[i]
-                if active:
-                    negated.add(k)
-                    seen_value, gap = True, 0
-                i = spans[k][1]
-                continue
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else "."
-            # "no, I meant dogs": an interjection "no" negates nothing.
-            # "instead of the city" / "rather than cats" negate what follows, like "not".
-            contrast = (tok, nxt) in {("instead", "of"), ("rather", "than")}
-            if contrast or (tok in _NEGATION_CUES and not (tok == "no" and nxt in ".,;!?")):
-                active, gap, seen_value = True, 0, False
-            elif active:
-                # "with" ends a scope only after its value ("no cats with dogs instead") and keeps one open
-                # before it ("block videos with cars"): it is a scope breaker, not a hard break.
-                hard_break = tok in ".;!?" or tok in {"but", "instead"}
-                if seen_value and (tok in _SCOPE_BREAKERS or tok not in _SCOPE_CONNECTORS) or hard_break:
-                    active = False
-                elif not seen_value and tok not in _SCOPE_CONNECTORS:
-                    gap += 1
-                    active = gap <= _MAX_GAP
-            i += 1
-        return negated
+        mapped, unknown = self.open_vocab.resolve(tokens, spans)
+        # A mapped phrase may take in a value found inside it ("sports car" holds "car").
+        inside = {i for m in mapped for i in range(m.start, m.end)}
+        spans = [(s, e, v) for s, e, v in spans if s not in inside] + [(m.start, m.end, m.value) for m in mapped]
+        return sorted(spans), mapped, unknown
 
     # -- references and lengths ---------------------------------------------------------------------------------
     @staticmethod
@@ -226,6 +152,8 @@ class SlotFiller:
         for i, tok in enumerate(tokens):
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
             prev = tokens[i - 1] if i > 0 else ""
+            if tok == "second" and (prev.isdigit() or prev in _NUMBER_WORDS):  # "a 10 second video": a length
+                continue
             if tok in _ORDINALS and (prev in {"the", "that", "this"} or nxt in _ITEM_NOUNS or nxt == "one"):
                 refs.append(ItemRef(RefKind.ORDINAL, _ORDINALS[tok], text=f"{prev} {tok} {nxt}".strip()))
             elif (tok in {"number", "#", "no"} and nxt.isdigit()) or (tok in _ITEM_NOUNS and nxt.isdigit()):
@@ -275,26 +203,21 @@ class SlotFiller:
         return None
 
     def fill_many(self, texts: Sequence[str]) -> list[SlotResult]:
-        """:meth:`fill` for many texts, with one encoder batch for all synonym candidates."""
-        if self.encoder is not None:
-            phrases = []
-            for text in texts:
-                tokens = tokenize(text)
-                taken = {i for s, e, _ in self._exact(tokens) for i in range(s, e)}
-                phrases += [" ".join(tokens[s:e]) for s, e in self._candidates(tokens, taken)]
-            self._embed_phrases(phrases)
+        """:meth:`fill` for many texts, with one encoder batch for all open-vocabulary phrases."""
+        tokenized = [tokenize(t) for t in texts]
+        self.open_vocab.warm((tokens, self._exact(tokens)) for tokens in tokenized)
         return [self.fill(t) for t in texts]
 
     def fill(self, text: str) -> SlotResult:
         """Find everything slot-like in ``text``."""
         tokens = tokenize(text)
-        spans = self._values(tokens)
-        negated = self._negated(tokens, spans)
+        spans, mapped, unknown = self._values(tokens)
+        excluded_at = negated(tokens, spans)
         wanted: dict[str, list[str]] = {}
         excluded: list[tuple[str, str]] = []
         for k, (_, _, value) in enumerate(spans):
             pair = (self.vocabulary.attribute_of(value), value)
-            if k in negated:
+            if k in excluded_at:
                 if pair not in excluded:
                     excluded.append(pair)
             elif value not in wanted.setdefault(pair[0], []):
@@ -307,4 +230,5 @@ class SlotFiller:
             # An explicit length says it all: "cut it down to 5 seconds" is no extra "shorter" wish.
             length_change=None if seconds is not None else self._length_change(text),
         )
-        return SlotResult(slots, self._references(tokens), tuple(excluded), tuple(spans))
+        refs = self._references(tokens)
+        return SlotResult(slots, refs, tuple(excluded), tuple(spans), cues(tokens), tuple(mapped), tuple(unknown))

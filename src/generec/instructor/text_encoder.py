@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from generec.encoders.text import sentence_model
+from generec.encoders.text import one_thread_if_small, sentence_model
 
 DIM = 384
 
@@ -61,7 +61,8 @@ class MiniLMEncoder:
         """Embed ``texts`` -> ``(len(texts), dim)`` float32, unit L2 norm."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=len(texts) > 2000
-        )
+        with one_thread_if_small(len(texts)):  # a chat turn: one thread answers fastest on a busy machine
+            out = self._model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=len(texts) > 2000
+            )
         return np.asarray(out, dtype=np.float32)

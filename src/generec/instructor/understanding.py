@@ -24,19 +24,22 @@ import numpy as np
 
 from generec.errors import ModelError
 from generec.instructor.intents import IntentClassifier
+from generec.instructor.open_vocab import THRESHOLD
 from generec.instructor.schema import Constraint, Intent, ItemRef, RefKind, Understanding
+from generec.instructor.scope import RESTRICT, REVOKE, STANDING, rescope
 from generec.instructor.seeds import fill_seeds
 from generec.instructor.slots import SlotFiller, SlotResult
 from generec.instructor.text_encoder import MiniLMEncoder, TextEncoder
 from generec.instructor.vocabulary import Vocabulary, tokenize
 
 # Intents whose words point at a standing rule or at nothing, never at an item ("keep it to snow videos").
-_NO_REFERENCE = frozenset({Intent.SET_CONSTRAINT, Intent.CLEAR_CONSTRAINT, Intent.CHITCHAT})
+_NO_REFERENCE = frozenset({Intent.SET_CONSTRAINT, Intent.CLEAR_CONSTRAINT, Intent.CHITCHAT, Intent.REFUSE})
 # Intents about "the current item" even when no word names it ("great video!", "cut out the boring part").
 _IMPLIED_REFERENCE = frozenset(
     {Intent.LIKE, Intent.DISLIKE, Intent.ASK_WHY, Intent.EDIT_THUMBNAIL, Intent.EDIT_CLIP, Intent.EDIT_STYLE}
 )
 _STRUCTURE_WEIGHT = 0.5
+_N_STRUCTURE = 10
 
 
 def structure_features(result: SlotResult) -> np.ndarray:
@@ -52,6 +55,8 @@ def structure_features(result: SlotResult) -> np.ndarray:
             bool(result.excluded),
             bool(s.attributes),
             min(len(s.pairs()), 3) / 3.0,
+            STANDING in result.cues,
+            REVOKE in result.cues,
         ],
         dtype=np.float64,
     )
@@ -66,8 +71,8 @@ class OfflineUnderstanding:
         The corpus vocabulary (values, synonyms, plurals).
     encoder : TextEncoder, optional
         Sentence encoder; default the process-wide packaged MiniLM.
-    similarity : float
-        Synonym threshold of the slot filler.
+    threshold : float
+        Open-vocabulary threshold of the slot filler (:data:`generec.instructor.open_vocab.THRESHOLD`).
     l2 : float
         Penalty of the intent classifier.
     seed : int
@@ -81,20 +86,20 @@ class OfflineUnderstanding:
         vocabulary: Vocabulary,
         encoder: TextEncoder | None = None,
         *,
-        similarity: float = 0.72,
+        threshold: float = THRESHOLD,
         l2: float = 1e-4,
         seed: int = 0,
         seed_copies: int = 2,
     ) -> None:
         self.vocabulary = vocabulary
         self.encoder = encoder if encoder is not None else MiniLMEncoder.shared()
-        self.slot_filler = SlotFiller(vocabulary, self.encoder, similarity=similarity)
+        self.slot_filler = SlotFiller(vocabulary, self.encoder, threshold=threshold)
         self.l2 = l2
         self.seed = seed
         self.seed_copies = seed_copies
 
     def features(self, texts: Sequence[str], results: Sequence[SlotResult] | None = None) -> np.ndarray:
-        """Sentence embedding, embedding of the delexicalised sentence, structural signals: ``(n, 2 * dim + 8)``.
+        """Sentence embedding, embedding of the delexicalised sentence, structural signals: ``(n, 2 * dim + 10)``.
 
         The delexicalised copy ("make the category colour") lets the intent generalise across content
         words, the original keeps what the values themselves say.
@@ -103,7 +108,7 @@ class OfflineUnderstanding:
         delex = [r.delexicalized(tokenize(t), self.vocabulary) for r, t in zip(results, texts, strict=True)]
         emb = self.encoder.encode_texts([t.lower() for t in texts] + delex).astype(np.float64)
         n = len(texts)
-        structure = np.stack([structure_features(r) for r in results]) if n else np.zeros((0, 8))
+        structure = np.stack([structure_features(r) for r in results]) if n else np.zeros((0, _N_STRUCTURE))
         return np.hstack([emb[:n], emb[n:], structure])
 
     def fit(self, examples: Iterable[tuple[str, str | Intent]] = ()) -> OfflineUnderstanding:
@@ -116,6 +121,12 @@ class OfflineUnderstanding:
             except ValueError:
                 raise ModelError(f"unknown intent {intent!r} in training examples; use one of {list(Intent)}") from None
         texts = [t for t, _ in rows]
+        # The words of asking are no content to report; the built-in world's values (its instructions teach
+        # the intents) are content, whether or not this install's catalogue holds them.
+        builtin = Vocabulary.from_sim()
+        self.slot_filler.open_vocab.learn_words(
+            texts, content=(f for v in builtin.values for f in builtin.surfaces_of(v))
+        )
         results = self.slot_filler.fill_many(texts)
         X = self.features(texts, results)
         self.classifier_ = IntentClassifier(l2=self.l2).fit(X, [i.value for _, i in rows])
@@ -140,13 +151,20 @@ class OfflineUnderstanding:
 
     @staticmethod
     def compose(intent: Intent, confidence: float, result: SlotResult) -> Understanding:
-        """Turn an intent and what the slot filler found into an :class:`Understanding`."""
+        """Turn an intent and what the slot filler found into an :class:`Understanding`.
+
+        Negation is put where it belongs first (:func:`generec.instructor.scope.rescope`).
+        """
+        intent = rescope(intent, bool(result.excluded), bool(result.slots.attributes), result.references, result.cues)
         refs: tuple[ItemRef, ...] = result.references
         if intent in _NO_REFERENCE:
             refs = ()
         elif not refs and intent in _IMPLIED_REFERENCE and not result.slots.attributes and not result.excluded:
             refs = (ItemRef(RefKind.DEICTIC, 0, text="(implied)"),)
         constraints = [Constraint(a, v, exclude=True) for a, v in result.excluded]
-        if intent is Intent.SET_CONSTRAINT:
+        # "only dogs" is a requirement; in "not cats but dogs" the dogs are this turn's wish, the cats the rule.
+        if intent is Intent.SET_CONSTRAINT and (RESTRICT in result.cues or not result.excluded):
             constraints += [Constraint(a, v, exclude=False) for a, v in sorted(result.slots.pairs())]
-        return Understanding(intent, confidence, result.slots, refs, tuple(constraints))
+        mapped = tuple((m.phrase, m.value) for m in result.mapped)
+        unknown = tuple((w.phrase, w.nearest) for w in result.unknown)
+        return Understanding(intent, confidence, result.slots, refs, tuple(constraints), mapped=mapped, unknown=unknown)

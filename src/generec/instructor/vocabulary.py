@@ -2,8 +2,9 @@
 
 The instructor never hard-codes the words of one world: a :class:`Vocabulary`
 is built from any corpus (attribute -> values, optional synonyms and plurals),
-e.g. :meth:`Vocabulary.from_sim` for GeneRec-Sim or :meth:`Vocabulary.from_items`
-for imported items whose ``attributes`` carry values.
+e.g. :meth:`Vocabulary.from_sim` for GeneRec-Sim, :meth:`Vocabulary.from_items`
+for imported items whose ``attributes`` carry values, or :meth:`Vocabulary.from_catalogue`
+for what a running install holds (its catalogue's values, said the built-in ways).
 
 Example
 -------
@@ -28,6 +29,10 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[.,;!?]")
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; ``.,;!?`` kept as their own tokens (they bound negation scope)."""
     return _TOKEN.findall(text.lower().replace("_", " "))
+
+
+CATALOGUE_KEYS = ("category", "colour", "size", "motion", "scene", "style", "genre", "genres", "tags")
+"""Item attributes whose string values name content a user may ask for (GeneRec-Sim's, genres, tags)."""
 
 
 def _plurals(phrase: str) -> set[str]:
@@ -115,6 +120,33 @@ class Vocabulary:
                     if isinstance(v, str) and v:
                         found.setdefault(key, {})[v] = None
         return cls({k: list(vs) for k, vs in found.items()})
+
+    @classmethod
+    def from_catalogue(
+        cls,
+        attribute_dicts: Iterable[Mapping[str, Any]],
+        keys: Sequence[str] = CATALOGUE_KEYS,
+        known: Vocabulary | None = None,
+    ) -> Vocabulary:
+        """What this install can retrieve: the catalogue's values under ``keys``, with ``known``'s ways to say them.
+
+        A value the built-in vocabulary (``known``, default :meth:`from_sim`) also has keeps its synonyms,
+        plurals and caption phrases; a value only the catalogue has is named as it is; a value under two
+        attributes keeps the first. A catalogue with no such values falls back to ``known``.
+        """
+        known = known if known is not None else cls.from_sim()
+        found: dict[str, dict[str, None]] = {}
+        owner: dict[str, str] = {}
+        for attrs in attribute_dicts:
+            for key in keys:
+                val = attrs.get(key)
+                for v in val if isinstance(val, list | tuple) else [val]:
+                    if isinstance(v, str) and v.strip() and owner.setdefault(v, key) == key:
+                        found.setdefault(key, {})[v] = None
+        if not found:
+            return known
+        synonyms = {v: sorted(known.surfaces_of(v)) for vs in found.values() for v in vs if v in known}
+        return cls({k: list(vs) for k, vs in found.items()}, synonyms=synonyms)
 
     def attribute_of(self, value: str) -> str:
         try:
