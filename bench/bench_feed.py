@@ -58,8 +58,8 @@ def main() -> None:
 
     from generec.config import load_settings
     from generec.data.sim import World
+    from generec.pipeline_item_content import ItemContent
     from generec.pipeline_parts import ContentRanker
-    from generec.pipeline_recommender import ItemContent
     from generec.pipeline_retrain import fit_taste, make_recommender
     from generec.store import MediaStore, Store
 

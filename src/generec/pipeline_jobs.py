@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class JobLimitError(GeneRecError):
+    """A user already has as many generation jobs queued or running as allowed."""
+
+
+class NotApplicableError(GeneRecError):
+    """The edit asked for does not apply to the item (a video-only editor asked of an image)."""
+
+
 Progress = Callable[[float, str], None]
 
 

@@ -21,9 +21,8 @@ The model in use is one reference, :attr:`RecommenderRanker.served`, replaced wh
 ranking and never makes a step wait. With no trained model the tag ranker
 (:class:`~generec.pipeline_parts.ContentRanker`) ranks, and :meth:`RecommenderRanker.describe` says so.
 
-Trained versions live in ``<models_dir>/recommender/<version>/`` (the model's ``config.json`` and
-``state.pt``, the attribute taste's ``taste.json``, plus ``serving.json``: the id order and how item
-features were made); the file ``<models_dir>/recommender/CURRENT`` names the version in use.
+Trained versions and the pointer to the one in use: :mod:`generec.pipeline_versions`; the content
+features of stored items: :mod:`generec.pipeline_item_content`.
 
 Example
 -------
@@ -36,7 +35,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
@@ -46,7 +44,9 @@ import numpy as np
 import torch
 
 from generec.errors import GeneRecError, ModelError
+from generec.pipeline_item_content import ItemContent
 from generec.pipeline_parts import EVENT_WEIGHTS, ContentRanker, item_features
+from generec.pipeline_versions import SERVING_FILE, current_version
 from generec.recommender.taste import TASTE_FILE, AttributeTaste
 from generec.types import Candidate, Event, EventKind, Item
 
@@ -54,88 +54,6 @@ log = logging.getLogger(__name__)
 
 TASTE_OUTCOMES = {EventKind.LIKE: 1.0, EventKind.CLICK: 0.5}
 """What showing an item gave, for the attribute taste; any other event (an impression, a skip) counts 0."""
-
-SERVING_FILE = "serving.json"
-CURRENT_FILE = "CURRENT"
-
-
-def recommender_dir(settings: Any) -> Path:
-    """Where trained recommender versions live: ``<models_dir>/recommender``."""
-    return Path(settings.models_dir) / "recommender"
-
-
-def current_version(settings: Any) -> Path | None:
-    """The version directory ``CURRENT`` names, or ``None`` when no recommender was trained."""
-    pointer = recommender_dir(settings) / CURRENT_FILE
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    path = recommender_dir(settings) / name
-    return path if name and (path / SERVING_FILE).is_file() else None
-
-
-def publish_version(settings: Any, version: Path) -> None:
-    """Make ``version`` the one in use (atomic rename of the pointer) and drop versions beyond the newest few."""
-    root = recommender_dir(settings)
-    tmp = root / f".{CURRENT_FILE}.{os.getpid()}.{threading.get_ident()}"
-    tmp.write_text(version.name + "\n", encoding="utf-8")
-    os.replace(tmp, root / CURRENT_FILE)
-    keep = settings.recommender.keep_versions
-    versions = sorted((d for d in root.iterdir() if (d / SERVING_FILE).is_file()), key=lambda d: d.name)
-    import shutil
-
-    for old in versions[:-keep]:
-        if old != version:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def encoder_settings(settings: Any) -> Any:
-    """The deployment's encoder settings; with no path, the encoder ``generec demo`` trains into ``models/encoder``."""
-    enc = settings.encoder
-    if enc.path is None and (Path(settings.models_dir) / "encoder").is_dir():
-        enc = enc.model_copy(update={"path": str(Path(settings.models_dir) / "encoder")})
-    return enc
-
-
-class ItemContent:
-    """Content features of stored items, made as the recommender was trained with them.
-
-    ``visual``: the encoder's pooled vector of ``frames`` evenly spaced frames of the item's media;
-    ``text``: all-MiniLM-L6-v2 of title + caption. Both are cached on disk by media hash / text.
-    """
-
-    def __init__(self, encoder: Any, media: Any, frames: int = 8, cache: Any = None, text: Any = None) -> None:
-        from generec.encoders.text import MiniLMText
-
-        self.encoder, self.media, self.frames, self.cache = encoder, media, frames, cache
-        self.text = text or MiniLMText(cache=cache)
-
-    @classmethod
-    def from_settings(cls, settings: Any, media: Any) -> ItemContent:
-        """The deployment's encoder (:class:`GeneRecError` when it has none) and its feature cache."""
-        from generec.encoders import FeatureCache, encoder_from_settings
-
-        cache = FeatureCache(Path(settings.home) / "cache" / "features")
-        encoder = encoder_from_settings(encoder_settings(settings))
-        return cls(encoder, media, settings.recommender.frames, cache)
-
-    def describe(self) -> dict[str, Any]:
-        return {"encoder": str(getattr(self.encoder, "id", "")), "text": str(self.text.id), "frames": self.frames}
-
-    def features(self, items: Sequence[Item]) -> dict[str, np.ndarray]:
-        """``{"visual": (n, d), "text": (n, 384)}`` in the order of ``items``; :class:`GeneRecError` without media."""
-        from generec.recommender.features import file_feature, item_text
-
-        visual = []
-        for item in items:
-            if not item.media_hash:
-                raise GeneRecError(f"item {item.id!r} has no media to take content features from")
-            path = self.media.path_for(item.media_hash)
-            visual.append(file_feature(self.encoder, path, self.frames, self.cache, media_hash=item.media_hash))
-        texts = [item_text(i.title, i.caption) or i.id for i in items]
-        text = np.asarray(self.text.embed(texts), dtype=np.float32)
-        return {"visual": np.stack(visual).astype(np.float32), "text": text}
 
 
 class ServedModel:

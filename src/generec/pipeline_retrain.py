@@ -2,9 +2,9 @@
 
 :func:`train_from_store` splits the store's clicks and likes on public items per user in time
 (the last tenth of each user's items validate, for early stopping), makes the items' content
-features (:class:`~generec.pipeline_recommender.ItemContent`), fits the recommender of
+features (:class:`~generec.pipeline_item_content.ItemContent`), fits the recommender of
 ``settings.recommender`` (by default MMGCN with LightGCN's linear layers, chosen on validation),
-saves it as a new version and makes it current (:func:`~generec.pipeline_recommender.publish_version`);
+saves it as a new version and makes it current (:func:`~generec.pipeline_versions.publish_version`);
 a running service sees the new version and swaps it in without a restart.
 
 A retraining is a store job of kind :data:`TRAIN_JOB` (queued on demand by ``generec train model
@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from generec.errors import DataError, GeneRecError
-from generec.pipeline_recommender import SERVING_FILE, ItemContent, publish_version, recommender_dir
+from generec.pipeline_item_content import ItemContent
+from generec.pipeline_versions import SERVING_FILE, publish_version, recommender_dir
 from generec.recommender.taste import AttributeTaste
 from generec.types import Item
 

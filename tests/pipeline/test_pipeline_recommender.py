@@ -15,8 +15,9 @@ from generec.config import RecommenderSettings, Settings
 from generec.errors import DataError
 from generec.pipeline import GeneRec
 from generec.pipeline_parts import Decision
-from generec.pipeline_recommender import RecommenderRanker, current_version, load_served
+from generec.pipeline_recommender import RecommenderRanker, load_served
 from generec.pipeline_retrain import TRAIN_JOB, queue_training, run_training_job, train_from_store
+from generec.pipeline_versions import current_version
 from generec.store import MediaStore, Store
 from generec.types import Event, EventKind, Item, JobStatus, Origin
 
@@ -196,7 +197,7 @@ def test_a_broken_version_falls_back_to_tags_and_says_so(trained_template: Path,
 
 def _copy_current_as_new_version(settings: Settings) -> Path:
     """A second version (the same weights under a new name), made current as a retraining would."""
-    from generec.pipeline_recommender import publish_version
+    from generec.pipeline_versions import publish_version
 
     current = current_version(settings)
     fresh = current.parent / f"{current.name}-next"

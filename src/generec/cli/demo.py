@@ -73,8 +73,8 @@ def _recommender(settings, store) -> None:
     """Train the feed's recommender on the store once (as a job of its queue); later runs reuse it."""
     import os
 
-    from generec.pipeline_recommender import current_version
     from generec.pipeline_retrain import TRAIN_JOB, TRAIN_LEASE_S, queue_training, run_training_job
+    from generec.pipeline_versions import current_version
     from generec.store import MediaStore
 
     version = current_version(settings)

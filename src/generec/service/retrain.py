@@ -27,8 +27,9 @@ import uuid
 from typing import Any
 
 from generec.errors import GeneRecError
-from generec.pipeline_recommender import current_version, load_served
+from generec.pipeline_recommender import load_served
 from generec.pipeline_retrain import TRAIN_JOB, TRAIN_LEASE_S, queue_training, run_training_job
+from generec.pipeline_versions import current_version
 
 log = logging.getLogger(__name__)
 
