@@ -18,13 +18,8 @@ class Killed(Exception):
     pass
 
 
-def _weights(reader: AttributeReader) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in reader.net.state_dict().items()}
-
-
-def test_a_run_killed_after_a_checkpoint_goes_on_to_the_same_weights(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    whole = AttributeReader(CONFIG, seed=1).fit(24, 6, batch_size=8, progress=False, out=tmp_path / "one")
-
+def _die_after_a_checkpoint(monkeypatch) -> None:  # noqa: ANN001
+    """The process is killed right after it writes a checkpoint (the checkpoint itself is the real one)."""
     original = AttributeReader._checkpoint
 
     def checkpoint_then_die(self, path, *args):  # noqa: ANN001, ANN202
@@ -32,6 +27,16 @@ def test_a_run_killed_after_a_checkpoint_goes_on_to_the_same_weights(tmp_path: P
         raise Killed
 
     monkeypatch.setattr(AttributeReader, "_checkpoint", checkpoint_then_die)
+
+
+def _weights(reader: AttributeReader) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in reader.net.state_dict().items()}
+
+
+def test_a_run_killed_after_a_checkpoint_goes_on_to_the_same_weights(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    whole = AttributeReader(CONFIG, seed=1).fit(24, 6, batch_size=8, progress=False, out=tmp_path / "one")
+
+    _die_after_a_checkpoint(monkeypatch)
     with pytest.raises(Killed):
         AttributeReader(CONFIG, seed=1).fit(
             24, 6, batch_size=8, progress=False, out=tmp_path / "two", checkpoint_every=4
@@ -49,13 +54,7 @@ def test_a_run_killed_after_a_checkpoint_goes_on_to_the_same_weights(tmp_path: P
 
 
 def test_a_checkpoint_of_other_settings_is_refused(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    original = AttributeReader._checkpoint
-
-    def checkpoint_then_die(self, path, *args):  # noqa: ANN001, ANN202
-        original(self, path, *args)
-        raise Killed
-
-    monkeypatch.setattr(AttributeReader, "_checkpoint", checkpoint_then_die)
+    _die_after_a_checkpoint(monkeypatch)
     with pytest.raises(Killed):
         AttributeReader(CONFIG, seed=1).fit(24, 6, batch_size=8, progress=False, out=tmp_path, checkpoint_every=2)
     monkeypatch.undo()
