@@ -98,3 +98,17 @@ def test_a_long_running_process_keeps_a_bounded_number_of_sessions() -> None:
             p.data.add_(0.001 * (k + 1))  # new weights each time, as a model retrained and swapped in
         onnx_runtime.onnx_denoiser(model.ema.model, model.config.shape)
     assert len(onnx_runtime._SESSIONS) <= onnx_runtime.MAX_SESSIONS
+
+
+def test_a_session_made_while_torch_ran_on_one_thread_does_not_keep_one_thread() -> None:
+    model = DiffusionModel(image_config("tiny", cond_dim=0))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # as a chat turn's text encoding does for a moment
+        onnx_runtime.onnx_denoiser(model.ema.model, model.config.shape)
+        torch.set_num_threads(2)
+        onnx_runtime.onnx_denoiser(model.ema.model, model.config.shape)
+    finally:
+        torch.set_num_threads(before)
+    threads = sorted(s.get_session_options().intra_op_num_threads for s in list(onnx_runtime._SESSIONS.values())[-2:])
+    assert threads == [1, 2]

@@ -113,11 +113,11 @@ def _export(net: torch.nn.Module, shape: Any, path: Path) -> None:
     tmp.replace(path)  # another process exporting the same model writes the same bytes
 
 
-def _session(path: Path) -> Any:
+def _session(path: Path, threads: int) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -129,21 +129,24 @@ def onnx_denoiser(net: torch.nn.Module, shape: Any) -> Callable[..., torch.Tenso
     Raises :class:`~generec.errors.ModelError` when the model cannot be exported or loaded.
     """
     key = _key(net, shape)
+    # One session per thread count: torch's count can be lowered for a moment (a chat turn's text
+    # encoding runs on one thread), and a session made then must not keep one thread for good.
+    threads = torch.get_num_threads()
     with _LOCK:
-        session = _SESSIONS.get(key)
+        session = _SESSIONS.get(f"{key}-{threads}")
         if session is None:
             path = cache_dir() / f"denoiser-{key}.onnx"
             try:
                 if not path.is_file():
                     _export(net, shape, path)
-                session = _session(path)
+                session = _session(path, threads)
             except Exception as exc:  # the exporter and the runtime raise many kinds; all mean "use PyTorch"
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)  # never keep half an export
                 raise ModelError(f"cannot run this denoiser with ONNX Runtime: {exc}") from exc
             while len(_SESSIONS) >= MAX_SESSIONS:
                 _SESSIONS.pop(next(iter(_SESSIONS)))
-            _SESSIONS[key] = session
+            _SESSIONS[f"{key}-{threads}"] = session
     names, _ = _inputs(shape)
 
     def run(
