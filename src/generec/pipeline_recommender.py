@@ -47,13 +47,10 @@ from generec.errors import GeneRecError, ModelError
 from generec.pipeline_item_content import ItemContent
 from generec.pipeline_parts import EVENT_WEIGHTS, ContentRanker, item_features
 from generec.pipeline_versions import SERVING_FILE, current_version
-from generec.recommender.taste import TASTE_FILE, AttributeTaste
+from generec.recommender.taste import OUTCOMES, TASTE_FILE, AttributeTaste
 from generec.types import Candidate, Event, EventKind, Item
 
 log = logging.getLogger(__name__)
-
-TASTE_OUTCOMES = {EventKind.LIKE: 1.0, EventKind.CLICK: 0.5}
-"""What showing an item gave, for the attribute taste; any other event (an impression, a skip) counts 0."""
 
 
 class ServedModel:
@@ -185,7 +182,7 @@ class ServedModel:
         outcome: dict[str, float] = {}
         for e in events:
             if e.item_id in by_id:
-                gave = TASTE_OUTCOMES.get(EventKind(e.kind), 0.0)
+                gave = OUTCOMES.get(EventKind(e.kind), 0.0)
                 outcome[e.item_id] = max(outcome.get(e.item_id, 0.0), gave)
         shown = self._rows(taste, [by_id[i] for i in outcome])
         weights = taste.user_weights(shown, list(outcome.values()))

@@ -45,11 +45,15 @@ from typing import Any
 import numpy as np
 
 from generec.errors import DataError, ModelError
+from generec.types import EventKind
 
 Pair = tuple[str, str]
 """An (attribute, value) pair, e.g. ``("colour", "red")``."""
 
 TASTE_FILE = "taste.json"
+
+OUTCOMES = {EventKind.LIKE: 1.0, EventKind.CLICK: 0.5}
+"""What showing an item gave: 1 liked, ½ clicked, 0 passed over (an impression, a skip, any other event)."""
 
 
 class AttributeTaste:
@@ -94,21 +98,25 @@ class AttributeTaste:
         if not item_pairs:
             raise DataError("an attribute taste needs items with attributes; the catalogue has none")
         self._fit_vocabulary(item_pairs)
-        liked_set = {(str(u), str(i)) for u, i in liked}
-        clicked_set = {(str(u), str(i)) for u, i in clicked} | liked_set
-        exposures = {(str(u), str(i)) for u, i in shown} | clicked_set
-        n_shown: Counter[str] = Counter(i for _, i in exposures if i in item_pairs)
-        trials_won: Counter[str] = Counter(i for _, i in clicked_set if i in item_pairs)
-        trials_won.update(i for _, i in liked_set if i in item_pairs)
+        gave: dict[tuple[str, str], float] = dict.fromkeys(((str(u), str(i)) for u, i in shown), 0.0)
+        for kind, pairs in ((EventKind.CLICK, clicked), (EventKind.LIKE, liked)):
+            for u, i in pairs:
+                key = (str(u), str(i))
+                gave[key] = max(gave.get(key, 0.0), OUTCOMES[kind])
+        n_shown: Counter[str] = Counter(i for _, i in gave if i in item_pairs)
+        won: Counter[str] = Counter()
+        for (_, i), value in gave.items():
+            if i in item_pairs:
+                won[i] += value
         ids = sorted(n_shown)
         self.n_exposures_ = int(sum(n_shown.values()))
         self.weights_ = np.zeros(len(self.vocabulary_))
         self.bias_ = 0.0
-        if not ids or sum(trials_won.values()) in (0, 2 * self.n_exposures_):
+        if not ids or sum(won.values()) in (0, self.n_exposures_):
             return self  # nothing or everything won: no contrast to learn from
         x = self.encode([item_pairs[i] for i in ids])
         n = np.asarray([n_shown[i] for i in ids], dtype=np.float64)
-        k = np.asarray([trials_won[i] for i in ids], dtype=np.float64) / 2
+        k = np.asarray([won[i] for i in ids], dtype=np.float64)
         prior = np.zeros(x.shape[1] + 1)
         prior[-1] = float(np.log(k.sum() / (n.sum() - k.sum())))
         theta = _newton(x, k, n, prior, np.full(x.shape[1] + 1, self.population_l2), self.iterations)
