@@ -266,7 +266,7 @@ async def cost(port: int, tokens: list[str], server: psutil.Process, n: int) -> 
         c.close()
 
 
-def report(run: Run, elapsed: float, args: argparse.Namespace, cpu: dict[str, float], load: tuple) -> None:
+def report(run: Run, elapsed: float, args: argparse.Namespace, cpu: dict[str, float] | None, load: tuple) -> None:
     total = sum(len(v) for v in run.lat.values())
     print(f"\n{args.users} users ({args.behaviour}, chat {run.chat:.0%}, time scale {args.time_scale:g}, "
           f"ramp {args.ramp:g} s), "
@@ -290,9 +290,12 @@ def report(run: Run, elapsed: float, args: argparse.Namespace, cpu: dict[str, fl
     print(f"all non-generating API requests: p95 {p95:.1f} ms = {p95 / floor:.1f} x the /api/health baseline "
           f"(p95 {floor:.1f} ms, same run)")  # fmt: skip
     print(f"5xx in total: {sum(n for e in run.errors.values() for c, n in e.items() if c.startswith('5'))}")
+    machine = f"{os.cpu_count()} cores; load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at the end"
+    if cpu is None:  # several server processes, one of them killed mid-run: no CPU total to give
+        print(f"CPU: {machine}")
+        return
     print(f"CPU: server {cpu['server']:.0%} of one core ({cpu['server'] * elapsed / max(total, 1) * 1000:.1f} ms per "
-          f"request), this client {cpu['client']:.0%}; {os.cpu_count()} cores; "
-          f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at the end")  # fmt: skip
+          f"request), this client {cpu['client']:.0%}; {machine}")  # fmt: skip
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen, int]:
