@@ -1,6 +1,7 @@
 """``generec demo``: the first thing a newcomer runs.
 
-Builds (or reuses) the demo GeneRec-Sim world under GeneRec's home, loads it into
+Builds (or reuses) the demo world under GeneRec's home (GeneRec-Sim micro-videos, or with
+``--domain fashion`` real Fashion-MNIST product photos and simulated shoppers), loads it into
 the embedded SQLite store, shows what the world holds (its size, a few items with
 their ground-truth shots, one user's hidden taste next to what that user did),
 trains the offline encoder and the feed's recommender (MMGCN, chosen on validation) once,
@@ -21,11 +22,16 @@ from generec.cli import app
 _out = Console()
 
 
-def _world(home: Path, users: int, items: int, seed: int, rebuild: bool, quiet: bool):
+DOMAINS = {"video": (2000, 1500), "fashion": (1000, 2000)}
+"""Each demo domain and its default (users, items)."""
+
+
+def _world(home: Path, domain: str, users: int, items: int, seed: int, rebuild: bool, quiet: bool):
     from generec.data.sim import World
     from generec.errors import DataError
 
-    root = home / "worlds" / f"demo-u{users}-i{items}-s{seed}"
+    prefix = "demo" if domain == "video" else f"demo-{domain}"
+    root = home / "worlds" / f"{prefix}-u{users}-i{items}-s{seed}"
     if not rebuild:
         try:
             world = World.load(root)
@@ -33,8 +39,29 @@ def _world(home: Path, users: int, items: int, seed: int, rebuild: bool, quiet: 
             return world
         except DataError:
             pass  # not built yet, or left unfinished: build it afresh below
-    _out.print(f"building the demo world ({users} users, {items} items, seed {seed}) in {root}")
+    _out.print(f"building the demo world ({domain}: {users} users, {items} items, seed {seed}) in {root}")
+    if domain == "fashion":
+        from generec.data.fashion.build import FashionConfig, build_fashion_world
+
+        config = FashionConfig(items=items, users=users, seed=seed)
+        return World.load(build_fashion_world(root, config, overwrite=True))
     return World.build(root, users=users, items=items, seed=seed, progress=not quiet, overwrite=True)
+
+
+def _claim_home(home: Path, domain: str) -> None:
+    """Mark ``home`` as this domain's demo home; refuse one that holds the other domain's demo."""
+    import json
+
+    from generec.errors import ConfigError
+
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / "demo.json"
+    held = json.loads(marker.read_text(encoding="utf-8")).get("domain") if marker.is_file() else None
+    if held is None and (home / "generec.db").exists():
+        held = "video"  # a home made before demos named their domain
+    if held is not None and held != domain:
+        raise ConfigError(f"{home} holds the {held} demo; give the {domain} demo its own --home")
+    marker.write_text(json.dumps({"domain": domain}) + "\n", encoding="utf-8")
 
 
 def _load_into_store(world, settings, quiet: bool):
@@ -106,14 +133,17 @@ def _show_world(world, store) -> None:
             summary.add_row(f"store: {key}", str(value))
     _out.print(summary)
 
-    items = Table("item", "title", "shots (ground truth)", title="A few items")
-    for item_id in world.items["id"].head(3):
-        meta = world.item_meta(str(item_id))
-        shots = "\n".join(
-            f"{s['start_s']:.1f}-{s['start_s'] + s['duration_s']:.1f}s: {s['caption']}" for s in meta["shots"]
-        )
-        items.add_row(str(item_id), str(meta.get("title", "")), shots)
+    items = Table("item", "title", "what it shows (ground truth)", title="A few items")
+    for row in world.items.head(3).itertuples():
+        items.add_row(str(row.id), str(row.title), _ground_truth(world.item_meta(str(row.id)), world.vocabulary))
     _out.print(items)
+
+
+def _ground_truth(meta: dict, vocabulary: dict) -> str:
+    """A video's shots with their times, or a photo's measured attributes."""
+    if "shots" not in meta:
+        return ", ".join(f"{a} {meta[a]}" for a in vocabulary if a in meta)
+    return "\n".join(f"{s['start_s']:.1f}-{s['start_s'] + s['duration_s']:.1f}s: {s['caption']}" for s in meta["shots"])
 
 
 def _show_user(world, store) -> None:
@@ -137,8 +167,14 @@ def demo(
     home: Path = typer.Option(
         None, "--home", help="GeneRec's home (store, media, worlds); default $GENEREC_HOME or ~/.generec."
     ),
-    users: int = typer.Option(2000, "--users", help="Users in the demo world."),
-    items: int = typer.Option(1500, "--items", help="Items in the demo world."),
+    domain: str = typer.Option(
+        "video",
+        "--domain",
+        help="video (GeneRec-Sim micro-videos) or fashion (Fashion-MNIST product photos, from "
+        "Debian's dataset-fashion-mnist); without --home, fashion lives in the default home's fashion/ folder.",
+    ),
+    users: int = typer.Option(None, "--users", help="Users in the demo world [video: 2000, fashion: 1000]."),
+    items: int = typer.Option(None, "--items", help="Items in the demo world [video: 1500, fashion: 2000]."),
     seed: int = typer.Option(0, "--seed", help="Seed of the demo world (same seed, same world)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build the world again even if one exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
@@ -155,13 +191,20 @@ def demo(
     A second run reuses all of it and reaches a working page in seconds. Stop the server with Ctrl+C.
 
     Example: generec demo --home ./demo-home --port 8000
+    Example: generec demo --domain fashion
     """
     from generec.config import load_settings
 
+    if domain not in DOMAINS:
+        raise typer.BadParameter(f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)}", param_hint="--domain")
+    users = DOMAINS[domain][0] if users is None else users
+    items = DOMAINS[domain][1] if items is None else items
     settings = load_settings(**({"home": str(home)} if home else {}))
-    settings.home.mkdir(parents=True, exist_ok=True)
+    if home is None and domain != "video":  # one store per domain: never mix the two demos' items
+        settings = load_settings(home=str(Path(settings.home) / domain))
+    _claim_home(Path(settings.home), domain)
     started = time.perf_counter()
-    world = _world(Path(settings.home), users, items, seed, rebuild, quiet)
+    world = _world(Path(settings.home), domain, users, items, seed, rebuild, quiet)
     store = _load_into_store(world, settings, quiet)
     _encoder(world, settings, encoder_steps, quiet)
     try:

@@ -58,7 +58,10 @@ def _find(folder: Path, stem: str) -> Path:
             f"Fashion-MNIST is not installed ({folder / (stem + '.gz')} is missing); "
             f"install the Debian package: apt-get install {DEBIAN_PACKAGE}"
         )
-    raise DataError(f"{folder} holds no {stem}(.gz); point --data-dir at the folder with the four Fashion-MNIST files")
+    raise DataError(
+        f"{folder} holds no {stem}(.gz); point --data-dir (or ${DIR_ENV}) at the folder with the four "
+        f"Fashion-MNIST files, or unset it and install Debian's: apt-get install {DEBIAN_PACKAGE}"
+    )
 
 
 def load_split(split: str = "train", directory: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:

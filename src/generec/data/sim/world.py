@@ -240,7 +240,12 @@ class World:
         if row.empty:
             raise DataError(f"unknown user id {user_id!r} in world {self.root}")
         r = row.iloc[0]
-        return {a: {v: float(r[f"{a}={v}"]) for v in VOCAB[a]} for a in ATTRIBUTES}
+        return {a: {v: float(r[f"{a}={v}"]) for v in values} for a, values in self.vocabulary.items()}
+
+    @property
+    def vocabulary(self) -> dict[str, list[str]]:
+        """``{attribute: values}`` of this world's items and tastes (GeneRec-Sim's, or a fashion world's own)."""
+        return {a: list(v) for a, v in self.info.get("vocab", {a: VOCAB[a] for a in ATTRIBUTES}).items()}
 
     def taste_item_meta(self, user_id: str, liked: bool = True, seed: int = 0, shots: int = 3) -> dict[str, Any]:
         """Metadata of a new item made of the user's most (``liked``) or least preferred value of every attribute.

@@ -1,0 +1,65 @@
+"""The fashion domain in the real page (headless Chromium): a feed of product photos, a like, a video-only edit.
+
+Needs Debian's ``chromium``, the ``playwright`` package and Debian's ``dataset-fashion-mnist``; skipped without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_service_browser import ARGS, CHROMIUM, csp_violations, needs_chromium, wait_until, watch_csp
+
+from generec.config import Settings
+from generec.data.fashion.build import FashionConfig, build_fashion_world
+from generec.data.fashion.source import DEFAULT_DIR
+from generec.data.sim import World
+from generec.store import MediaStore, Store
+from generec.types import Role, User
+
+
+@pytest.fixture()
+def fashion_home(tmp_path: Path) -> tuple[Path, str]:
+    """A home holding a 12-shopper, 30-photo fashion world, and a token of one shopper."""
+    if not (DEFAULT_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
+    home = tmp_path / "home"
+    world = World.load(build_fashion_world(home / "world", FashionConfig(items=30, users=12, seed=0)))
+    with Store.open(Settings(home=home)) as store:
+        store.load_dataset(world.dataset(), MediaStore(home / "media"), progress=False)
+        store.add_users([User(id="alice", name="Alice", role=Role.USER)])
+        return home, store.create_token("alice")
+
+
+def test_the_page_shows_a_fashion_feed_and_answers_a_video_edit_of_a_photo(fashion_home, live_server) -> None:
+    sync_api = needs_chromium()
+    home, token = fashion_home
+    _, base = live_server(home)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            watch_csp(page, errors)
+            page.goto(f"{base}/#token={token}")
+            page.wait_for_selector("#feed li button img")
+            titles = page.locator("#feed li").all_inner_texts()
+            garments = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot")
+            assert titles and all(any(g in t for g in garments) for t in titles), titles  # products, not clips
+            wait_until(page, "document.querySelector('#player').poster !== ''")  # the photo is on show
+            poster = page.evaluate("document.querySelector('#player').poster")
+            shown = page.request.get(poster, headers={"Authorization": f"Bearer {token}"})
+            assert shown.ok and shown.headers["content-type"].startswith("image/")
+            assert not page.is_visible("#now-badge")  # a real product photo is never badged AI-generated
+            page.click("#like")
+            wait_until(page, "document.querySelector('#chatlog').innerText.includes('you like')")
+            page.fill("#chatinput", "make this one shorter")  # the test service reads this as a clipping edit
+            page.click("#chatform button[type=submit]")
+            wait_until(page, "document.querySelector('#chatlog').innerText.includes('works on videos only')")
+            assert page.locator("#jobs li progress").count() == 0  # nothing was queued for the photo
+            assert not errors and csp_violations(page) == [], (errors, csp_violations(page))
+        finally:
+            browser.close()
+    with Store.open(Settings(home=home)) as store:
+        assert store.counts()["jobs"] == 0
+        assert "like" in {e.kind.value for e in store.events_for_user("alice")}
