@@ -4,7 +4,9 @@
 #   bash scripts/train_generators.sh WORK [DEVICE] [MINUTES]
 #
 # WORK     a directory kept between runs (the world, conditions, checkpoints); run the script again, on this
-#          machine or another (copy WORK), and every step goes on from its last checkpoint.
+#          machine or another (copy WORK), and every step goes on from its last checkpoint. training/demo-64
+#          in this repository is the WORK that sessions on different machines share through git: commit its
+#          checkpoints after a run (.gitignore leaves out what the seed rebuilds: the world, encoded latents).
 # DEVICE   cpu (default) or cuda: the same commands, the same seeds.
 # MINUTES  stop the diffusion trainings after this many minutes each (they save and resume); default: no limit.
 #
