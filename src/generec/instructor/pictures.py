@@ -36,7 +36,12 @@ from generec.instructor.schema import Intent, Understanding
 
 _NOUN = r"(?:picture|photo|photograph|image|pic|snapshot|screenshot|drawing|painting|artwork)s?"
 _NOUN_WORD = re.compile(rf"^{_NOUN}$")
-_NAMED = re.compile(rf"\b(?:this|that|the|my|attached|uploaded|these|those)\s+(?:\w+\s+)?{_NOUN}\b")
+# "the picture" alone is often the video's own image ("the picture is too dark"), and "the cover image" or
+# "the preview picture" its thumbnail: only a picture pointed at as a thing of its own counts.
+_NAMED = re.compile(
+    rf"\b(?:this|that|my|attached|uploaded|these|those)\s+(?!cover\b|preview\b|thumbnail\b|poster\b)(?:\w+\s+)?{_NOUN}\b"
+    rf"|\bthe\s+{_NOUN}\s+(?:i|I)\s+(?:sent|attached|uploaded|added)\b"
+)
 _CREATE = re.compile(
     r"\b(?:make|create|generate|produce|render|film)\s+(?:me\s+|us\s+)?"
     r"(?:(?:a|an|some|another)\s+(?:new\s+|short\s+|little\s+)?(?:video|clip|film|movie)s?\b"
