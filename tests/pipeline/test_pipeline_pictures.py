@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from generec.config import Settings
-from generec.errors import MediaError, NotFoundError
+from generec.errors import GeneRecError, MediaError, NotFoundError
 from generec.fidelity.policy import FidelityPolicy
 from generec.instructor import replies
 from generec.instructor.instructor import Instructor
@@ -148,6 +148,8 @@ def test_a_picture_is_private_to_its_owner_and_a_bad_one_is_not_stored(loop_temp
         picture = s.attach(_picture(tmp_path / "mine.png"))
         with pytest.raises(NotFoundError):
             gr.session("ben").step("something like this", picture=picture.id)
+        with pytest.raises(GeneRecError, match="a picture needs words"):
+            s.step(picture=picture.id)
         assert picture.id not in {i.id for i in gr.visible_items("ben")} | {i.id for i in gr.visible_items("ann")}
         before = len(gr.store.list_items(system=True, limit=None))
         good = (tmp_path / "mine.png").read_bytes()
@@ -157,5 +159,52 @@ def test_a_picture_is_private_to_its_owner_and_a_bad_one_is_not_stored(loop_temp
             with pytest.raises(MediaError):
                 s.attach(tmp_path / bad)
         assert len(gr.store.list_items(system=True, limit=None)) == before
+    finally:
+        gr.close()
+
+
+@pytest.fixture(scope="module")
+def creator_without_image_input(loop_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A tiny creation model conditioned on the instruction and User_Emb only (no image-space input)."""
+    import torch
+
+    from generec.creator import train_creation
+    from generec.data.sim import World
+    from generec.diffusion import TrainSettings
+    from generec.encoders.dual import GeneRecEncoder
+
+    world = World.load(loop_template / "world")
+    rng = np.random.default_rng(0)
+    users = {str(u): rng.standard_normal(8).astype(np.float32) for u in world.dataset().users["id"]}
+    out, encoder = tmp_path_factory.mktemp("creation-emb") / "creation", GeneRecEncoder(seed=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_creation(world, encoder, out, guidance="user_emb", user_embeddings=users, preset="tiny",
+                       settings=TrainSettings(steps=3, batch_size=4, checkpoint_every=100), progress=False)  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    return out, encoder
+
+
+def test_a_model_without_image_input_is_given_the_nearest_catalogue_video_and_the_reply_says_so(
+    loop_template: Path, tmp_path: Path, creator_without_image_input
+) -> None:
+    path, encoder = creator_without_image_input
+    runner = CreateRunner.load(path, encoder, frames=4, size=64)
+    runner.creator.steps = 2
+    gr = _compose(_home(loop_template, tmp_path), {"create_video": runner})
+    try:
+        s = gr.session("ann")
+        r = s.step("make me a video like this picture", picture=s.attach(_picture(tmp_path / "p.png")).id)
+        assert not runner.takes_picture and r.queued is not None
+        assert (
+            "This model cannot take a picture, so I described yours by the catalogue video closest to it (" in r.reply
+        )
+        assert r.queued.params["description"] and r.queued.params["wants"]  # the nearest video's attributes
+        (job,) = _run_jobs(gr)
+        assert job.status is JobStatus.DONE, job.error
+        p = gr.store.get_provenance(job.result_item_id).params
+        assert p["description"] == r.queued.params["description"] and "picture" not in p
     finally:
         gr.close()
