@@ -97,6 +97,7 @@ class GeneRec:
         self._catalog: tuple[float, dict[str, Item]] = (0.0, {})
         self._catalog_ai: frozenset[str] = frozenset()  # refreshed with the catalog: no per-step corpus pass
         self._lock = threading.Lock()
+        self._pictures: tuple[Any, str] | None = None  # (PictureGuide or None, why not), built on first use
 
     @classmethod
     def from_config(cls, config: str | Path | Settings | None = None, **components: Any) -> GeneRec:
@@ -142,6 +143,18 @@ class GeneRec:
         ai = {*self._catalog_ai, *(i.id for i in own)}
         return [i for i in merged.values() if i.visible_for(user_id, now) and not is_blocked(i)], ai
 
+    def picture_guide(self) -> tuple[Any, str]:
+        """The :class:`~generec.pipeline_pictures.PictureGuide` of this install's encoder and ``""``, or
+        ``(None, why not)`` when the install has no image encoder (paper §2, pictures in the chat)."""
+        if self._pictures is None:
+            from generec.pipeline_pictures import PictureGuide
+
+            try:
+                self._pictures = (PictureGuide.from_system(self), "")
+            except GeneRecError as exc:
+                self._pictures = (None, str(exc))
+        return self._pictures
+
     # ------------------------------------------------------------------ jobs
     @property
     def job_kinds(self) -> list[str]:
@@ -171,7 +184,8 @@ class GeneRec:
         params = {"task": decision.task, "item_id": decision.item_id, "instruction": text, "length_s": length,
                   "wants": wants, "description": describe_wants(decision.wants), "explicit": decision.explicit,
                   "reason": decision.reason, "seed": job_seed(user_id, text, len(jobs)),
-                  "liked": list(liked)[:10]}  # fmt: skip
+                  "liked": list(liked)[:10],
+                  "picture": decision.guidance.picture if decision.guidance else None}  # fmt: skip
         kind = decision.task if decision.task.startswith("create_") else f"edit_{decision.task}"
         return self.store.create_job(kind, params, user_id=user_id)
 

@@ -81,12 +81,28 @@ class CreateRunner:
         creator = VideoCreator.load(path, encoder)
         return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
 
+    @property
+    def takes_picture(self) -> bool:
+        """Whether the model has an image-space input (User_Hist: the mean encoder feature of liked items),
+        through which an attached picture's vector (same encoder, same space) can steer it."""
+        return "user_hist" in self.creator.spec.names
+
+    def picture_note(self) -> str:
+        """What the reply says about how a picture steers this model (it has no picture input of its own)."""
+        if self.takes_picture:
+            return ("This model has no picture input of its own: your picture's features steer it through its "
+                    "image-space input, the one that otherwise carries the features of videos you liked.")  # fmt: skip
+        return ""
+
     def run(self, parent: Item | None, source: Path | None, guidance: Guidance, out_dir: Path, progress: Progress,
             seed: int = 0) -> Made:  # fmt: skip
         from generec.media import write_video
 
         text = guidance.instruction_text or ""
-        hist = guidance.user_hist if "user_hist" in self.creator.spec.names else None
+        hist = guidance.user_hist if self.takes_picture else None
+        picture = guidance.picture_emb is not None and self.takes_picture
+        if picture:  # paper §2: the attached picture, in the encoder space User_Hist lives in, steers instead
+            hist = guidance.picture_emb
         # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
         # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input).
         g = Guidance(instruction_text=text or None, user_hist=hist, constraints=dict(guidance.constraints)) \
@@ -102,8 +118,10 @@ class CreateRunner:
             "steps": self.creator.steps,
             "candidates": self.candidates,
             "native_size": int(clip.shape[-2]),
-            "guided_by": [n for n, v in (("instruction", text), ("user_hist", hist)) if v is not None and len(v)],
-        }
+            "guided_by": [n for n, v in (("instruction", text), ("picture as user_hist" if picture else "user_hist",
+                                                                 hist)) if v is not None and len(v)],
+            **({"picture": guidance.picture} if picture else {}),
+        }  # fmt: skip
         return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
                     params=params)  # fmt: skip
 

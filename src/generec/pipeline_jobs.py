@@ -304,6 +304,10 @@ def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
             raise GeneRecError(f"item {parent.id!r} has no media to edit")
         source = system.media.path_for(parent.media_hash)
     guidance = job_guidance(system, job, runner, parent is not None)
+    if job.params.get("picture"):  # a picture attached in the chat (paper §2): its style or its content
+        from generec.pipeline_pictures import with_picture
+
+        guidance = with_picture(system, job, runner, guidance)
     seed = int(job.params.get("seed") or 0)
     progress(0.05, f"starting {runner.task}")
     with scratch_dir(system.settings.home) as tmp:

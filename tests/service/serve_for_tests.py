@@ -3,6 +3,8 @@
 ``SLOW_S`` > 0 makes the clip job report progress for that many seconds before trimming, so a
 test can kill the server while the job is running. ``editors``: every runner this home's models
 allow (``default_runners``), and requests routed to revision and cover generation too.
+``pictures``: the real instructor (its understanding reads every turn as a recommendation; the
+instructor reads a picture's use from the words itself) and a small style transfer runner.
 """
 
 from __future__ import annotations
@@ -57,12 +59,25 @@ class EditorInstructor(ShorterInstructor):
         return Decision("edit", "On it.", "edit", task, state.focus_item, Guidance(instruction_text=text))
 
 
+class EveryTurnARecommendation:
+    def understand(self, text):  # noqa: ANN001, ANN201
+        from generec.instructor.schema import Intent, Understanding
+
+        return Understanding(Intent.RECOMMEND, 0.9)
+
+
 def main() -> None:
     home, port = Path(sys.argv[1]), int(sys.argv[2])
     slow = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-    editors = len(sys.argv) > 4 and sys.argv[4] == "editors"
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
     settings = Settings(home=home, service={"port": port, "workers": 1, "rate_per_s": 1000, "rate_burst": 1000})
-    if editors:
+    if mode == "pictures":
+        from generec.instructor.instructor import Instructor
+        from generec.pipeline_runners import StyleRunner
+
+        runners = {"style_transfer": StyleRunner(size=64, max_seconds=0.3)}
+        generec = GeneRec.from_config(settings, instructor=Instructor(EveryTurnARecommendation()), runners=runners)
+    elif mode == "editors":
         generec = GeneRec.from_config(settings, instructor=EditorInstructor())
     else:
         runners = {"clipping": SlowTrim(slow) if slow > 0 else TrimRunner()}

@@ -125,3 +125,43 @@ def test_the_page_runs_under_its_security_policy(template_home: Path, tmp_path: 
             assert page.evaluate("window.__ran") is None and csp_violations(page)[0].startswith("script-src")
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_browser_attaches_a_picture_in_the_chat(template_home: Path, tmp_path: Path, live_server) -> None:
+    """Paper §2, multimodal instructions: a refused file says why; an attached picture restyles the playing video."""
+    import numpy as np
+    from PIL import Image
+
+    sync_api = needs_chromium()
+    home = tmp_path / "home"
+    shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
+    with Store.open(Settings(home=home)) as store:
+        token = store.create_token("alice")
+    _, base = live_server(home, mode="pictures")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(tmp_path / "look.png")
+    (tmp_path / "broken.png").write_bytes(b"not a picture at all\n" * 40)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            watch_csp(page, errors)
+            page.goto(f"{base}/#token={token}")
+            page.wait_for_selector("#feed li button")
+            page.set_input_files("#picture-file", str(tmp_path / "broken.png"))
+            page.wait_for_selector("#picture-error:not([hidden])")
+            assert "this picture cannot be used" in page.inner_text("#picture-error")
+            assert not page.is_visible("#picture")  # nothing attached
+            page.set_input_files("#picture-file", str(tmp_path / "look.png"))
+            page.wait_for_selector("#picture:not([hidden])")
+            wait_until(page, "document.querySelector('#picture-preview').naturalWidth > 0")  # the preview loaded
+            assert not page.is_visible("#picture-error")
+            page.fill("#chatinput", "make this one look like this picture")
+            page.click("#chatform button[type=submit]")
+            wait_until(page, "document.querySelector('#chatlog').innerText.includes('look like your picture')")
+            wait_until(page, "document.querySelector('#jobs').innerText.includes('style_transfer')")
+            assert "(with a picture)" in page.inner_text("#chatlog") and not page.is_visible("#picture")
+            assert not errors and not csp_violations(page), (errors, csp_violations(page))
+        finally:
+            browser.close()

@@ -157,7 +157,8 @@ class DialogueState:
 
     ``events`` are the user's recent feedback (oldest first); ``shown`` the item ids shown last, in
     order (ordinal references resolve against it); ``focus_item`` the item the client says the user
-    is looking at; ``item_origin`` tells human from AI items among them (unknown ids count as human).
+    is looking at; ``item_origin`` tells human from AI items among them (unknown ids count as human);
+    ``picture`` the picture attached to this turn (the id of the user's stored picture, paper §2).
     """
 
     user_id: str
@@ -170,6 +171,7 @@ class DialogueState:
     history: list[Turn] = field(default_factory=list)
     constraints: ConstraintSet = field(default_factory=ConstraintSet)
     pending: dict[str, Any] | None = None
+    picture: str | None = None
 
     def origin_of(self, item_id: str) -> Origin:
         return self.item_origin.get(item_id, Origin.HUMAN)
@@ -200,6 +202,7 @@ class DialogueManager:
         shown: Sequence[str] = (),
         focus_item: str | None = None,
         item_origin: Mapping[str, Origin] | None = None,
+        picture: str | None = None,
     ) -> DialogueState:
         """The state of ``user_id``'s conversation, rebuilt from their turns only."""
         session = session_id or DEFAULT_SESSION
@@ -228,6 +231,7 @@ class DialogueManager:
             history=history,
             constraints=constraints,
             pending=pending,
+            picture=picture,
         )
 
     def commit(

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from generec.instructor import facets, replies
-from generec.instructor.activation import Action, Activation, ActivationPolicy, Create, negative_streak
+from generec.instructor import facets, pictures, replies
+from generec.instructor.activation import Action, Activation, ActivationPolicy, Create, Edit, Retrieve, negative_streak
 from generec.instructor.dialogue import DialogueManager, DialogueState
 from generec.instructor.exposure import ExposureDecision, ExposurePolicy
 from generec.instructor.guidance import GuidanceBuilder
@@ -201,6 +201,9 @@ class Instructor:
         u = self.understanding.understand(state.instruction) if state.instruction else None
         if u is not None and u.intent is Intent.REFUSE:
             return self._refuse(state, Refusal(LLM_JUDGED, f"labelled refuse by the {u.source} understanding"), u)
+        picture = self._picture_turn(state, u)
+        if picture is not None:
+            return picture
         if u is not None:
             u = self._follow_up(u, state)
             if u.confidence < self.min_confidence:
@@ -223,6 +226,37 @@ class Instructor:
         if asked_blank and not liked_any and not state.constraints:
             return self._clarify(u, replies.CLARIFY_WHAT, "underspecified", streak)
         return self._finish(state, u, act, item_id, feedback, dropped)
+
+    def _picture_turn(self, state: DialogueState, u: Understanding | None) -> Decision | None:
+        """A turn with a picture attached, or one speaking of a picture none was attached to (paper §2).
+
+        ``None`` when the picture plays no part (the turn then goes the usual way). A style use needs
+        the item to restyle (the one referred to, else the one in focus, else the first shown).
+        """
+        if state.picture is None:
+            if pictures.names_picture(state.instruction):
+                return self._clarify(pictures.without_picture_words(u), replies.ASK_PICTURE, "needs_picture")
+            return None
+        role = pictures.picture_role(state.instruction, u.intent if u is not None else None)
+        if role is None:
+            return None
+        u = pictures.without_picture_words(u)
+        streak = negative_streak(state.events, lambda i: state.origin_of(i))
+        action: Action
+        if role is pictures.PictureRole.STYLE:
+            item_id = self.resolve(u, state)[0] if u is not None and u.references else None
+            item_id = item_id or state.focus_item or (state.shown[0] if state.shown else None)
+            if item_id is None:
+                return self._clarify(u, replies.CLARIFY_ITEM, "needs_item", streak)
+            action, intent = Edit("style_transfer", item_id), Intent.EDIT_STYLE
+        elif role is pictures.PictureRole.CREATE:
+            action, intent, item_id = Create(self.activation.kind), Intent.CREATE, None
+        else:
+            action, intent, item_id = Retrieve(), Intent.RECOMMEND, None
+        guidance = dataclasses.replace(self._guidance(state, u, None), picture=state.picture)
+        exposure = None if role is pictures.PictureRole.RETRIEVE else self.exposure.decide(explicit=True, streak=streak)
+        return Decision(intent, replies.PICTURE_REPLIES[role.value], action, guidance, u, f"picture_{role.value}",
+                        exposure, False, item_id, None, streak)  # fmt: skip
 
     def _finish(
         self,
@@ -262,10 +296,11 @@ class Instructor:
         shown: Sequence[str] = (),
         focus_item: str | None = None,
         item_origin: dict[str, Origin] | None = None,
+        picture: str | None = None,
     ) -> Decision:
         """Load the state, decide, and store the exchange (with what must be remembered) in one call."""
         state = dialogue.load(user_id, session_id, instruction=text, events=events, shown=shown,
-                              focus_item=focus_item, item_origin=item_origin)  # fmt: skip
+                              focus_item=focus_item, item_origin=item_origin, picture=picture)  # fmt: skip
         decision = self.decide(state)
         payload: dict[str, Any] = {"intent": decision.intent.value if decision.intent else None,
                                    "reason": decision.reason}  # fmt: skip

@@ -98,3 +98,11 @@ CLARIFY_ITEM = "Which video do you mean? You can say 'this one' or 'the second v
 CLARIFY_INTENT = "Sorry, I'm not sure what you'd like. Should I find videos, change one, or make a new one?"
 CHITCHAT = "Hi! Tell me what you'd like to watch, or ask me to edit or create a video."
 ASK_WHY = "I picked it because it is close to what you watched and liked before."
+ASK_PICTURE = ("I don't have a picture from you for this turn. Attach one with the picture button next to the "
+               "chat box and ask again.")  # fmt: skip
+PICTURE_REPLIES = {
+    "style": "Sure, I'll restyle that video to look like your picture (AI-generated).",
+    "create": "I'm creating a new video from your picture (AI-generated).",
+    "retrieve": "Here are videos that look like your picture.",
+}
+"""What the instructor says for each use of an attached picture (:mod:`generec.instructor.pictures`)."""

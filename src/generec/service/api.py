@@ -43,6 +43,9 @@ class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     focus_item_id: str | None = Field(default=None, max_length=200, description="The item the user is looking at.")
     events: list[EventIn] = Field(default_factory=list, max_length=500)
+    picture_id: str | None = Field(
+        default=None, max_length=200, description="A picture attached to the words (from POST /api/uploads/picture)."
+    )
 
     @field_validator("text")
     @classmethod
@@ -161,9 +164,14 @@ def post_events(body: EventsIn, request: Request, user: User = Depends(current_u
 
 @router.post("/chat", tags=["chat"])
 def chat(body: ChatIn, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
-    """One chat turn through the instructor; generation is queued, never waited for."""
+    """One chat turn through the instructor; generation is queued, never waited for.
+
+    ``picture_id``: a picture the caller attached (paper §2): its style restyles the item in focus,
+    or its content finds or guides the making of items like it, as the words say.
+    """
     session = ctx(request).session(user.id)
-    return step_json(session.step(body.text, events_of(user, body.events), focus=body.focus_item_id))
+    return step_json(session.step(body.text, events_of(user, body.events), focus=body.focus_item_id,
+                                  picture=body.picture_id))  # fmt: skip
 
 
 @router.get("/chat", tags=["chat"])

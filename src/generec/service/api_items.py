@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from generec.errors import GeneRecError, MediaError, NotFoundError
 from generec.fidelity.policy import is_blocked
 from generec.pipeline import Decision, JobLimitError
+from generec.pipeline_pictures import PICTURE_MIMES, store_picture
 from generec.service.api import ctx, item_json, job_json, verdict_json
 from generec.service.auth import current_user, require_role
 from generec.service.media import file_response
@@ -142,6 +143,30 @@ async def upload(request: Request, title: str = Query(..., max_length=200), capt
     return {"item": item_json(item), "offered_job": offered}
 
 
+@router.post("/uploads/picture", tags=["uploads", "chat"])
+async def chat_picture(request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    """Attach a picture to the chat (raw body, ``Content-Type`` PNG or JPEG); any signed-in user.
+
+    Checked as uploads are (the same size limit, decodable in full) and stored private to the caller:
+    pass ``picture`` as ``picture_id`` with the next ``POST /api/chat`` (paper §2, multimodal
+    instructions). Nobody else can see it; nothing is stored for a refused file.
+    """
+    c = ctx(request)
+    mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if mime not in PICTURE_MIMES:
+        raise HTTPException(415, f"unsupported content type {mime or 'none'!r}; attach a picture as one of "
+                                 f"{', '.join(PICTURE_MIMES)}")  # fmt: skip
+    with scratch_dir(c.generec.settings.home) as tmp:
+        path = tmp / f"picture{_SUFFIX[mime]}"
+        await _receive(request, path, c.generec.settings.service.max_upload_bytes)
+        try:
+            picture = await asyncio.to_thread(store_picture, c.generec, user.id, path)
+        except MediaError as exc:  # what is wrong with the file, not where the server keeps it
+            message = str(exc).replace(str(path), "the picture").replace(str(tmp), "")
+            raise HTTPException(422, f"this picture cannot be used: {message}") from None
+    return {"picture": {"id": picture.id, "thumbnail_url": f"/api/items/{picture.id}/thumbnail"}}
+
+
 def _store_upload(generec: Any, user: User, path: Path, title: str, caption: str, allow: bool) -> Item:
     """Validate the file, store it and its cover, and add the item (modality from the file)."""
     from generec.media import media_record, thumbnail
@@ -183,7 +208,7 @@ def my_uploads(request: Request, user: User = Depends(current_user)) -> dict[str
     store = ctx(request).generec.store
     mine = store.list_items(viewer=user.id, uploader_id=user.id, origin="human", limit=200)
     out = []
-    for it in mine:
+    for it in (i for i in mine if not i.attributes.get("chat_picture")):  # pictures for the chat are no uploads
         versions = store.list_items(viewer=user.id, parent_id=it.id, origin="ai", limit=20)
         out.append({**item_json(it), "versions": [item_json(v) for v in versions if v.visible_to == user.id]})
     return {"uploads": out}

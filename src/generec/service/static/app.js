@@ -1,7 +1,7 @@
 // GeneRec web page: plain JS, no build step. Talks to the JSON API under /api with the sign-in cookie.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, items: [], current: null, watching: new Set(), proposal: null };
+const state = { me: null, items: [], current: null, watching: new Set(), proposal: null, picture: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -173,13 +173,41 @@ async function sendChat(ev) {
 }
 
 async function ask(text, item) {
-  say("user", text);
+  const picture = state.picture;
+  say("user", picture ? `${text} (with a picture)` : text);
+  setPicture(null);
   try {
-    const r = await api("/api/chat", { json: { text, focus_item_id: item ? item.id : null } });
+    const r = await api("/api/chat", { json: { text, focus_item_id: item ? item.id : null, picture_id: picture ? picture.id : null } });
     say("assistant", r.reply);
     renderFeed(r.items, true);
     if (r.job) watchJob(r.job);
   } catch (e) { say("assistant", `Sorry: ${e.message}`); }
+}
+
+// A picture for the next chat turn (paper §2, multimodal instructions): checked and stored private to the
+// user on selection, so a refused file is said at once; its preview is the server's cover of it.
+function setPicture(p) {
+  state.picture = p;
+  $("picture").hidden = !p;
+  if (p) $("picture-preview").src = p.thumbnail_url; else $("picture-preview").removeAttribute("src");
+}
+
+async function attachPicture() {
+  const input = $("picture-file");
+  const file = input.files[0];
+  input.value = "";
+  if (!file) return;
+  const error = $("picture-error");
+  error.hidden = true;
+  try {
+    const r = await api("/api/uploads/picture", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+    setPicture(r.picture);
+    $("chatinput").focus();
+  } catch (e) {
+    setPicture(null);
+    error.textContent = `Picture not attached: ${e.message}`;
+    error.hidden = false;
+  }
 }
 
 async function upload(ev) {
@@ -230,6 +258,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("proposal-yes").addEventListener("click", () => { const p = state.proposal; propose(null); if (p) ask(p.instruction, p.item); });
   $("proposal-no").addEventListener("click", () => propose(null));
   $("chatform").addEventListener("submit", sendChat);
+  $("attach").addEventListener("click", () => $("picture-file").click());
+  $("picture-file").addEventListener("change", () => attachPicture());
+  $("picture-remove").addEventListener("click", () => { setPicture(null); $("picture-error").hidden = true; });
   $("uploadform").addEventListener("submit", upload);
   $("load-blocked").addEventListener("click", () => loadBlocked().catch((e) => alert(e.message)));
   $("signout").addEventListener("click", async () => { await api("/api/auth/logout", { method: "POST" }).catch(() => {}); location.reload(); });
