@@ -162,6 +162,12 @@ def test_browser_attaches_a_picture_in_the_chat(template_home: Path, tmp_path: P
             wait_until(page, "document.querySelector('#chatlog').innerText.includes('look like your picture')")
             wait_until(page, "document.querySelector('#jobs').innerText.includes('style_transfer')")
             assert "(with a picture)" in page.inner_text("#chatlog") and not page.is_visible("#picture")
+            page.wait_for_selector("#feed .badge", timeout=120_000)  # the restyled video arrives, badged
             assert not errors and not csp_violations(page), (errors, csp_violations(page))
         finally:
             browser.close()
+    with Store.open(Settings(home=home)) as store:  # the attached picture was the style transfer's style image
+        (job,) = [j for j in store.list_jobs(limit=None) if j.kind == "edit_style_transfer"]
+        assert job.status.value == "done" and job.params["picture"].startswith("pic"), job.error
+        made = store.get_provenance(job.result_item_id).params
+        assert made["style_image"] == "picture attached in the chat" and made["picture"] == job.params["picture"]
