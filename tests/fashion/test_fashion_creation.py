@@ -153,10 +153,15 @@ def test_reproduce_fashion_reports_rates_and_writes_a_sheet(
     report, sheet = tmp_path / "r.json", tmp_path / "sheet.png"
     rc = main(["reproduce", "fashion", "--world", str(world.root), "--model", str(model), "--classifier", str(clf),
                "--requests", "60", "--seeds", "0", "--steps", "2", "--held-out", "200", "--data-dir", str(data),
-               "--out", str(report), "--sheet", str(sheet)])  # fmt: skip
+               "--out", str(report), "--sheet", str(sheet), "--shop", "30"])  # fmt: skip
     assert rc == 0
     got = json.loads(report.read_text())
     assert got["requests"] == 60 and 0.0 <= got["read_rate"][0] <= 1.0 and got["check_recall"] >= 0.9
+    utility = got["utility"]["per_seed"][0]  # a User_Hist model, no User_Emb input: no User_Emb row
+    assert set(utility["utility"]) == {"retrieval", "oracle", "Instruction", "Instruction + User_Hist"}
+    assert "Unconditional" in utility["fid"]
+    assert main(["reproduce", "fashion", "--world", str(world.root), "--model", str(model), "--classifier", str(clf),
+                 "--data-dir", str(data), "--shop", "500"]) != 0  # fmt: skip  # more than the world's 80 products
     assert got["real_test_accuracy"] == pytest.approx(
         classifier.score(real["test"][:400], real["test_y"][:400]), abs=1e-4
     )

@@ -161,9 +161,20 @@ def fashion(
         None, "--data-dir", help="Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)."
     ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch."),
+    user_emb: Path | None = typer.Option(
+        None, "--user-emb", help="MMGCN user embeddings on this world (.npz: user_ids, vectors): the User_Emb row."
+    ),
+    shop: int = typer.Option(
+        300,
+        "--shop",
+        help="Products in the shop retrieval picks from (a seeded sample of the world's); 0: no utility and FID rows.",
+    ),
 ) -> None:
     """Fashion creation: the category a real-photo classifier reads in created products vs its real test accuracy,
     and the share of created products flagged as near-copies of a training photo (with the check's own recall).
+    With --shop: the simulated shopper's utility of created products against the shop's best retrieved one for
+    requests the shop cannot meet (rows: instruction only, + User_Hist, + User_Emb; paired over requests), and
+    FID against real test photos beside the model's unconditional samples.
 
     Example: generec reproduce fashion --world fashion-world --model models/fashion --classifier models/fashion-clf
     """
@@ -195,10 +206,18 @@ def fashion(
     if not 1 <= held_out < len(test[0]):
         raise ConfigError(f"--held-out must be between 1 and {len(test[0]) - 1} test photos, got {held_out}")
     index = memorisation_index(clf, train, test[0][:held_out])
+    loaded = World.load(world)
     report, (cats, images) = fashion_creation_report(
-        creator, clf, World.load(world), index, test, requests=requests, seeds=seed_list,
+        creator, clf, loaded, index, test, requests=requests, seeds=seed_list,
         recall_images=train[np.random.default_rng(0).choice(len(train), min(1000, len(train)), replace=False)],
     )  # fmt: skip
+    if shop:
+        from generec.cli.generate import load_user_embeddings
+        from generec.evaluation.fashion.utility import utility_report
+
+        vectors = load_user_embeddings(user_emb)
+        report["utility"] = utility_report(creator, clf, loaded, vectors, test, requests=requests, shop=shop,
+                                           seeds=seed_list)  # fmt: skip
     typer.echo(json.dumps(report, indent=2))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -219,7 +219,7 @@ class World:
         return render_item(self.item_meta(item_id), size=size)
 
     def media_path(self, item_id: str) -> Path:
-        """Path of the item's MP4, rendering and caching it first if it is not on disk yet."""
+        """Path of the item's MP4 (rendered and cached first if it is not on disk yet), or of its photo."""
         return self._ensure_media(item_id)[0]
 
     def thumbnail_path(self, item_id: str) -> Path:
@@ -228,6 +228,9 @@ class World:
 
     def _ensure_media(self, item_id: str) -> tuple[Path, Path]:
         meta = self.item_meta(item_id)  # validates the id before it touches a path
+        if "shots" not in meta:  # a photo (a fashion world): written at import, nothing to render
+            row = self.items.iloc[self._row(item_id)]
+            return self.root / str(row["media"]), self.root / str(row["thumbnail"])
         video, thumb = media_paths(self.root, str(item_id))
         if not (video.is_file() and thumb.is_file()):
             write_item_media(self.root, str(item_id), meta)
