@@ -46,10 +46,11 @@ def test_the_page_shows_a_fashion_feed_and_answers_a_video_edit_of_a_photo(fashi
             titles = page.locator("#feed li").all_inner_texts()
             garments = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot")
             assert titles and all(any(g in t for g in garments) for t in titles), titles  # products, not clips
-            wait_until(page, "document.querySelector('#player').poster !== ''")  # the photo is on show
-            poster = page.evaluate("document.querySelector('#player').poster")
-            shown = page.request.get(poster, headers={"Authorization": f"Bearer {token}"})
-            assert shown.ok and shown.headers["content-type"].startswith("image/")
+            wait_until(page, "document.querySelector('#photo').naturalWidth > 0")  # the photo is on show
+            assert page.is_visible("#photo") and not page.is_visible("#player")  # as an image, not a video
+            assert page.inner_text("#now-verb") == "Now showing" and not page.is_visible(".facet.video-only")
+            assert page.evaluate("document.querySelector('#photo').naturalWidth") == 28  # the product's own pixels
+            assert page.evaluate("getComputedStyle(document.querySelector('#photo')).imageRendering") == "pixelated"
             assert not page.is_visible("#now-badge")  # a real product photo is never badged AI-generated
             page.click("#like")
             wait_until(page, "document.querySelector('#chatlog').innerText.includes('you like')")

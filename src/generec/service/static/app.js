@@ -49,9 +49,16 @@ function play(item, clicked) {
   $("now-name").textContent = item.title;
   $("now-badge").hidden = !item.ai_generated;
   $("now-why").textContent = item.why || "";
-  const player = $("player");
-  if (item.modality === "image") { player.removeAttribute("src"); player.poster = item.media_url || item.thumbnail_url || ""; player.load(); }
-  else if (item.media_url) { player.removeAttribute("poster"); player.src = item.media_url; if (clicked) player.play().catch(() => {}); }
+  const player = $("player"), photo = $("photo"), isPhoto = item.modality === "image";
+  // A photo (a product, a picture) is shown as an image, not as a video with nothing to play.
+  player.hidden = isPhoto; photo.hidden = !isPhoto;
+  $("now-verb").textContent = isPhoto ? "Now showing" : "Now playing";
+  for (const b of document.querySelectorAll(".video-only")) b.hidden = isPhoto;
+  if (isPhoto) {
+    player.pause(); player.removeAttribute("src"); player.load();
+    photo.classList.remove("small");
+    photo.src = item.media_url || item.thumbnail_url || ""; photo.alt = item.title;
+  } else if (item.media_url) { photo.removeAttribute("src"); player.src = item.media_url; if (clicked) player.play().catch(() => {}); }
   showCaptions(item);
   showRatings(item).catch(() => {});
   propose(null);
@@ -253,6 +260,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("dislike").addEventListener("click", () => feedback("dislike"));
   $("skip").addEventListener("click", () => feedback("skip"));
   $("whybtn").addEventListener("click", showWhy);
+  // A photo smaller than the stage (a 28 px product) is enlarged with its pixels kept, not blurred.
+  $("photo").addEventListener("load", () => $("photo").classList.toggle("small", $("photo").naturalWidth < 160));
   for (const b of document.querySelectorAll(".facet")) b.addEventListener("click", () => rateFacet(b));
   // Accepting a proposal asks for it in words, through the instructor, like any request.
   $("proposal-yes").addEventListener("click", () => { const p = state.proposal; propose(null); if (p) ask(p.instruction, p.item); });
