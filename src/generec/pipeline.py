@@ -83,7 +83,7 @@ class GeneRec:
             ranker = RecommenderRanker.from_settings(settings, media)
         self.ranker = ranker
         self.instructor = instructor or LazyInstructor(
-            settings, lambda: (plain_attributes(i.attributes) for i in self.catalog().values())
+            settings, lambda: (plain_attributes(i.attributes) for i in self.catalog().values()), lambda: self.creates
         )
         self.runners = dict(runners) if runners is not None else default_runners(settings)
         if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
@@ -98,6 +98,12 @@ class GeneRec:
         self._catalog_ai: frozenset[str] = frozenset()  # refreshed with the catalog: no per-step corpus pass
         self._lock = threading.Lock()
         self._pictures: tuple[Any, str] | None = None  # (PictureGuide or None, why not), built on first use
+
+    @property
+    def creates(self) -> str:
+        """What this install creates: ``video``, or ``image`` when its one creator makes pictures (a fashion home)."""
+        kinds = [t.removeprefix("create_") for t in self.runners if t.startswith("create_")]
+        return "video" if "video" in kinds or not kinds else kinds[0]
 
     @classmethod
     def from_config(cls, config: str | Path | Settings | None = None, **components: Any) -> GeneRec:

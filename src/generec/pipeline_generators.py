@@ -65,6 +65,7 @@ class CreateRunner:
     """
 
     task = "create_video"
+    noun = "video"
     takes_seed = True
 
     def __init__(self, creator: Any, model_id: str, frames: int = 16, fps: float = 8.0, size: int = 256,
@@ -75,11 +76,23 @@ class CreateRunner:
     @classmethod
     def load(cls, path: str | Path, encoder: Any, **kw: Any) -> CreateRunner:
         """A runner for the checkpoint at ``path``; :class:`ModelError` if ``encoder`` is not the one it needs."""
+        trained_with(Path(path), encoder)
+        creator = cls._creator().load(path, encoder)
+        return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
+
+    @staticmethod
+    def _creator() -> Any:
         from generec.creator import VideoCreator
 
-        trained_with(Path(path), encoder)
-        creator = VideoCreator.load(path, encoder)
-        return cls(creator, f"{Path(path).name}:{creator.model.config.meta.get('task', 'creation')}", **kw)
+        return VideoCreator
+
+    def _make(self, guidance: Guidance | None, seed: int, out_dir: Path) -> tuple[Path, dict[str, Any]]:
+        """Sample the item, write it at the display size; its path and what provenance says of it."""
+        from generec.media import write_video
+
+        clip = self.creator.create(guidance, frames=self.frames, seed=seed, candidates=self.candidates)[0]
+        out = write_video(to_display(clip, self.size), out_dir / "created.mp4", self.fps)
+        return out, {"frames": len(clip), "fps": self.fps, "native_size": int(clip.shape[-2])}
 
     @property
     def takes_picture(self) -> bool:
@@ -96,8 +109,6 @@ class CreateRunner:
 
     def run(self, parent: Item | None, source: Path | None, guidance: Guidance, out_dir: Path, progress: Progress,
             seed: int = 0) -> Made:  # fmt: skip
-        from generec.media import write_video
-
         text = guidance.instruction_text or ""
         hist = guidance.user_hist if self.takes_picture else None
         picture = guidance.picture_emb is not None and self.takes_picture
@@ -107,23 +118,41 @@ class CreateRunner:
         # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input).
         g = Guidance(instruction_text=text or None, user_hist=hist, constraints=dict(guidance.constraints)) \
             if text or hist is not None else None  # fmt: skip
-        progress(0.2, "creating a new video from noise")
-        clip = self.creator.create(g, frames=self.frames, seed=seed, candidates=self.candidates)[0]
-        out = write_video(to_display(clip, self.size), out_dir / "created.mp4", self.fps)
+        progress(0.2, f"creating a new {self.noun} from noise")
+        out, made = self._make(g, seed, out_dir)
         params = {
             "description": text,
             "seed": seed,
-            "frames": len(clip),
-            "fps": self.fps,
+            **made,
             "steps": self.creator.steps,
             "candidates": self.candidates,
-            "native_size": int(clip.shape[-2]),
+            **({"attributes": asked} if (asked := (g.constraints if g is not None else {}).get("attributes")) else {}),
             "guided_by": [n for n, v in (("instruction", text), ("picture as user_hist" if picture else "user_hist",
                                                                  hist)) if v is not None and len(v)],
             **({"picture": guidance.picture} if picture else {}),
         }  # fmt: skip
-        return Made(out, "create", "generec.creator.VideoCreator", self.model_id, title=text or "A new video for you",
-                    params=params)  # fmt: skip
+        return Made(out, "create", f"generec.creator.{type(self.creator).__name__}", self.model_id,
+                    title=text or f"A new {self.noun} for you", params=params)  # fmt: skip
+
+
+class ImageCreateRunner(CreateRunner):
+    """Makes a new picture from noise with a trained :class:`generec.creator.ImageCreator` (paper §5.2 for images:
+    a fashion product for one shopper), guided as :class:`CreateRunner` guides a video."""
+
+    task = "create_image"
+    noun = "picture"
+
+    @staticmethod
+    def _creator() -> Any:
+        from generec.creator.image import ImageCreator
+
+        return ImageCreator
+
+    def _make(self, guidance: Guidance | None, seed: int, out_dir: Path) -> tuple[Path, dict[str, Any]]:
+        from generec.media import write_image
+
+        image = self.creator.create(guidance, seed=seed, candidates=self.candidates)[0]
+        return write_image(to_display(image, self.size), out_dir / "created.png"), {"native_size": int(image.shape[0])}
 
 
 def _steering(model_parts: Any, guidance: Guidance) -> tuple[Guidance | None, list[str]]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from generec.errors import GeneRecError
 from generec.fidelity.base import AI_LABEL
-from generec.types import Authorship, Guidance, Item, ItemStatus, Origin, Provenance, Visibility
+from generec.types import Authorship, Guidance, Item, ItemStatus, Modality, Origin, Provenance, Visibility
 
 if TYPE_CHECKING:
     from generec.config import Settings
@@ -106,7 +106,9 @@ def _made_item(item_id: str, made: Made, parent: Item | None, requested_by: str,
     """The stored record of a made item: PENDING, private to the requester, labelled AI-generated."""
     label = {"ai_label": AI_LABEL, "task": made.task}
     if parent is None:  # created: described by what was asked (for ranking), never by what it shows
-        return Item(id=item_id, title=made.title, caption=str(made.params.get("description", "")),
+        picture = Path(made.path).suffix.lower() in (".png", ".jpg", ".jpeg")  # a created picture, not a clip
+        kind = Modality.IMAGE if picture else Modality.VIDEO
+        return Item(id=item_id, title=made.title, caption=str(made.params.get("description", "")), modality=kind,
                     origin=Origin.AI, visibility=Visibility.PRIVATE, visible_to=requested_by,
                     status=ItemStatus.PENDING, created_at=time.time(), media_hash=media_hash,
                     thumbnail_hash=thumb_hash, allow_ai_edits=False, license="generated",
@@ -277,7 +279,11 @@ def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
     if (not edit or redo or (personal and not described)) and params.get("liked") and encoder is not None:
         hist = history_vector(encoder, system.store, system.media, list(params["liked"]), job.user_id or "")
     text = None if personal and not described and hist is not None else described or said
-    return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"))
+    # A creation also gets the attribute values the instructor read ("a dark patterned dress"): a model with an
+    # attributes input (paper §5.2's instruction, made explicit) is steered by them as the tables steer it.
+    wants = {a: list(v) for a, v in (params.get("wants") or {}).items() if v} if not edit else {}
+    return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"),
+                    constraints={"attributes": wants} if wants else {})  # fmt: skip
 
 
 def job_seed(user_id: str, text: str, n: int) -> int:

@@ -260,9 +260,11 @@ class LazyInstructor:
     service calls :meth:`warm` in the background at start-up; a turn arriving earlier waits.
     """
 
-    def __init__(self, settings: Any, catalogue: Callable[[], Iterable[Mapping[str, Any]]] | None = None) -> None:
+    def __init__(self, settings: Any, catalogue: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
+                 kind: Callable[[], str] | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.catalogue = catalogue  # the items' attributes: what this install can retrieve, in its own words
+        self.kind = kind  # what this install creates (video, or image in a domain of pictures)
         self._instructor: Any = None
         self._lock = threading.Lock()
 
@@ -285,7 +287,7 @@ class LazyInstructor:
                 attrs = self.catalogue() if self.catalogue is not None else ()
                 vocabulary = Vocabulary.from_catalogue(attrs)  # the built-in world's when the catalogue has none
                 understanding = build_understanding(cfg, vocabulary, examples, encoder=text)
-                self._instructor = build_instructor(cfg, understanding)
+                self._instructor = build_instructor(cfg, understanding, kind=self.kind() if self.kind else "video")
             return self._instructor
 
     def decide(self, state: Any) -> Any:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generec.errors import GeneRecError, MediaError, require
-from generec.pipeline_generators import CreateRunner, RevisionRunner, ThumbnailGenerationRunner
+from generec.pipeline_generators import CreateRunner, ImageCreateRunner, RevisionRunner, ThumbnailGenerationRunner
 from generec.pipeline_jobs import JobRunner, Made, Progress
 from generec.types import Guidance, Item, Modality
 
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-MODEL_DIRS = {"create_video": "creation", "revision": "revision", "thumbnail_generation": "thumbnail_generation",
-              "thumbnail_selection": "encoder"}  # fmt: skip
+MODEL_DIRS = {"create_video": "creation", "create_image": "creation_image", "revision": "revision",
+              "thumbnail_generation": "thumbnail_generation", "thumbnail_selection": "encoder"}  # fmt: skip
 """Where in ``<home>/models`` each model-backed task looks for what it needs (selection: the encoder)."""
 
 
@@ -194,10 +194,14 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
         return runners
     from generec.editor.revision import DEMO_CHECKPOINT as REVISION_DEMO
 
-    creation = creation_checkpoint(settings)
-    encoders = [e for e in (_checkpoint_encoder(creation) if creation else None, encoder) if e is not None]
+    pictures = model_checkpoint(settings, MODEL_DIRS["create_image"])  # a picture domain's creator (fashion)
+    # A home given its own picture creator creates pictures: the packaged video demo model is no fallback there.
+    creation = model_checkpoint(settings, MODEL_DIRS["create_video"]) if pictures else creation_checkpoint(settings)
+    shipped = [_checkpoint_encoder(c) for c in (creation, pictures) if c is not None]
+    encoders = [e for e in (*shipped, encoder) if e is not None]
     wanted = {
         "create_video": (creation, CreateRunner, {"candidates": settings.creator.candidates}),
+        "create_image": (pictures, ImageCreateRunner, {"candidates": settings.creator.candidates}),
         "revision": (model_checkpoint(settings, MODEL_DIRS["revision"], REVISION_DEMO / "model"), RevisionRunner, {}),
         "thumbnail_generation": (
             model_checkpoint(settings, MODEL_DIRS["thumbnail_generation"]),

@@ -96,6 +96,23 @@ def _encoder(world, settings, steps: int, quiet: bool) -> Path:
     return out
 
 
+def _creator(settings, domain: str) -> None:
+    """Install the domain's packaged creator into the home once (the video demo's is found in place)."""
+    import shutil
+
+    from generec.creator.checkpoint import FASHION_CHECKPOINT
+    from generec.pipeline_runners import MODEL_DIRS
+
+    out = Path(settings.models_dir) / MODEL_DIRS["create_image"]
+    if domain != "fashion" or (out / "config.json").is_file():
+        return
+    if not (FASHION_CHECKPOINT / "config.json").is_file():
+        _out.print("[yellow]no packaged product creator here: the fashion demo retrieves, it cannot create[/]")
+        return
+    shutil.copytree(FASHION_CHECKPOINT, out)
+    _out.print(f"installed the product creator (an image diffusion model on Fashion-MNIST) into {out}")
+
+
 def _recommender(settings, store) -> None:
     """Train the feed's recommender on the store once (as a job of its queue); later runs reuse it."""
     import os
@@ -207,6 +224,7 @@ def demo(
     world = _world(Path(settings.home), domain, users, items, seed, rebuild, quiet)
     store = _load_into_store(world, settings, quiet)
     _encoder(world, settings, encoder_steps, quiet)
+    _creator(settings, domain)
     try:
         _recommender(settings, store)
         _show_world(world, store)

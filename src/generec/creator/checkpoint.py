@@ -29,6 +29,8 @@ from generec.diffusion.model import DiffusionModel
 from generec.errors import DataError, NotFoundError
 
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "creation-demo"
+FASHION_CHECKPOINT = DEMO_CHECKPOINT.with_name("fashion-demo")
+"""The fashion demo's product creator (an image model on Fashion-MNIST; ``generec demo --domain fashion``)."""
 GUIDANCE_FILE = "guidance.npz"
 
 
@@ -56,19 +58,34 @@ def export_checkpoint(
     out: str | Path,
     *,
     encoder_dir: str | Path,
-    reader_dir: str | Path,
     conditions: str | Path,
+    reader_dir: str | Path | None = None,
     mmgcn_dir: str | Path | None = None,
     readme: str = "",
+    half: bool = False,
 ) -> Path:
-    """Assemble a release directory from a trained model (EMA weights only) and its companions."""
+    """Assemble a release directory from a trained model (EMA weights only, float16 with ``half``) and its
+    companions: the encoder, the judge (``reader/``: the attribute reader, or a fashion world's classifier),
+    the guidance vectors and the MMGCN.
+
+    The model names the encoder it was trained with by id; an encoder written out for the release (the
+    untrained one a fashion model trains with, saved by ``save_pretrained``) gets its id from its files,
+    so the released model names that id.
+    """
+    import json
+
+    from generec.encoders import load_encoder
+
     d = Path(out)
     if d.exists():
         shutil.rmtree(d)
     model = DiffusionModel.load(model_dir)
-    model.save(d, extra={k: v for k, v in model.extra.items() if k == "train"}, ema_only=True)
     shutil.copytree(encoder_dir, d / "encoder", ignore=shutil.ignore_patterns("cache", "*.log"))
-    shutil.copytree(reader_dir, d / "reader")
+    backend = json.loads((d / "encoder" / "config.json").read_text(encoding="utf-8")).get("backend", "generec")
+    model.config.meta["encoder"] = load_encoder(backend, d / "encoder").id
+    model.save(d, extra={k: v for k, v in model.extra.items() if k == "train"}, ema_only=True, half=half)
+    if reader_dir is not None:
+        shutil.copytree(reader_dir, d / "reader")
     if mmgcn_dir is not None:
         shutil.copytree(mmgcn_dir, d / "mmgcn")
     # float16 vectors halve the file

@@ -53,7 +53,8 @@ def build_instructor(
     understanding: Understander,
     close_match: CloseMatch | None = None,
     guidance: GuidanceBuilder | None = None,
+    kind: str = "video",
 ) -> Instructor:
-    """An :class:`Instructor` whose policies follow ``cfg``."""
-    activation = ActivationPolicy(cfg.negative_streak, close_match, cfg.close_match_threshold)
+    """An :class:`Instructor` whose policies follow ``cfg``; it creates items of ``kind`` (video or image)."""
+    activation = ActivationPolicy(cfg.negative_streak, close_match, cfg.close_match_threshold, kind=kind)
     return Instructor(understanding, activation, ExposurePolicy(cfg.negative_streak), guidance, cfg.min_confidence)

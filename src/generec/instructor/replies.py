@@ -73,7 +73,8 @@ def action_reply(u: Understanding | None, act: Activation) -> str:
     if isinstance(act.action, Create):
         if act.reason == "negative_streak":
             return "Nothing here seems to suit you, so I'm making something new for you (AI-generated)."
-        return "I'm creating a new video" + (f" with {what}" if what else " for you") + " (AI-generated)."
+        noun = "picture" if act.action.kind == "image" else "video"
+        return f"I'm creating a new {noun}" + (f" with {what}" if what else " for you") + " (AI-generated)."
     return "Here are some videos" + (f" with {what}." if what else " you might like.")
 
 
