@@ -31,8 +31,10 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("_", " "))
 
 
-CATALOGUE_KEYS = ("category", "colour", "size", "motion", "scene", "style", "genre", "genres", "tags")
-"""Item attributes whose string values name content a user may ask for (GeneRec-Sim's, genres, tags)."""
+CATALOGUE_KEYS = ("category", "colour", "size", "motion", "scene", "style", "genre", "genres", "tags", "brightness",
+                  "texture")  # fmt: skip
+"""Item attributes whose string values name content a user may ask for (GeneRec-Sim's, genres, tags, and a
+fashion catalogue's measured brightness and texture)."""
 
 
 def _plurals(phrase: str) -> set[str]:
