@@ -5,9 +5,12 @@ Needs Debian's ``chromium`` and the ``playwright`` package (never ``playwright i
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +42,23 @@ def needs_chromium():  # noqa: ANN201 - playwright's module
     return sync_api
 
 
+@contextlib.contextmanager
+def signed_in_page(base: str, token: str) -> Iterator[tuple[Any, list[str]]]:
+    """The page at ``base``, signed in with ``token``, in headless Chromium: ``(page, errors)``, where
+    ``errors`` gathers the page's script errors and policy violations; the browser closes afterwards."""
+    sync_api = needs_chromium()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            watch_csp(page, errors)
+            page.goto(f"{base}/#token={token}")
+            yield page, errors
+        finally:
+            browser.close()
+
+
 def serve_copy(template_home: Path, tmp_path: Path, live_server, user: str) -> tuple[Path, str, str]:
     """A copy of the test world served by the real service: ``(home, a token of user, base URL)``."""
     home = tmp_path / "home"
@@ -60,41 +80,33 @@ def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
 
 @pytest.mark.slow
 def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
-    sync_api = needs_chromium()
+    needs_chromium()
     home, token, base = serve_copy(template_home, tmp_path, live_server, "alice")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            watch_csp(page, errors)
-            page.goto(f"{base}/#token={token}")
-            page.wait_for_selector("#feed li button")
-            assert "token" not in page.url  # the token does not stay in the address bar
-            assert "Alice" in page.inner_text("#whoami")
-            first = page.inner_text("#now-name")
-            assert not page.is_visible("#now-badge")  # a human item is never badged AI-generated
-            version = "document.body.dataset.feedVersion"
-            seen = page.evaluate(version)
-            page.click("#like")
-            wait_until(page, f"{version} !== '{seen}'")  # the feed reloaded after the like
-            assert "you like" in page.inner_text("#chatlog")
-            page.keyboard.press("d")  # the keyboard works too: dislike
-            wait_until(page, "document.querySelector('#chatlog').innerText.includes('less like')")
-            page.fill("#chatinput", "make this one shorter")
-            page.click("#chatform button[type=submit]")
-            page.wait_for_selector("#jobs li progress")
-            page.wait_for_selector("#feed .badge", timeout=120_000)  # the made item arrives, badged
-            page.locator("#feed li button", has=page.locator(".badge")).first.click()
-            assert page.is_visible("#now-badge")
-            page.click("#whybtn")
-            page.wait_for_selector("#why table")
-            why = page.inner_text("#why")
-            assert "GeneRec (AI)" in why and "passed" in why and "trim" in why
-            assert first and not errors, errors
-            assert csp_violations(page) == []  # the page works under its Content-Security-Policy
-        finally:
-            browser.close()
+    with signed_in_page(base, token) as (page, errors):
+        page.wait_for_selector("#feed li button")
+        assert "token" not in page.url  # the token does not stay in the address bar
+        assert "Alice" in page.inner_text("#whoami")
+        first = page.inner_text("#now-name")
+        assert not page.is_visible("#now-badge")  # a human item is never badged AI-generated
+        version = "document.body.dataset.feedVersion"
+        seen = page.evaluate(version)
+        page.click("#like")
+        wait_until(page, f"{version} !== '{seen}'")  # the feed reloaded after the like
+        assert "you like" in page.inner_text("#chatlog")
+        page.keyboard.press("d")  # the keyboard works too: dislike
+        wait_until(page, "document.querySelector('#chatlog').innerText.includes('less like')")
+        page.fill("#chatinput", "make this one shorter")
+        page.click("#chatform button[type=submit]")
+        page.wait_for_selector("#jobs li progress")
+        page.wait_for_selector("#feed .badge", timeout=120_000)  # the made item arrives, badged
+        page.locator("#feed li button", has=page.locator(".badge")).first.click()
+        assert page.is_visible("#now-badge")
+        page.click("#whybtn")
+        page.wait_for_selector("#why table")
+        why = page.inner_text("#why")
+        assert "GeneRec (AI)" in why and "passed" in why and "trim" in why
+        assert first and not errors, errors
+        assert csp_violations(page) == []  # the page works under its Content-Security-Policy
     with Store.open(Settings(home=home)) as store:  # what the browser did is stored
         kinds = {e.kind.value for e in store.events_for_user("alice")}
         assert {"impression", "like", "dislike", "click"} <= kinds
@@ -133,7 +145,7 @@ def test_browser_attaches_a_picture_in_the_chat(template_home: Path, tmp_path: P
     import numpy as np
     from PIL import Image
 
-    sync_api = needs_chromium()
+    needs_chromium()
     home = tmp_path / "home"
     shutil.copytree(template_home, home, ignore=shutil.ignore_patterns("world"))
     with Store.open(Settings(home=home)) as store:
@@ -141,31 +153,23 @@ def test_browser_attaches_a_picture_in_the_chat(template_home: Path, tmp_path: P
     _, base = live_server(home, mode="pictures")
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(tmp_path / "look.png")
     (tmp_path / "broken.png").write_bytes(b"not a picture at all\n" * 40)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            watch_csp(page, errors)
-            page.goto(f"{base}/#token={token}")
-            page.wait_for_selector("#feed li button")
-            page.set_input_files("#picture-file", str(tmp_path / "broken.png"))
-            page.wait_for_selector("#picture-error:not([hidden])")
-            assert "this picture cannot be used" in page.inner_text("#picture-error")
-            assert not page.is_visible("#picture")  # nothing attached
-            page.set_input_files("#picture-file", str(tmp_path / "look.png"))
-            page.wait_for_selector("#picture:not([hidden])")
-            wait_until(page, "document.querySelector('#picture-preview').naturalWidth > 0")  # the preview loaded
-            assert not page.is_visible("#picture-error")
-            page.fill("#chatinput", "make this one look like this picture")
-            page.click("#chatform button[type=submit]")
-            wait_until(page, "document.querySelector('#chatlog').innerText.includes('look like your picture')")
-            wait_until(page, "document.querySelector('#jobs').innerText.includes('style_transfer')")
-            assert "(with a picture)" in page.inner_text("#chatlog") and not page.is_visible("#picture")
-            page.wait_for_selector("#feed .badge", timeout=120_000)  # the restyled video arrives, badged
-            assert not errors and not csp_violations(page), (errors, csp_violations(page))
-        finally:
-            browser.close()
+    with signed_in_page(base, token) as (page, errors):
+        page.wait_for_selector("#feed li button")
+        page.set_input_files("#picture-file", str(tmp_path / "broken.png"))
+        page.wait_for_selector("#picture-error:not([hidden])")
+        assert "this picture cannot be used" in page.inner_text("#picture-error")
+        assert not page.is_visible("#picture")  # nothing attached
+        page.set_input_files("#picture-file", str(tmp_path / "look.png"))
+        page.wait_for_selector("#picture:not([hidden])")
+        wait_until(page, "document.querySelector('#picture-preview').naturalWidth > 0")  # the preview loaded
+        assert not page.is_visible("#picture-error")
+        page.fill("#chatinput", "make this one look like this picture")
+        page.click("#chatform button[type=submit]")
+        wait_until(page, "document.querySelector('#chatlog').innerText.includes('look like your picture')")
+        wait_until(page, "document.querySelector('#jobs').innerText.includes('style_transfer')")
+        assert "(with a picture)" in page.inner_text("#chatlog") and not page.is_visible("#picture")
+        page.wait_for_selector("#feed .badge", timeout=120_000)  # the restyled video arrives, badged
+        assert not errors and not csp_violations(page), (errors, csp_violations(page))
     with Store.open(Settings(home=home)) as store:  # the attached picture was the style transfer's style image
         (job,) = [j for j in store.list_jobs(limit=None) if j.kind == "edit_style_transfer"]
         assert job.status.value == "done" and job.params["picture"].startswith("pic"), job.error
