@@ -341,6 +341,8 @@ def describe_wants(wants: Mapping[str, Sequence[str]]) -> str:
 
     >>> describe_wants({"category": ("dog",), "scene": ("night",), "colour": ("red",)})
     'a red dog at night'
+    >>> describe_wants({"category": ("dress",), "brightness": ("dark",), "texture": ("patterned",)})
+    'a dark patterned dress'
     """
     from generec.data.sim.vocab import SCENE_PHRASE
 
@@ -348,7 +350,9 @@ def describe_wants(wants: Mapping[str, Sequence[str]]) -> str:
         values = wants.get(attribute) or ()
         return str(values[0]) if values else ""
 
-    subject = " ".join(x for x in (one("size"), one("colour"), one("category") or "video", one("motion")) if x)
+    # A fashion catalogue's captions put brightness and texture first: "a dark patterned dress".
+    words = (one("size"), one("brightness"), one("texture"), one("colour"), one("category") or "video", one("motion"))
+    subject = " ".join(x for x in words if x)
     scene = one("scene")
     text = f"a {subject.replace('_', ' ')}"
     if scene:

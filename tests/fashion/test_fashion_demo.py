@@ -22,6 +22,8 @@ def test_fashion_demo_builds_then_reuses_the_world_and_store(fashion_files, tmp_
     assert not any((tmp_path / "media").rglob("*.mp4"))
     assert "trained version" in first and (tmp_path / "models" / "recommender" / "CURRENT").is_file()
     assert json.loads((tmp_path / "demo.json").read_text())["domain"] == "fashion"
+    assert "installed the product creator" in first  # the packaged image model: the home creates products
+    assert (tmp_path / "models" / "creation_image" / "config.json").is_file()
 
     assert main(args) == 0
     second = capsys.readouterr().out
