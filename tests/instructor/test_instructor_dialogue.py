@@ -144,3 +144,13 @@ def test_sessions_and_users_are_separate() -> None:
     assert [e.item_id for e in state.events] == ["h2"]
     with pytest.raises(StoreError, match="turn role"):
         log.add_turn("u1", "narrator", "x")
+
+
+def test_an_install_that_creates_pictures_says_so(nlu: OfflineUnderstanding) -> None:
+    """A fashion home creates product photos: the decision makes an image and the replies speak of pictures."""
+    ins = Instructor(nlu, ActivationPolicy(negative_streak=3, kind="image"))
+    d = ins.respond(DialogueManager(), "u1", "make me a video of a dog in the snow")
+    assert d.action == Create("image")
+    assert "new picture" in d.reply and "video" not in d.reply
+    d = ins.respond(DialogueManager(), "u1", "show me something on the beach")
+    assert isinstance(d.action, Retrieve) and "pictures" in d.reply and "videos" not in d.reply

@@ -191,7 +191,8 @@ class Instructor:
         """
         d = self._decide(state)
         note = replies.vocabulary_note(d.understanding) if d.refusal is None else ""
-        return dataclasses.replace(d, reply=f"{d.reply} {note}") if note else d
+        reply = replies.in_kind(f"{d.reply} {note}" if note else d.reply, self.activation.kind)
+        return dataclasses.replace(d, reply=reply) if reply != d.reply else d
 
     def _decide(self, state: DialogueState) -> Decision:
         # The same refusal rules whichever understanding (offline or an LLM) would read the words.

@@ -6,6 +6,7 @@ to repeat verbatim); they name vocabulary values, counts and item positions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from generec.instructor.activation import Activation, Create, Edit
@@ -73,8 +74,7 @@ def action_reply(u: Understanding | None, act: Activation) -> str:
     if isinstance(act.action, Create):
         if act.reason == "negative_streak":
             return "Nothing here seems to suit you, so I'm making something new for you (AI-generated)."
-        noun = "picture" if act.action.kind == "image" else "video"
-        return f"I'm creating a new {noun}" + (f" with {what}" if what else " for you") + " (AI-generated)."
+        return "I'm creating a new video" + (f" with {what}" if what else " for you") + " (AI-generated)."
     return "Here are some videos" + (f" with {what}." if what else " you might like.")
 
 
@@ -107,3 +107,16 @@ PICTURE_REPLIES = {
     "retrieve": "Here are videos that look like your picture.",
 }
 """What the instructor says for each use of an attached picture (:mod:`generec.instructor.pictures`)."""
+
+
+_KIND_NOUNS = {"image": ("picture", "pictures")}
+_VIDEO_WORD = re.compile(r"\b(videos?)\b")
+
+
+def in_kind(reply: str, kind: str) -> str:
+    """``reply`` in the words of an install whose items are ``kind`` ("Here are some pictures" where a
+    fashion catalogue holds product photos); the replies above are written for videos."""
+    nouns = _KIND_NOUNS.get(kind)
+    if nouns is None:
+        return reply
+    return _VIDEO_WORD.sub(lambda m: nouns[1] if m.group(1) == "videos" else nouns[0], reply)
