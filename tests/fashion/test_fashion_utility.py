@@ -58,6 +58,16 @@ def test_unmet_requests_are_ones_the_shop_has_no_favourite_look_for(world: World
         Shop(world, GeneRecEncoder(seed=0), 0, seed=0)
 
 
+def test_a_shoppers_history_names_a_look_in_the_fashion_vocabulary_beside_the_asked_category(world: World, user_emb) -> None:
+    shoppers = Shoppers(world, GeneRecEncoder(seed=0), user_emb)
+    looks = shoppers.liked_look
+    assert set(looks) <= set(shoppers.users) and len(looks) >= len(shoppers.users) // 2
+    for look in looks.values():
+        assert look["brightness"][0] in measure.VOCAB["brightness"] and look["texture"][0] in measure.VOCAB["texture"]
+    guided = shoppers.guidance(0, 3, ("user_hist", "liked_look")).constraints["attributes"]
+    assert guided["category"] == [CATEGORIES[3]] and set(guided) == {"category", *looks.get(shoppers.users[0], {})}
+
+
 def test_a_created_image_is_read_back_and_a_wrong_category_is_a_failed_request(
     world: World, classifier: FashionClassifier, test_photos, user_emb
 ) -> None:
@@ -91,7 +101,7 @@ def test_the_report_pairs_created_rows_with_retrieval_and_gives_fid(
     report = utility_report(creator, classifier, world, user_emb, test_photos, requests=24, shop=25, seeds=(0, 1))
     assert [r["seed"] for r in report["per_seed"]] == [0, 1]
     first = report["per_seed"][0]
-    rows = ["Instruction", "Instruction + User_Hist", "Instruction + User_Emb"]
+    rows = ["Instruction", "Instruction + User_Hist", "Instruction + User_Emb", "Instruction + User_Hist (attributes)"]
     assert set(first["utility"]) == {"retrieval", "oracle", *rows}
     assert first["utility"]["oracle"] >= first["utility"]["retrieval"]
     assert first["paired"]["Instruction"]["vs instruction only"] == {"mean": 0.0, "p": None}

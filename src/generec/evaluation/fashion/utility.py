@@ -38,8 +38,15 @@ from generec.errors import DataError
 from generec.evaluation.frechet import frechet_image_distance
 from generec.types import Guidance
 
-ROWS = {"Instruction": (), "Instruction + User_Hist": ("user_hist",), "Instruction + User_Emb": ("user_emb",)}
-"""What each created row is guided by besides the instruction (paper Table 4's rows)."""
+ROWS = {
+    "Instruction": (),
+    "Instruction + User_Hist": ("user_hist",),
+    "Instruction + User_Emb": ("user_emb",),
+    "Instruction + User_Hist (attributes)": ("user_hist", "liked_look"),
+}
+"""What each created row is guided by besides the instruction (paper Table 4's rows). The last reads the
+shopper's history in the attribute space too: the brightness and texture whose photos they clicked and liked
+at the highest rate join the asked category in the model's attribute input."""
 
 
 class ClassifierFeatures:
@@ -77,15 +84,17 @@ class Shoppers:
         rows = self.sim.user_index(self.users)
         w, blocks = self.sim.weights[rows], _blocks()
         self.favourite = {a: w[:, blocks[a]].argmax(1) for a in ("brightness", "texture")}
+        self.liked_look = _liked_look(world, self.users)
         self.worst = np.asarray(self.sim.utility(self.users, _all_products())).min(1)  # the least liked product
 
     def guidance(self, k: int, category: int, parts: Sequence[str]) -> Guidance:
         u = self.users[k]
+        look = self.liked_look.get(u, {}) if "liked_look" in parts else {}
         return Guidance(
             instruction_text=f"a {CATEGORIES[category]}",
             user_hist=self.hist[u] if "user_hist" in parts else None,
             user_emb=self.emb.get(u) if "user_emb" in parts else None,
-            constraints={"attributes": {"category": [CATEGORIES[category]]}},
+            constraints={"attributes": {"category": [CATEGORIES[category]], **look}},
         )
 
 
@@ -160,7 +169,9 @@ def utility_report(
     from generec.evaluation.fashion.creation import create
 
     shoppers = Shoppers(world, creator.encoder, user_emb)
-    rows = {name: parts for name, parts in ROWS.items() if all(p in creator.spec.names for p in parts)}
+    rows = {name: parts for name, parts in ROWS.items()
+            if all(p in creator.spec.names for p in parts if p != "liked_look")
+            and ("liked_look" not in parts or "attributes" in creator.spec.names)}  # fmt: skip
     per_seed: list[dict[str, Any]] = []
     for seed in seeds:
         store = Shop(world, creator.encoder, shop, seed)
@@ -208,6 +219,30 @@ def _fid(creator: Any, classifier: Any, shoppers: Shoppers, real_test: tuple[np.
     g, u = frechet_image_distance(real, guided, net), frechet_image_distance(real, plain, net)
     return {"Instruction + User_Hist": round(g.value, 3), "Unconditional": round(u.value, 3),
             "protocol": g.protocol.describe()}  # fmt: skip
+
+
+def _liked_look(world: Any, users: Sequence[str], prior: float = 2.0) -> dict[str, dict[str, list[str]]]:
+    """Per shopper, the brightness and texture their history favours: of the photos shown to them, the value
+    whose photos they clicked or liked most often (rates shrunk by ``prior`` shown photos towards everyone's,
+    so a value seen once does not win on one click). Rates, not counts: what a shop shows most is what is
+    liked most often, whatever one's taste."""
+    import json
+
+    attrs = dict(zip(world.items["id"].astype(str), world.items["attributes"].map(json.loads), strict=True))
+    ev = world.events[["user_id", "item_id", "kind"]].astype(str)
+    ev = ev[ev["kind"].isin(("impression", "click", "like")) & ev["user_id"].isin(set(users))]
+    out: dict[str, dict[str, list[str]]] = {str(u): {} for u in users}
+    for a in ("brightness", "texture"):
+        ev = ev.assign(value=ev["item_id"].map(lambda i, a=a: attrs[i][a]))
+        shown = ev[ev["kind"] == "impression"].groupby(["user_id", "value"]).size()
+        taken = ev[ev["kind"] != "impression"].groupby(["user_id", "value"]).size()
+        base = taken.groupby("value").sum() / shown.groupby("value").sum()
+        smoothed = prior * base.reindex(shown.index.get_level_values(1)).to_numpy()
+        rate = (taken.reindex(shown.index, fill_value=0) + smoothed) / (shown + prior)
+        best = rate.groupby(level=0).idxmax()
+        for user, (_, value) in best.items():
+            out[str(user)][a] = [str(value)]
+    return out
 
 
 def _encode(encoder: Any, photos: np.ndarray) -> np.ndarray:
