@@ -58,7 +58,7 @@ def test_unmet_requests_are_ones_the_shop_has_no_favourite_look_for(world: World
         Shop(world, GeneRecEncoder(seed=0), 0, seed=0)
 
 
-def test_a_shoppers_history_names_a_look_in_the_fashion_vocabulary_beside_the_asked_category(world: World, user_emb) -> None:
+def test_a_history_names_a_look_beside_the_asked_category(world: World, user_emb) -> None:
     shoppers = Shoppers(world, GeneRecEncoder(seed=0), user_emb)
     looks = shoppers.liked_look
     assert set(looks) <= set(shoppers.users) and len(looks) >= len(shoppers.users) // 2
