@@ -65,8 +65,8 @@ def export_checkpoint(
     half: bool = False,
 ) -> Path:
     """Assemble a release directory from a trained model (EMA weights only, float16 with ``half``) and its
-    companions: the encoder, the attribute reader that judges it (``reader/``), the guidance vectors and
-    the MMGCN (the last two optional: an image creator ships without them).
+    companions: the encoder and the guidance vectors, and where given the attribute reader that judges it
+    (``reader/``) and the MMGCN (an image creator ships without them).
 
     The model names the encoder it was trained with by id; an encoder written out for the release (the
     untrained one a fashion model trains with, saved by ``save_pretrained``) gets its id from its files,
