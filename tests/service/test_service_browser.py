@@ -43,9 +43,10 @@ def needs_chromium():  # noqa: ANN201 - playwright's module
 
 
 @contextlib.contextmanager
-def signed_in_page(base: str, token: str) -> Iterator[tuple[Any, list[str]]]:
-    """The page at ``base``, signed in with ``token``, in headless Chromium: ``(page, errors)``, where
-    ``errors`` gathers the page's script errors and policy violations; the browser closes afterwards."""
+def signed_in_page(base: str, token: str) -> Iterator[tuple[Any, list[str], Any]]:
+    """The page at ``base``, signed in with ``token``, in headless Chromium: ``(page, errors, response)``, where
+    ``errors`` gathers the page's script errors and policy violations and ``response`` is the page's own HTTP
+    response; the browser closes afterwards."""
     sync_api = needs_chromium()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -53,8 +54,8 @@ def signed_in_page(base: str, token: str) -> Iterator[tuple[Any, list[str]]]:
             page = browser.new_page()
             errors: list[str] = []
             watch_csp(page, errors)
-            page.goto(f"{base}/#token={token}")
-            yield page, errors
+            response = page.goto(f"{base}/#token={token}")
+            yield page, errors, response
         finally:
             browser.close()
 
@@ -82,7 +83,7 @@ def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
 def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
     needs_chromium()
     home, token, base = serve_copy(template_home, tmp_path, live_server, "alice")
-    with signed_in_page(base, token) as (page, errors):
+    with signed_in_page(base, token) as (page, errors, _):
         page.wait_for_selector("#feed li button")
         assert "token" not in page.url  # the token does not stay in the address bar
         assert "Alice" in page.inner_text("#whoami")
@@ -114,29 +115,21 @@ def test_browser_flow(template_home: Path, tmp_path: Path, live_server) -> None:
 
 def test_the_page_runs_under_its_security_policy(template_home: Path, tmp_path: Path, live_server) -> None:
     """Sign in, load the feed, play, open "why": no policy violation; an injected inline script is blocked."""
-    sync_api = needs_chromium()
+    needs_chromium()
     home, token, base = serve_copy(template_home, tmp_path, live_server, "carol")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            watch_csp(page, errors)
-            response = page.goto(f"{base}/#token={token}")
-            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
-            page.wait_for_selector("#feed li button img")
-            page.locator("#feed li button").nth(1).click()
-            page.click("#whybtn")
-            wait_until(page, "document.querySelector('#why').innerText.includes('Who made it')")
-            assert page.is_visible("#upload-panel")  # carol uploads: that panel is shown too
-            wait_until(page, "document.querySelector('#player').readyState >= 1")  # the video loaded
-            assert csp_violations(page) == [] and not errors, (csp_violations(page), errors)
-            page.evaluate("document.body.append(Object.assign(document.createElement('script'), "
-                          "{textContent: 'window.__ran = true'}))")  # fmt: skip
-            wait_until(page, "window.__csp.length > 0")
-            assert page.evaluate("window.__ran") is None and csp_violations(page)[0].startswith("script-src")
-        finally:
-            browser.close()
+    with signed_in_page(base, token) as (page, errors, response):
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        page.wait_for_selector("#feed li button img")
+        page.locator("#feed li button").nth(1).click()
+        page.click("#whybtn")
+        wait_until(page, "document.querySelector('#why').innerText.includes('Who made it')")
+        assert page.is_visible("#upload-panel")  # carol uploads: that panel is shown too
+        wait_until(page, "document.querySelector('#player').readyState >= 1")  # the video loaded
+        assert csp_violations(page) == [] and not errors, (csp_violations(page), errors)
+        page.evaluate("document.body.append(Object.assign(document.createElement('script'), "
+                      "{textContent: 'window.__ran = true'}))")  # fmt: skip
+        wait_until(page, "window.__csp.length > 0")
+        assert page.evaluate("window.__ran") is None and csp_violations(page)[0].startswith("script-src")
 
 
 @pytest.mark.slow
@@ -153,7 +146,7 @@ def test_browser_attaches_a_picture_in_the_chat(template_home: Path, tmp_path: P
     _, base = live_server(home, mode="pictures")
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(tmp_path / "look.png")
     (tmp_path / "broken.png").write_bytes(b"not a picture at all\n" * 40)
-    with signed_in_page(base, token) as (page, errors):
+    with signed_in_page(base, token) as (page, errors, _):
         page.wait_for_selector("#feed li button")
         page.set_input_files("#picture-file", str(tmp_path / "broken.png"))
         page.wait_for_selector("#picture-error:not([hidden])")

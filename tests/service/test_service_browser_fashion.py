@@ -35,7 +35,7 @@ def test_the_page_shows_a_fashion_feed_and_answers_a_video_edit_of_a_photo(fashi
     needs_chromium()
     home, token = fashion_home
     _, base = live_server(home)
-    with signed_in_page(base, token) as (page, errors):
+    with signed_in_page(base, token) as (page, errors, _):
         page.wait_for_selector("#feed li button img")
         titles = page.locator("#feed li").all_inner_texts()
         garments = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot")
