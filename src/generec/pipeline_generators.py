@@ -115,7 +115,8 @@ class CreateRunner:
         if picture:  # paper §2: the attached picture, in the encoder space User_Hist lives in, steers instead
             hist = guidance.picture_emb
         # Nothing asked and no history (a new user who only rejected): an unguided sample, said in provenance.
-        # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input).
+        # The constraints carry the attribute values the instructor read (a model with an ``attributes`` input),
+        # and those the user's taste filled in where the request said nothing ("taste" names them).
         g = Guidance(instruction_text=text or None, user_hist=hist, constraints=dict(guidance.constraints)) \
             if text or hist is not None else None  # fmt: skip
         progress(0.2, f"creating a new {self.noun} from noise")
@@ -127,6 +128,7 @@ class CreateRunner:
             "steps": self.creator.steps,
             "candidates": self.candidates,
             **({"attributes": asked} if (asked := (g.constraints if g is not None else {}).get("attributes")) else {}),
+            **({"from_taste": filled} if (filled := guidance.constraints.get("taste")) else {}),
             "guided_by": [n for n, v in (("instruction", text), ("picture as user_hist" if picture else "user_hist",
                                                                  hist)) if v is not None and len(v)],
             **({"picture": guidance.picture} if picture else {}),

@@ -108,11 +108,12 @@ def _made_item(item_id: str, made: Made, parent: Item | None, requested_by: str,
     if parent is None:  # created: described by what was asked (for ranking), never by what it shows
         picture = Path(made.path).suffix.lower() in (".png", ".jpg", ".jpeg")  # a created picture, not a clip
         kind = Modality.IMAGE if picture else Modality.VIDEO
+        source = "request and taste" if made.params.get("from_taste") else "request"  # who named the values
         return Item(id=item_id, title=made.title, caption=str(made.params.get("description", "")), modality=kind,
                     origin=Origin.AI, visibility=Visibility.PRIVATE, visible_to=requested_by,
                     status=ItemStatus.PENDING, created_at=time.time(), media_hash=media_hash,
                     thumbnail_hash=thumb_hash, allow_ai_edits=False, license="generated",
-                    attributes={**made.attributes, "attributes_from": "request", **label})  # fmt: skip
+                    attributes={**made.attributes, "attributes_from": source, **label})  # fmt: skip
     own_edit = parent.uploader_id == requested_by
     return Item(
         id=item_id, title=made.title or parent.title, caption=parent.caption, modality=parent.modality,
@@ -280,10 +281,13 @@ def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
         hist = history_vector(encoder, system.store, system.media, list(params["liked"]), job.user_id or "")
     text = None if personal and not described and hist is not None else described or said
     # A creation also gets the attribute values the instructor read ("a dark patterned dress"): a model with an
-    # attributes input (paper §5.2's instruction, made explicit) is steered by them as the tables steer it.
+    # attributes input (paper §5.2's instruction, made explicit) is steered by them as the tables steer it. The
+    # values the request left open come from the user's attribute taste (GeneRec.taste_wants); said ones win.
     wants = {a: list(v) for a, v in (params.get("wants") or {}).items() if v} if not edit else {}
+    taste = {a: list(v) for a, v in (params.get("taste") or {}).items() if v and a not in wants} if not edit else {}
+    constraints = {"attributes": {**taste, **wants}, **({"taste": sorted(taste)} if taste else {})}
     return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"),
-                    constraints={"attributes": wants} if wants else {})  # fmt: skip
+                    constraints=constraints if wants or taste else {})  # fmt: skip
 
 
 def job_seed(user_id: str, text: str, n: int) -> int:
@@ -322,7 +326,8 @@ def run_made(system: Any, job: Any, progress: Progress) -> tuple[Item, Any]:
         else:
             made = runner.run(parent, source, guidance, Path(tmp), progress)
         if parent is None:  # a created item is described by what was asked, for ranking with the corpus
-            made.attributes = {a: v[0] for a, v in (job.params.get("wants") or {}).items() if v}
+            said = {a: v for a, v in (job.params.get("wants") or {}).items() if v}
+            made.attributes = {a: v[0] for a, v in {**(job.params.get("taste") or {}), **said}.items() if v}
         progress(0.8, "checking the result (safety, privacy, rights, quality)")
         return publish_made(made, parent, requested_by=user_id, store=system.store, media=system.media,
                             policy=system.fidelity, settings=system.settings, out_dir=Path(tmp),

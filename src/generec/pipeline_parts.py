@@ -34,8 +34,12 @@ from generec.types import Candidate, Event, EventKind, Guidance, Item
 if TYPE_CHECKING:
     from generec.store import Store
 
-PROFILE_KEYS = ("category", "colour", "style", "scene", "motion", "size")
-"""Item attributes a user's taste is learned on (the GeneRec-Sim vocabulary; others fall back to title words)."""
+PROFILE_KEYS = ("category", "colour", "style", "scene", "motion", "size", "brightness", "texture")
+"""Item attributes a user's taste is learned on (the GeneRec-Sim vocabulary and a fashion catalogue's measured
+brightness and texture; items with none of them fall back to title words)."""
+
+RECENT_EVENTS = 200
+"""A user's latest events that a step reads: what it ranks and fills a creation's open attributes by."""
 
 EVENT_WEIGHTS = {
     EventKind.LIKE: 2.0,
@@ -140,9 +144,14 @@ class ExposurePolicy(Protocol):
 
 def item_features(item: Item) -> set[tuple[str, str]]:
     """The (attribute, value) pairs a taste is learned on; title words when an item has no attributes."""
-    pairs = {(key, str(item.attributes[key])) for key in PROFILE_KEYS if item.attributes.get(key)}
+    return attribute_pairs(item.attributes, f"{item.title} {item.caption}")
+
+
+def attribute_pairs(attributes: Mapping[str, Any], text: str = "") -> set[tuple[str, str]]:
+    """:func:`item_features` of an item described by ``attributes`` and ``text`` (its title and caption)."""
+    pairs = {(key, str(attributes[key])) for key in PROFILE_KEYS if attributes.get(key)}
     if not pairs:
-        pairs = {("word", w) for w in _WORD.findall(f"{item.title} {item.caption}".lower()) if len(w) > 2}
+        pairs = {("word", w) for w in _WORD.findall(text.lower()) if len(w) > 2}
     return pairs
 
 
@@ -331,6 +340,20 @@ def normalise_decision(raw: Any) -> Decision:
 def _mode(exposure: Any) -> str | None:
     mode = getattr(exposure, "mode", exposure)
     return None if mode is None else str(getattr(mode, "value", mode))
+
+
+def taste_note(filled: Mapping[str, Sequence[str]]) -> str:
+    """What a reply says about the values a creation took from the user's taste (empty when none).
+
+    >>> taste_note({"brightness": ["dark"], "texture": ["plain"]})
+    "You didn't say which brightness or texture, so I went with dark and plain, the ones you like most."
+    """
+    pairs = [(a, str(v[0])) for a, v in filled.items() if v]
+    if not pairs:
+        return ""
+    names, values = (" or ".join(a for a, _ in pairs), " and ".join(v.replace("_", " ") for _, v in pairs))
+    ones = "the ones" if len(pairs) > 1 else "the one"
+    return f"You didn't say which {names}, so I went with {values}, {ones} you like most."
 
 
 def describe_wants(wants: Mapping[str, Sequence[str]]) -> str:

@@ -47,7 +47,7 @@ from generec.errors import GeneRecError, ModelError
 from generec.pipeline_item_content import ItemContent
 from generec.pipeline_parts import EVENT_WEIGHTS, ContentRanker, item_features
 from generec.pipeline_versions import SERVING_FILE, current_version
-from generec.recommender.taste import OUTCOMES, TASTE_FILE, AttributeTaste
+from generec.recommender.taste import TASTE_FILE, AttributeTaste, outcomes
 from generec.types import Candidate, Event, EventKind, Item
 
 log = logging.getLogger(__name__)
@@ -164,29 +164,30 @@ class ServedModel:
                 out[pos] = calibrate_new_scores(raw, u, corpus, self.model.item_emb_)[0]
         return out
 
-    def taste_scores(self, events: Sequence[Event], items: Sequence[Item],
-                     known: Sequence[Item] = ()) -> np.ndarray | None:  # fmt: skip
-        """The user's attribute taste for each of ``items`` (``None`` when this version learned none;
-        ``NaN`` for an item with no attribute value the taste knows).
+    def user_taste(self, events: Sequence[Event], known: Sequence[Item]) -> np.ndarray | None:
+        """The user's attribute-taste weights (``None`` when this version learned no taste).
 
-        The user's weights are fitted on their events about ``items`` and ``known`` (the items their
-        events are about, judged ones included): each item they were shown (an impression, or any
-        reaction) is one observation of what it gave, 0 passed over, 0.5 clicked, 1 liked, shrunk
-        towards the population's weights (:class:`~generec.recommender.taste.AttributeTaste`).
+        Fitted on their events about ``known`` (the items their events are about, judged ones
+        included): each item they were shown (an impression, or any reaction) is one observation of
+        what it gave, 0 passed over, 0.5 clicked, 1 liked, shrunk towards the population's weights
+        (:class:`~generec.recommender.taste.AttributeTaste`).
         """
         taste = self.taste
         if taste is None:
             return None
         by_id = {i.id: i for i in known}
-        by_id.update((i.id, i) for i in items)
-        outcome: dict[str, float] = {}
-        for e in events:
-            if e.item_id in by_id:
-                gave = OUTCOMES.get(EventKind(e.kind), 0.0)
-                outcome[e.item_id] = max(outcome.get(e.item_id, 0.0), gave)
-        shown = self._rows(taste, [by_id[i] for i in outcome])
-        weights = taste.user_weights(shown, list(outcome.values()))
-        rows = self._rows(taste, items)
+        gave = outcomes((e.item_id, e.kind) for e in events if e.item_id in by_id)
+        return taste.user_weights(self._rows(taste, [by_id[i] for i in gave]), list(gave.values()))
+
+    def taste_scores(self, events: Sequence[Event], items: Sequence[Item],
+                     known: Sequence[Item] = ()) -> np.ndarray | None:  # fmt: skip
+        """The user's attribute taste for each of ``items`` (``None`` when this version learned none;
+        ``NaN`` for an item with no attribute value the taste knows); the user's weights are
+        :meth:`user_taste`'s on their events about ``items`` and ``known``."""
+        weights = self.user_taste(events, [*known, *items])
+        if weights is None or self.taste is None:
+            return None
+        rows = self._rows(self.taste, items)
         out = (rows @ weights).astype(np.float32)
         out[~rows.any(axis=1)] = np.nan  # no value the taste knows: it cannot say
         return out
@@ -296,6 +297,16 @@ class RecommenderRanker:
             scores = scores + lift * matches
         top = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
+
+    def favourites(self, events: Sequence[Event], known: Sequence[Item], choices: Mapping[str, Sequence[str]],
+                   avoid: Set[tuple[str, str]] = frozenset()) -> dict[str, str]:  # fmt: skip
+        """Per attribute of ``choices``, the value the user's attribute taste favours (their history read in
+        the attribute space; :meth:`AttributeTaste.favourites`); empty without a learned taste."""
+        served = self.served
+        weights = None if served is None else served.user_taste(events, known)
+        if weights is None or served is None or served.taste is None:
+            return {}
+        return served.taste.favourites(weights, choices, avoid)
 
     def _pairs(self, item: Item) -> set[tuple[str, str]]:
         pairs = self._features.get(item.id)

@@ -16,6 +16,7 @@ from generec.instructor.activation import negative_streak
 from generec.instructor.exposure import AI_LABEL
 from generec.pipeline_jobs import JobLimitError, NotApplicableError
 from generec.pipeline_parts import (
+    RECENT_EVENTS,
     ContentRanker,
     Decision,
     Delivered,
@@ -24,6 +25,7 @@ from generec.pipeline_parts import (
     check_events,
     normalise_decision,
     plain_attributes,
+    taste_note,
     user_profile,
     why_shown,
 )
@@ -84,7 +86,7 @@ class Session:
             if instruction is None:
                 raise GeneRecError("a picture needs words: say what to do with it, e.g. 'something like this'")
             picture_file(self.system, self.user_id, picture)  # the user's own picture, or NotFoundError
-        recent = store.events_for_user(self.user_id, limit=200)
+        recent = store.events_for_user(self.user_id, limit=RECENT_EVENTS)
         visible, ai = self.system._visible(self.user_id)
 
         def origin(item_id: str) -> Origin:  # items no longer visible count as human (the default)
@@ -207,6 +209,7 @@ class Session:
             return "", None  # a streak-started creation waits for the user's open jobs
         except NotApplicableError as exc:  # not a failure: the user asked for something this item cannot get
             return str(exc), None
+        note = f"{note} {taste_note(job.params.get('taste') or {})}"
         return f"{decision.reply} {note} I'll show it here when it is ready.".replace("  ", " ").strip(), job
 
     def _deliveries(self, jobs: Sequence[Job]) -> tuple[list[Delivered], list[str], list[str]]:

@@ -139,3 +139,24 @@ def test_bad_requests_fail_clearly(sim_world, encoder, tmp_path) -> None:
         train_creation(sim_world, encoder, None, preset="tiny", settings=FEW, progress=False, device="cuda")
     with pytest.raises(DataError, match="not a GeneRec-Sim world"):
         train_revision(tmp_path, encoder, None, preset="tiny", settings=FEW, progress=False)
+
+
+def test_the_64px_thumbnail_model_shares_the_creators_autoencoder(sim_world, encoder, tmp_path) -> None:
+    import torch
+
+    from generec.cli import main
+    from generec.diffusion.autoencoder import FrameAutoencoder
+    from generec.diffusion.presets import AUTOENCODERS
+
+    shared = FrameAutoencoder(AUTOENCODERS["demo-64"])
+    shared.save(tmp_path / "creation")  # the creation model's folder holds its first stage
+    enc = encoder.save_pretrained(tmp_path / "enc")
+    args = ["train", "thumbnails", "--world", str(sim_world.root), "--encoder", str(enc), "--out", str(tmp_path / "t"),
+            "--preset", "demo-64", "--steps", "1", "--batch-size", "2", "--threads", "1", "-q"]  # fmt: skip
+    assert main([*args, "--autoencoder", str(tmp_path / "creation")]) == 0
+    gen = ThumbnailGenerator.load(tmp_path / "t", encoder, steps=2)
+    got = gen.model.autoencoder.state_dict()
+    assert all(torch.equal(v, got[k]) for k, v in shared.state_dict().items())  # shared, not trained anew
+    cover = gen.generate(sim_world.render(sim_world.items["id"].iat[1]), None, n=1, seed=0)
+    assert cover.shape == (1, 64, 64, 3)  # made at the world's own 64 px
+    assert main([*args, "--out", str(tmp_path / "u"), "--autoencoder", str(tmp_path)]) != 0  # no first stage there

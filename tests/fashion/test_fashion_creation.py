@@ -158,8 +158,15 @@ def test_reproduce_fashion_reports_rates_and_writes_a_sheet(
     got = json.loads(report.read_text())
     assert got["requests"] == 60 and 0.0 <= got["read_rate"][0] <= 1.0 and got["check_recall"] >= 0.9
     utility = got["utility"]["per_seed"][0]  # a User_Hist model, no User_Emb input: no User_Emb row
-    assert set(utility["utility"]) == {"retrieval", "oracle", "Instruction", "Instruction + User_Hist",
-                                       "Instruction + User_Hist (attributes)"}  # fmt: skip
+    assert set(utility["utility"]) == {
+        "retrieval",
+        "retrieval (User_Hist)",
+        "retrieval (taste)",
+        "oracle",
+        "Instruction",
+        "Instruction + User_Hist",
+        "Instruction + User_Hist + taste",
+    }
     assert "Unconditional" in utility["fid"]
     assert main(["reproduce", "fashion", "--world", str(world.root), "--model", str(model), "--classifier", str(clf),
                  "--data-dir", str(data), "--shop", "500"]) != 0  # fmt: skip  # more than the world's 80 products

@@ -103,3 +103,99 @@ def test_the_released_model_names_the_encoder_released_with_it(fashion_home: Pat
     assert meta["encoder"] == encoder.id != GeneRecEncoder(seed=0).id
     x = np.random.default_rng(0).integers(0, 255, (2, 28, 28, 3), dtype=np.uint8)
     assert np.allclose(encoder.encode_images(x), GeneRecEncoder(seed=0).encode_images(x), atol=1e-6)
+
+
+class _AskFor:
+    """The decision for a creation request naming ``wants`` (understanding is tested apart)."""
+
+    def __init__(self, wants: dict[str, tuple[str, ...]]) -> None:
+        self.wants = wants
+
+    def decide(self, state) -> Decision:  # noqa: ANN001
+        return self.decision(state.instruction)
+
+    def decision(self, text: str) -> Decision:
+        asked = Guidance(instruction_text=text)
+        return Decision("create", "I'll make it.", "create", "create_image", None, asked, wants=self.wants,
+                        reason="create_requested")  # fmt: skip
+
+
+def test_what_a_request_leaves_open_comes_from_the_shoppers_attribute_taste(fashion_home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from generec.config import RecommenderSettings
+    from generec.pipeline_retrain import train_from_store
+
+    home = tmp_path / "home"
+    shutil.copytree(fashion_home, home)
+    settings = Settings(home=home, recommender=RecommenderSettings(epochs=2, patience=1, frames=1))
+    with Store.open(settings) as store:
+        train_from_store(settings, store, MediaStore(settings.media_dir))
+    runner = default_runners(settings)["create_image"]
+    runner.creator.steps = 2
+    gr = GeneRec.from_config(settings, instructor=_AskFor({"category": ("dress",)}), runners={"create_image": runner})
+    gr.fidelity = FidelityPolicy.build(checks=[c for c in DEFAULT_CHECKS if c != "quality"], store=gr.store)
+    try:
+        shopper = next(u for u in gr.ranker.served.user_index if gr.store.events_for_user(u, limit=1))
+        events = gr.store.events_for_user(shopper, limit=200)
+        known = gr.store.get_items(list({e.item_id for e in events}), system=True)
+        choices = {a: v for a, v in runner.creator.vocabulary.attributes if a != "category"}
+        favourite = gr.ranker.favourites(events, known, choices)
+        assert set(favourite) == {"brightness", "texture"}  # the fashion catalogue's measured attributes
+        r = gr.session(shopper).step("make me a dress")
+        assert r.queued is not None
+        assert r.queued.params["taste"] == {a: [v] for a, v in favourite.items()}  # what was not said: the taste
+        assert f"I went with {favourite['brightness']} and {favourite['texture']}" in r.reply  # and says so
+        job = gr.run_job(gr.store.claim_job("test", kinds=gr.job_kinds), "test")
+        assert job.status is JobStatus.DONE, job.error
+        made = gr.store.get_item(job.result_item_id, system=True)
+        shown = {a: made.attributes.get(a) for a in ("category", *favourite)}
+        assert shown == {"category": "dress", **favourite}  # it is ranked by what it was made as
+        assert made.attributes["attributes_from"] == "request and taste"
+        params = gr.store.get_provenance(made.id).params
+        assert params["attributes"] == {"category": ["dress"], **{a: [v] for a, v in favourite.items()}}
+        assert params["from_taste"] == sorted(favourite)
+        # What the shopper said wins over their taste, and a value they excluded is never filled in.
+        said = "plain" if favourite["texture"] != "plain" else "textured"
+        gr.instructor = _AskFor({"category": ("dress",), "texture": (said,)})
+        job = gr.session(shopper).step("make me a plain dress").queued
+        assert job is not None and job.params["taste"] == {"brightness": [favourite["brightness"]]}
+        decision = _AskFor({"category": ("dress",)}).decision("make me a dress")
+        other = next(v for v in ("plain", "textured", "patterned") if v != favourite["texture"])
+        decision.guidance = Guidance(
+            instruction_text="make me a dress",
+            constraints={  # standing wishes
+                "exclude": [["brightness", favourite["brightness"]]],
+                "require": [["texture", other]],
+            },
+        )
+        job = gr.enqueue(shopper, decision)
+        assert job.params["taste"].get("brightness", [None])[0] not in (None, favourite["brightness"])
+        assert job.params["taste"]["texture"] == [other]  # "only plain ones": the one value they keep to
+    finally:
+        gr.close()
+
+
+def test_candidates_are_checked_against_the_asked_look_as_the_catalogue_measures_it(fashion_home: Path) -> None:
+    from generec.creator.fashion import fit_photo, measured_attributes
+    from generec.creator.image import ImageCreator
+    from generec.errors import ConfigError
+
+    creator = ImageCreator.load(fashion_home / "models" / "creation_image", GeneRecEncoder(seed=0), steps=2)
+    assert creator.reader is measured_attributes  # a fashion model measures what it made as the catalogue does
+    dark, light = np.zeros((28, 28), np.uint8), np.zeros((28, 28), np.uint8)
+    dark[4:24, 8:20], light[4:24, 8:20] = 90, 240
+    pool = np.stack([fit_photo(p, 32) for p in (dark, light)])[:, None]  # 2 candidates of one request
+    assert [m["brightness"] for m in measured_attributes(pool[:, 0])] == ["dark", "light"]
+    assert creator.best_of(pool, None, [{"brightness": "light", "category": "dress"}]).tolist() == [1]
+    assert creator.best_of(pool, None, [{"brightness": "dark"}]).tolist() == [0]
+    with pytest.raises(ConfigError, match="sets of asked attributes"):
+        creator.best_of(pool, None, [{"brightness": "dark"}, {}])
+    asked = Guidance(instruction_text="a light dress", constraints={"attributes": {"brightness": ["light"]}})
+    one = creator.create(asked, seed=3, candidates=1)
+    best = creator.create(asked, seed=3, candidates=4)
+    assert one.shape == best.shape == (1, 16, 16, 3) and np.array_equal(
+        best, creator.create(asked, seed=3, candidates=4)
+    )
+    with pytest.raises(ConfigError, match="candidates must be at least 1"):
+        creator.create(asked, candidates=0)

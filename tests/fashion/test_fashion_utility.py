@@ -53,19 +53,34 @@ def test_unmet_requests_are_ones_the_shop_has_no_favourite_look_for(world: World
         assert look not in shop.combos and c in shop.category  # the shop has the category, not the look
     got = shop.retrieve(shoppers, who, cats)
     assert (got["oracle"] >= got["retrieval"] - 1e-6).all()  # no retrieval beats the best product in the shop
+    best = np.maximum(got["retrieval (User_Hist)"], got["retrieval (taste)"])
+    assert np.array_equal(got["retrieval"], best)  # the best retrieved item of the two retrievals
     assert np.array_equal(shop.unmet(shoppers, 50, seed=0)[1], cats)  # seeded
     with pytest.raises(DataError, match="--shop must be between 1"):
         Shop(world, GeneRecEncoder(seed=0), 0, seed=0)
 
 
-def test_a_history_names_a_look_beside_the_asked_category(world: World, user_emb) -> None:
+def test_the_taste_names_a_look_beside_the_asked_category(world: World, user_emb) -> None:
     shoppers = Shoppers(world, GeneRecEncoder(seed=0), user_emb)
-    looks = shoppers.liked_look
-    assert set(looks) <= set(shoppers.users) and len(looks) >= len(shoppers.users) // 2
+    looks = shoppers.taste_look
+    assert set(looks) == set(shoppers.users) and sum(bool(v) for v in looks.values()) >= len(looks) // 2
     for look in looks.values():
-        assert look["brightness"][0] in measure.VOCAB["brightness"] and look["texture"][0] in measure.VOCAB["texture"]
-    guided = shoppers.guidance(0, 3, ("user_hist", "liked_look")).constraints["attributes"]
-    assert guided["category"] == [CATEGORIES[3]] and set(guided) == {"category", *looks.get(shoppers.users[0], {})}
+        for a, (value,) in look.items():
+            assert a in ("brightness", "texture") and value in measure.VOCAB[a]
+    k = next(k for k, u in enumerate(shoppers.users) if looks[u])
+    guided = shoppers.guidance(k, 3, ("user_hist", "taste")).constraints["attributes"]
+    assert guided == {"category": [CATEGORIES[3]], **looks[shoppers.users[k]]}
+    assert shoppers.guidance(k, 3, ("user_hist",)).constraints["attributes"] == {"category": [CATEGORIES[3]]}
+
+
+def test_the_taste_recovers_the_hidden_favourite_look_better_than_chance(fashion_files: Path, tmp_path: Path) -> None:
+    world = World.load(build_fashion_world(tmp_path / "w", FashionConfig(items=300, users=400, seed=3),
+                                           data_dir=fashion_files))  # fmt: skip
+    shoppers = Shoppers(world, GeneRecEncoder(seed=0), None)
+    for a in ("brightness", "texture"):
+        hits = [shoppers.taste_look[u][a][0] == measure.VOCAB[a][int(shoppers.favourite[a][k])]
+                for k, u in enumerate(shoppers.users) if a in shoppers.taste_look[u]]  # fmt: skip
+        assert len(hits) >= 100 and np.mean(hits) > 1.4 / len(measure.VOCAB[a]), a  # chance: 1 / values
 
 
 def test_a_created_image_is_read_back_and_a_wrong_category_is_a_failed_request(
@@ -101,8 +116,9 @@ def test_the_report_pairs_created_rows_with_retrieval_and_gives_fid(
     report = utility_report(creator, classifier, world, user_emb, test_photos, requests=24, shop=25, seeds=(0, 1))
     assert [r["seed"] for r in report["per_seed"]] == [0, 1]
     first = report["per_seed"][0]
-    rows = ["Instruction", "Instruction + User_Hist", "Instruction + User_Emb", "Instruction + User_Hist (attributes)"]
-    assert set(first["utility"]) == {"retrieval", "oracle", *rows}
+    rows = ["Instruction", "Instruction + User_Hist", "Instruction + User_Emb", "Instruction + User_Hist + taste"]
+    retrievals = {"retrieval", "retrieval (User_Hist)", "retrieval (taste)", "oracle"}
+    assert set(first["utility"]) == {*retrievals, *rows}
     assert first["utility"]["oracle"] >= first["utility"]["retrieval"]
     assert first["paired"]["Instruction"]["vs instruction only"] == {"mean": 0.0, "p": None}
     assert all(0 <= first[f"{r}: category read as asked"] <= 1 for r in rows)

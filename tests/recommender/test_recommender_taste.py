@@ -156,3 +156,21 @@ def test_bad_input_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
     (tmp_path / TASTE_FILE).write_text(json.dumps(state))
     with pytest.raises(ModelError, match="differ in length"):
         AttributeTaste.load(tmp_path)
+
+
+def test_favourites_read_each_open_attributes_best_value_and_respect_what_is_avoided() -> None:
+    items, shown, clicked = _world()
+    taste = AttributeTaste(shrinkage=1.0).fit(items, shown, clicked)
+    ids = list(items)
+    rows = taste.encode([items[i] for i in ids])
+    labels = [float(("colour", "green") in items[i] and ("scene", "city") in items[i]) for i in ids]
+    w = taste.user_weights(np.vstack([rows] * 10), labels * 10)
+    choices = {"colour": COLOURS, "scene": SCENES}
+    assert taste.favourites(w, choices) == {"colour": "green", "scene": "city"}
+    assert taste.favourites(taste.weights_, choices) == {"colour": "red", "scene": "beach"}  # the population's
+    # A standing "no green": the next best value; a value the vocabulary lacks is never picked.
+    assert taste.favourites(w, {"colour": COLOURS}, avoid={("colour", "green")})["colour"] != "green"
+    assert taste.favourites(w, {"colour": ("green", "gold")}) == {}  # one known choice: nothing to compare
+    assert taste.favourites(w, {"size": ("big", "small")}) == {}  # an attribute the taste never saw
+    with pytest.raises(DataError, match="one value per vocabulary pair"):
+        taste.favourites(w[:2], choices)

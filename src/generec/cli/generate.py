@@ -226,6 +226,13 @@ def thumbnails(
     seed: int = SEED,
     device: str = DEVICE,
     threads: int | None = THREADS,
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Save (resumable) every N steps."),
+    autoencoder: Path | None = typer.Option(
+        None,
+        "--autoencoder",
+        help="A latent preset's first stage: a model directory holding one (e.g. the demo-64 creation model's), "
+        "shared instead of training a new one on the covers.",
+    ),
     quiet: bool = QUIET,
 ) -> None:
     """Train the retrieval-augmented thumbnail model (paper §5.1.1): covers from video frames + liked covers.
@@ -233,11 +240,19 @@ def thumbnails(
     Example: generec train thumbnails --world demo-world --encoder models/encoder --out models/thumbnail_generation
 
     Written to ``<home>/models/thumbnail_generation`` (and trained with the service's encoder), the
-    service offers "make a new cover for it" as a background job.
+    service offers "make a new cover for it" as a background job. --preset demo-64 draws 64 px covers through
+    a frame autoencoder; --autoencoder shares the creation model's instead of training another.
     """
+    from dataclasses import replace
+
+    from generec.diffusion.recipe import is_first_stage
     from generec.editor.thumbnail_generation import train_thumbnails
 
-    s = _settings(steps, batch_size, lr, minutes, seed, threads)
+    if checkpoint_every < 1:
+        raise ConfigError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
+    if autoencoder is not None and not is_first_stage(autoencoder):
+        raise ConfigError(f"{autoencoder} holds no autoencoder: give a latent model's folder or a saved autoencoder")
+    s = replace(_settings(steps, batch_size, lr, minutes, seed, threads), checkpoint_every=checkpoint_every)
     _, state = train_thumbnails(
         world,
         load_cli_encoder(encoder, encoder_backend),
@@ -246,6 +261,7 @@ def thumbnails(
         settings=s,
         device=device,
         progress=not quiet,
+        autoencoder=autoencoder,
     )
     _report(out, state)
 

@@ -152,6 +152,12 @@ def fashion(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds of requests and noise."),
     steps: int = typer.Option(20, "--steps", help="DDIM steps."),
     scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
+    candidates: int | None = typer.Option(
+        None,
+        "--candidates",
+        help="Images sampled per request, the one measured as asked kept, as the service does "
+        "[default: the service's creator.candidates].",
+    ),
     sheet: Path | None = typer.Option(None, "--sheet", help="Also write a contact sheet PNG here (first seed)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write the report as JSON here."),
     held_out: int = typer.Option(
@@ -172,9 +178,11 @@ def fashion(
 ) -> None:
     """Fashion creation: the category a real-photo classifier reads in created products vs its real test accuracy,
     and the share of created products flagged as near-copies of a training photo (with the check's own recall).
-    With --shop: the simulated shopper's utility of created products against the shop's best retrieved one for
-    requests the shop cannot meet (rows: instruction only, + User_Hist, + User_Emb; paired over requests), and
-    FID against real test photos beside the model's unconditional samples.
+    With --shop: the simulated shopper's utility of created products against the shop's best retrieved one (the
+    better of the product nearest their User_Hist and the one their attribute taste scores highest) for requests
+    the shop cannot meet (rows: instruction only, + User_Hist, + User_Emb, + User_Hist + the values their
+    attribute taste favours, as the product creates; paired over requests), and FID against real test photos
+    beside the model's unconditional samples.
 
     Example: generec reproduce fashion --world fashion-world --model models/fashion --classifier models/fashion-clf
     """
@@ -183,6 +191,7 @@ def fashion(
     import numpy as np
     import torch
 
+    from generec.config import CreatorSettings
     from generec.creator.image import ImageCreator
     from generec.data.fashion.source import load_split
     from generec.data.sim import World
@@ -200,7 +209,11 @@ def fashion(
     if threads:
         torch.set_num_threads(threads)
     clf = FashionClassifier.load(classifier)
-    creator = ImageCreator.load(model, GeneRecEncoder(seed=0), steps=steps, guidance_scale=scale)
+    if candidates is None:
+        candidates = CreatorSettings().candidates
+    if candidates < 1:
+        raise ConfigError(f"--candidates must be at least 1, got {candidates}")
+    creator = ImageCreator.load(model, GeneRecEncoder(seed=0), steps=steps, guidance_scale=scale, candidates=candidates)
     train, _ = load_split("train", data_dir)
     test = load_split("test", data_dir)
     if not 1 <= held_out < len(test[0]):

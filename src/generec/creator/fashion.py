@@ -65,6 +65,15 @@ def unfit_photo(image: np.ndarray) -> np.ndarray:
     return np.clip(gray.round(), 0, 255).astype(np.uint8)
 
 
+def measured_attributes(images: np.ndarray) -> list[dict[str, str]]:
+    """The brightness and texture of made images ``[n, size, size, 3]``, measured as the catalogue measures its
+    photos (:mod:`generec.data.fashion.measure`): what a creator's candidates are checked against."""
+    from generec.data.fashion import measure
+
+    b, t = measure.levels(np.stack([unfit_photo(im) for im in np.asarray(images)]))
+    return [{"brightness": measure.BRIGHTNESS[i], "texture": measure.TEXTURE[j]} for i, j in zip(b, t, strict=True)]
+
+
 def item_photos(world: Any, item_ids: list[str]) -> np.ndarray:
     """The items' photos ``[n, 28, 28]`` uint8, read from the world's ``images/``."""
     media = dict(zip(world.items["id"].astype(str), world.items["media"], strict=True))

@@ -9,17 +9,40 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
 from generec.diffusion.generator import ConditionalGenerator
-from generec.diffusion.model import to_pixels
+from generec.diffusion.model import DiffusionModel, to_pixels
 from generec.types import Guidance
 
 
+def measured_reader(domain: str | None) -> Callable[[np.ndarray], list[dict[str, str]]] | None:
+    """How a catalogue of ``domain`` measures attributes from pixels (``None``: it measures none)."""
+    if domain == "fashion":
+        from generec.creator.fashion import measured_attributes
+
+        return measured_attributes
+    return None
+
+
 class ImageCreator(ConditionalGenerator):
-    """Creates images ``[size, size, 3]`` uint8 from noise under a :class:`~generec.types.Guidance`."""
+    """Creates images ``[size, size, 3]`` uint8 from noise under a :class:`~generec.types.Guidance`.
+
+    A model trained on a catalogue whose attributes are measured from pixels (its config's
+    ``meta.data.domain``: fashion) checks its candidates against what was asked with that measurement.
+    """
 
     kind = "image"
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any) -> ImageCreator:
+        model = DiffusionModel.load(path, device=device)
+        kw.setdefault("reader", measured_reader((model.config.meta.get("data") or {}).get("domain")))
+        return cls(model, encoder, **kw)
 
     def create(
         self,
@@ -29,7 +52,7 @@ class ImageCreator(ConditionalGenerator):
         seed: int = 0,
         steps: int | None = None,
         guidance_scale: float | None = None,
-        candidates: int = 1,
+        candidates: int | None = None,
     ) -> np.ndarray:
         """``n`` images (or one per guidance in a list): ``[n, H, W, 3]`` uint8.
 
@@ -41,6 +64,9 @@ class ImageCreator(ConditionalGenerator):
         kw = {"steps": steps or self.steps, "guidance": scale}
         return to_pixels(
             self.sample_best(
-                lambda offset: self.model.sample(cond, n, seed=seed + offset, **kw), guidance, n, candidates
+                lambda offset: self.model.sample(cond, n, seed=seed + offset, **kw),
+                guidance,
+                n,
+                self.candidates if candidates is None else candidates,
             )
         )

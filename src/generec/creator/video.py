@@ -38,7 +38,7 @@ class VideoCreator(ConditionalGenerator):
         steps: int | None = None,
         guidance_scale: float | None = None,
         sampler: str = "ddim",
-        candidates: int = 1,
+        candidates: int | None = None,
     ) -> np.ndarray:
         """``n`` clips (or one per guidance in a list): ``[n, frames, H, W, 3]`` uint8.
 
@@ -57,7 +57,7 @@ class VideoCreator(ConditionalGenerator):
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
         kw = {"steps": steps or self.steps, "guidance": scale, "sampler": sampler}
         clip = self.sample_best(lambda offset: self.model.sample(cond, n, seed=seed + offset, **kw), guidance, n,
-                                candidates)  # fmt: skip
+                                self.candidates if candidates is None else candidates)  # fmt: skip
         k = 0
         while clip.shape[1] < total:
             k += 1

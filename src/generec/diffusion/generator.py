@@ -44,8 +44,9 @@ class ConditionalGenerator:
     encoder
         An ``Encoder`` (``encode_texts``/``encode_images``/``encode_video``), used to embed
         instruction texts and frames; may be ``None`` if every guidance carries vectors.
-    steps, guidance_scale
-        DDIM steps and classifier-free guidance scale used by default.
+    steps, guidance_scale, candidates
+        DDIM steps, classifier-free guidance scale and candidates per request (:meth:`sample_best`) used by
+        default.
     history_prompt
         When a guidance has no instruction, also give its User_Hist to the model's instruction input.
         User_Hist is a mean of the encoder's image features, and a dual encoder puts images and texts in
@@ -56,7 +57,10 @@ class ConditionalGenerator:
     Best of several candidates (DALL-E's reranking): a subclass may sample more than one candidate
     per request and keep the one whose encoder features lie closest to :meth:`targets`, where the
     guidance points in the encoder's space: the instruction embedding, or User_Hist when there is
-    no instruction (User_Emb lives in the recommender's space and cannot judge pixels).
+    no instruction (User_Emb lives in the recommender's space and cannot judge pixels). A catalogue
+    whose attributes are *measured* from an item's pixels (a fashion catalogue's brightness and
+    texture) gives a ``reader`` that measures them the same way in what was made: then the candidate
+    that is what was asked, by the catalogue's own rule, wins first, and the encoder breaks ties.
     """
 
     kind = "video"
@@ -69,6 +73,8 @@ class ConditionalGenerator:
         steps: int = 25,
         guidance_scale: float = 3.0,
         history_prompt: bool = False,
+        reader: Callable[[np.ndarray], list[dict[str, str]]] | None = None,
+        candidates: int = 1,
     ):
         if model.config.denoiser != self.kind:
             raise ModelError(f"{type(self).__name__} needs a {self.kind} model, got a {model.config.denoiser} one")
@@ -84,6 +90,12 @@ class ConditionalGenerator:
         if history_prompt and "instruction" not in self.spec.names:
             raise ConfigError("history_prompt needs a model with an instruction input (a creation model)")
         self.history_prompt = history_prompt
+        self.reader = reader
+        """Made items ``[n, ...]`` uint8 -> their measured attribute values (:meth:`best_of`); ``None``: none."""
+        if candidates < 1:
+            raise ConfigError(f"candidates must be at least 1, got {candidates}")
+        self.candidates = candidates
+        """Candidates a creator samples per request by default (the service's ``creator.candidates``)."""
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any):
@@ -152,18 +164,46 @@ class ConditionalGenerator:
             raise ConfigError(f"candidates must be at least 1, got {candidates}")
         first = sample(0)
         targets = self.targets(guidance, n) if candidates > 1 and guidance is not None else None
-        if targets is None:
+        asked = self.measurable(guidance, n) if candidates > 1 and guidance is not None else None
+        if targets is None and asked is None:
             return first
         pool = torch.stack([first] + [sample(c * CANDIDATE_SEED_STEP) for c in range(1, candidates)])
-        best = self.best_of(to_pixels(pool), targets)
+        best = self.best_of(to_pixels(pool), targets, asked)
         return pool[torch.as_tensor(best), torch.arange(n)]
 
-    def best_of(self, candidates: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``, the
-        score the cosine between a candidate's mean frame feature and its request's target."""
+    def measurable(self, guidance: Guidance | list[Guidance | None] | None, n: int) -> list[dict[str, str]] | None:
+        """Per request, the asked attribute values the :attr:`reader` measures (``None``: no reader, or
+        nothing measurable asked)."""
+        if self.reader is None or guidance is None:
+            return None
+        out = []
+        for g in guidance if isinstance(guidance, list) else [guidance] * n:
+            named = ((g.constraints or {}).get("attributes") or {}) if g is not None else {}
+            out.append({a: str(v[0]) if isinstance(v, list | tuple) else str(v) for a, v in named.items() if v})
+        return out if any(out) else None
+
+    def best_of(self, candidates: np.ndarray, targets: np.ndarray | None,
+                asked: list[dict[str, str]] | None = None) -> np.ndarray:  # fmt: skip
+        """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``.
+
+        With ``asked`` (per request, attribute values the :attr:`reader` measures), the candidates with the
+        most of them measured as asked; among those (or with no ``asked``), the one whose mean frame feature
+        lies closest (cosine) to its request's ``targets``; the first when there are no targets either.
+        """
         c, n = candidates.shape[:2]
+        score = np.zeros((c, n))
+        if asked is not None and self.reader is not None:
+            if len(asked) != n:
+                raise ConfigError(f"{n} requests but {len(asked)} sets of asked attributes")
+            for k in range(c):
+                read = self.reader(candidates[k])
+                score[k] = [sum(got.get(a) == v for a, v in want.items())
+                            for got, want in zip(read, asked, strict=True)]  # fmt: skip
+        if targets is None:
+            return score.argmax(axis=0)
         if targets.shape[0] != n:
             raise ConfigError(f"{n} requests but {targets.shape[0]} targets")
         frames = candidates.reshape(-1, *candidates.shape[-3:])
         feats = self.encoder.encode_images(frames).reshape(c, n, -1, targets.shape[1]).mean(axis=2)
-        return np.einsum("cnd,nd->cn", l2_normalize(feats), l2_normalize(targets)).argmax(axis=0)
+        cosine = np.einsum("cnd,nd->cn", l2_normalize(feats), l2_normalize(targets))
+        return (score * 4.0 + cosine).argmax(axis=0)  # a cosine lies in [-1, 1]: one more match always wins

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from generec.diffusion.autoencoder import CONFIG as AE_CONFIG
+from generec.diffusion.autoencoder import WEIGHTS as AE_WEIGHTS
 from generec.diffusion.autoencoder import AutoencoderTraining, FrameAutoencoder, train_autoencoder
 from generec.diffusion.model import AUTOENCODER_WEIGHTS, DiffusionConfig, DiffusionModel
 from generec.diffusion.training import TrainingData, TrainSettings, fit
@@ -77,6 +79,12 @@ def train_conditional(
     return model, state
 
 
+def is_first_stage(source: str | Path) -> bool:
+    """Whether ``source`` holds an autoencoder :func:`first_stage` can take (a latent model's or its own)."""
+    d = Path(source)
+    return (d / AUTOENCODER_WEIGHTS).is_file() or ((d / AE_CONFIG).is_file() and (d / AE_WEIGHTS).is_file())
+
+
 def first_stage(
     model: DiffusionModel,
     pixels: np.ndarray,
@@ -86,6 +94,9 @@ def first_stage(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Give a latent ``model`` its autoencoder (resumed from ``out``, loaded from ``source`` or trained).
+
+    ``source`` is an autoencoder saved on its own (:meth:`FrameAutoencoder.save`) or another latent model's
+    folder (its ``autoencoder.pt``: one first stage can serve the creator and the thumbnail generator).
 
     What was done is returned and, with ``out``, written to ``out/autoencoder.json``.
     """
@@ -100,11 +111,15 @@ def first_stage(
             raise ModelError(f"{exc}; use a new --out") from exc
         report_file = saved.with_name(AUTOENCODER_REPORT)
         return json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {"resumed": True}
-    if source is not None:
+    if source is not None and (Path(source) / AUTOENCODER_WEIGHTS).is_file():  # a latent model's folder
+        model.load_first_stage(source)  # ModelError when it was trained for another shape
+        ae = model.autoencoder
+        report: dict[str, Any] = {"source": str(source)}
+    elif source is not None:  # a first stage saved on its own (FrameAutoencoder.save)
         ae = FrameAutoencoder.load(source)
         if ae.config != want:
             raise ConfigError(f"the autoencoder in {source} is {ae.config}, but this model needs {want}")
-        report: dict[str, Any] = {"source": str(source)}
+        report = {"source": str(source)}
     else:
         frames = pixels.reshape(-1, *pixels.shape[-3:])
         ae, report = train_autoencoder(frames, want, settings, progress=progress)

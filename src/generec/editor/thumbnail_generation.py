@@ -132,8 +132,13 @@ def train_thumbnails(
     settings: TrainSettings | None = None,
     device: str = "cpu",
     progress: bool = True,
+    autoencoder: str | Path | None = None,
 ) -> tuple[DiffusionModel, dict[str, Any]]:
-    """Train (or resume) the retrieval-augmented thumbnail model; saved to ``out``."""
+    """Train (or resume) the retrieval-augmented thumbnail model; saved to ``out``.
+
+    A latent preset (``demo-64``) draws covers through a frame autoencoder: the one in ``autoencoder`` (a
+    model directory, e.g. the creation model's: one first stage serves both), else one trained on the covers.
+    """
     settings = (settings or TrainSettings()).validate()
     resolve_device(device)  # fail before minutes of data preparation
     if preset not in IMAGE_PRESETS:
@@ -148,6 +153,5 @@ def train_thumbnails(
         "encoder": getattr(encoder, "id", "unknown"),
         "data": info,
     }
-    return train_conditional(
-        image_config(preset, spec.dim, meta), pixels, cond, settings, out, device=device, progress=progress
-    )
+    return train_conditional(image_config(preset, spec.dim, meta), pixels, cond, settings, out, device=device,
+                             progress=progress, autoencoder=autoencoder)  # fmt: skip

@@ -188,6 +188,30 @@ class AttributeTaste:
         precision = np.append(np.full(len(self.weights_), self.shrinkage), 1.0)
         return _newton(x, y, np.ones(len(y)), prior, precision, self.iterations)[:-1]
 
+    def favourites(self, weights: np.ndarray, choices: Mapping[str, Sequence[str]],
+                   avoid: Collection[Pair] = ()) -> dict[str, str]:  # fmt: skip
+        """Per attribute of ``choices``, the value among its choices that ``weights`` (a user's, from
+        :meth:`user_weights`) favour most: the user's history read in the attribute space.
+
+        Centring shifts every value of an attribute by the same amount, so the favourite is the value of
+        highest weight. Values in ``avoid`` (a standing "no dark ones") are never chosen; an attribute with
+        fewer than two choices the vocabulary knows, or whose known choices all weigh the same, is left out
+        (nothing to say about it).
+        """
+        self._check_fitted()
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(self.vocabulary_),):
+            raise DataError(f"weights must have one value per vocabulary pair ({len(self.vocabulary_)}), "
+                            f"got shape {w.shape}")  # fmt: skip
+        banned = set(_pairs(avoid))
+        out: dict[str, str] = {}
+        for attribute, values in choices.items():
+            known = [(w[self.index_[p]], p[1]) for v in values
+                     if (p := (str(attribute), str(v))) in self.index_ and p not in banned]  # fmt: skip
+            if len(known) >= 2 and max(known)[0] > min(known)[0]:
+                out[str(attribute)] = max(known)[1]
+        return out
+
     # ---------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
         """Write ``taste.json`` (parameters, vocabulary, centres, population weights) into ``directory``."""
@@ -219,6 +243,15 @@ class AttributeTaste:
             raise ModelError(f"{path}: vocabulary, centres and weights differ in length; retrain the recommender")
         taste._index_vocabulary()
         return taste
+
+
+def outcomes(events: Iterable[tuple[str, EventKind | str]]) -> dict[str, float]:
+    """What showing each item gave a user, from their ``(item id, event kind)`` pairs: the best of
+    :data:`OUTCOMES` over the item's events (0 for an item only shown, or reacted to otherwise)."""
+    out: dict[str, float] = {}
+    for item_id, kind in events:
+        out[str(item_id)] = max(out.get(str(item_id), 0.0), OUTCOMES.get(EventKind(kind), 0.0))
+    return out
 
 
 def _pairs(pairs: Iterable[Any]) -> Iterable[Pair]:

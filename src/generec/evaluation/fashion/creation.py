@@ -103,6 +103,7 @@ def fashion_creation_report(
     report: dict[str, Any] = {
         "requests": requests,
         "seeds": list(seeds),
+        "candidates": int(getattr(creator, "candidates", 1)),
         "real_test_accuracy": round(real_acc, 4),
         "read_rate": [round(r, 4) for r in rates],
         "read_rate_ratio": round(float(np.mean(rates)) / real_acc, 4),

@@ -6,12 +6,16 @@ Two questions, each answered over several seeds:
   seeded sample of the world's products, as a small catalogue is) has dresses, but none in the
   brightness and texture this shopper likes most: the catalogue cannot meet the request. What is
   worth more to the shopper, by the simulator's hidden utility: the best dress retrieval finds, or
-  one GeneRec creates? Retrieval is the shop's dress closest to the shopper's User_Hist (the signal
-  the creator gets too); the best dress in the shop by the hidden utility itself (an oracle no
-  retrieval can beat) is reported beside it. A created image is read back as the shopper would see
-  it: its category by the real-photo classifier, its brightness and texture measured from its
-  pixels; one read as another category than asked is a failed request and counts as the shopper's
-  least liked product. Rows: created from the instruction alone, with User_Hist, with User_Emb.
+  one GeneRec creates? Two retrievals each put one dress first: the shop's dress closest to the
+  shopper's User_Hist (the signal the creator gets too), and the one their attribute taste scores
+  highest (the recommender's :class:`~generec.recommender.taste.AttributeTaste`); created products are
+  paired with the better of the two for each request (the best retrieved item). The best dress in the
+  shop by the hidden utility itself (an oracle no retrieval can beat) is reported beside them. A
+  created image is read back as the shopper would see it: its category by the real-photo classifier,
+  its brightness and texture measured from its pixels; one read as another category than asked is a
+  failed request and counts as the shopper's least liked product. Rows: created from the instruction
+  alone, with User_Hist, with User_Emb, and with User_Hist and the brightness and texture the
+  shopper's attribute taste favours (what the product's creation is given, ``GeneRec.taste_wants``).
 - *FID*: created against real test photos in the classifier's feature space (its 128-d layer
   before the logits), for instruction + User_Hist requests over uniformly drawn categories and for
   the same model without any condition (its null condition, as the paper's unconditional reference).
@@ -19,7 +23,7 @@ Two questions, each answered over several seeds:
 Example
 -------
 >>> report = utility_report(creator, classifier, world, user_emb, seeds=(0, 1, 2))  # doctest: +SKIP
->>> report["paired"]["Instruction + User_Hist"]["vs retrieval"]["mean"] > 0          # doctest: +SKIP
+>>> report["per_seed"][0]["paired"]["Instruction + User_Hist + taste"]["vs retrieval"]["mean"] > 0  # doctest: +SKIP
 True
 """
 
@@ -42,11 +46,11 @@ ROWS = {
     "Instruction": (),
     "Instruction + User_Hist": ("user_hist",),
     "Instruction + User_Emb": ("user_emb",),
-    "Instruction + User_Hist (attributes)": ("user_hist", "liked_look"),
+    "Instruction + User_Hist + taste": ("user_hist", "taste"),
 }
-"""What each created row is guided by besides the instruction (paper Table 4's rows). The last reads the
-shopper's history in the attribute space too: the brightness and texture whose photos they clicked and liked
-at the highest rate join the asked category in the model's attribute input."""
+"""What each created row is guided by besides the instruction (paper Table 4's rows). The last is the product's
+creation: it reads the shopper's history in the attribute space too, as ``GeneRec.taste_wants`` does, so the
+brightness and texture their attribute taste favours join the asked category in the model's attribute input."""
 
 
 class ClassifierFeatures:
@@ -69,7 +73,8 @@ class ClassifierFeatures:
 class Shoppers:
     """What the evaluation knows of each shopper: hidden tastes (simulator), User_Hist and User_Emb."""
 
-    def __init__(self, world: Any, encoder: Any, user_emb: Mapping[str, np.ndarray] | None) -> None:
+    def __init__(self, world: Any, encoder: Any, user_emb: Mapping[str, np.ndarray] | None,
+                 taste_shrinkage: float | None = None) -> None:  # fmt: skip
         from generec.diffusion.conditions import liked_pairs, user_hist_vectors
 
         self.sim = world.simulator()
@@ -84,12 +89,19 @@ class Shoppers:
         rows = self.sim.user_index(self.users)
         w, blocks = self.sim.weights[rows], _blocks()
         self.favourite = {a: w[:, blocks[a]].argmax(1) for a in ("brightness", "texture")}
-        self.liked_look = _liked_look(world, self.users)
+        if taste_shrinkage is None:  # the product's (recommender.taste_shrinkage)
+            from generec.config import RecommenderSettings
+
+            taste_shrinkage = RecommenderSettings().taste_shrinkage
+        self.taste, self.taste_weights = _tastes(world, self.users, taste_shrinkage)
+        choices = {a: measure.VOCAB[a] for a in ("brightness", "texture")}  # the category is what they ask
+        self.taste_look = {u: {a: [v] for a, v in self.taste.favourites(w, choices).items()}
+                           for u, w in self.taste_weights.items()}  # fmt: skip
         self.worst = np.asarray(self.sim.utility(self.users, _all_products())).min(1)  # the least liked product
 
     def guidance(self, k: int, category: int, parts: Sequence[str]) -> Guidance:
         u = self.users[k]
-        look = self.liked_look.get(u, {}) if "liked_look" in parts else {}
+        look = self.taste_look.get(u, {}) if "taste" in parts else {}
         return Guidance(
             instruction_text=f"a {CATEGORIES[category]}",
             user_hist=self.hist[u] if "user_hist" in parts else None,
@@ -113,6 +125,7 @@ class Shop:
         self.features = measure.features(self.category, self.brightness, self.texture)
         self.vectors = _unit(_encode(encoder, photos))
         self.combos = set(zip(self.category.tolist(), self.brightness.tolist(), self.texture.tolist(), strict=True))
+        self.pairs = _item_pairs(world, self.ids)
 
     def unmet(self, shoppers: Shoppers, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` requests (shopper index, category) drawn from those the shop has products of, but none in the
@@ -128,15 +141,23 @@ class Shop:
         return chosen[:, 0], chosen[:, 1]
 
     def retrieve(self, shoppers: Shoppers, who: np.ndarray, cats: np.ndarray) -> dict[str, np.ndarray]:
-        """Per request, the hidden utility of the shop's product of that category closest to User_Hist, and of
-        the best one by the hidden utility itself (the oracle)."""
+        """Per request, the hidden utility of the shop's product of that category that each retrieval puts
+        first — the one closest to User_Hist, and the one the shopper's attribute taste scores highest (the
+        product's ranker reads both) — the better of the two (``retrieval``: the best retrieved item), and
+        the best product of that category by the hidden utility itself (the oracle)."""
         util = np.asarray(shoppers.sim.utility([shoppers.users[k] for k in who], self.features))
-        out = {"retrieval": np.empty(len(who)), "oracle": np.empty(len(who))}
+        rows = shoppers.taste.encode(list(self.pairs.values()))
+        names = ("retrieval (User_Hist)", "retrieval (taste)", "retrieval", "oracle")
+        out = {name: np.empty(len(who)) for name in names}
         for r, (k, c) in enumerate(zip(who, cats, strict=True)):
             mine = np.flatnonzero(self.category == c)
-            hist = _unit(shoppers.hist[shoppers.users[k]][None])[0]
-            out["retrieval"][r] = util[r, mine[int(np.argmax(self.vectors[mine] @ hist))]]
+            user = shoppers.users[k]
+            near = self.vectors[mine] @ _unit(shoppers.hist[user][None])[0]
+            liked = rows[mine] @ shoppers.taste_weights[user] + 1e-6 * near  # ties: the nearer to User_Hist
+            out["retrieval (User_Hist)"][r] = util[r, mine[int(np.argmax(near))]]
+            out["retrieval (taste)"][r] = util[r, mine[int(np.argmax(liked))]]
             out["oracle"][r] = util[r, mine].max()
+        out["retrieval"] = np.maximum(out["retrieval (User_Hist)"], out["retrieval (taste)"])
         return out
 
 
@@ -170,8 +191,8 @@ def utility_report(
 
     shoppers = Shoppers(world, creator.encoder, user_emb)
     rows = {name: parts for name, parts in ROWS.items()
-            if all(p in creator.spec.names for p in parts if p != "liked_look")
-            and ("liked_look" not in parts or "attributes" in creator.spec.names)}  # fmt: skip
+            if all(p in creator.spec.names for p in parts if p != "taste")
+            and ("taste" not in parts or "attributes" in creator.spec.names)}  # fmt: skip
     per_seed: list[dict[str, Any]] = []
     for seed in seeds:
         store = Shop(world, creator.encoder, shop, seed)
@@ -221,28 +242,38 @@ def _fid(creator: Any, classifier: Any, shoppers: Shoppers, real_test: tuple[np.
             "protocol": g.protocol.describe()}  # fmt: skip
 
 
-def _liked_look(world: Any, users: Sequence[str], prior: float = 2.0) -> dict[str, dict[str, list[str]]]:
-    """Per shopper, the brightness and texture their history favours: of the photos shown to them, the value
-    whose photos they clicked or liked most often (rates shrunk by ``prior`` shown photos towards everyone's,
-    so a value seen once does not win on one click). Rates, not counts: what a shop shows most is what is
-    liked most often, whatever one's taste."""
+def _tastes(world: Any, users: Sequence[str], shrinkage: float) -> tuple[Any, dict[str, np.ndarray]]:
+    """The attribute taste the product learns and each shopper's own weights, as the product fits them
+    (:meth:`generec.pipeline.GeneRec.taste_wants`): the recommender's
+    :class:`~generec.recommender.taste.AttributeTaste` learned from every shopper's impressions, clicks and
+    likes (as ``pipeline_retrain.fit_taste`` learns it from the store), a shopper's weights fitted on their
+    latest ``RECENT_EVENTS`` events."""
+    from generec.pipeline_parts import RECENT_EVENTS
+    from generec.recommender.taste import AttributeTaste, outcomes
+
+    pairs = _item_pairs(world)
+    ev = world.events[["user_id", "item_id", "kind", "ts"]].astype({"user_id": str, "item_id": str, "kind": str})
+    ev = ev[ev["kind"].isin(("impression", "click", "like"))]
+    by_kind = {k: list(zip(g["user_id"], g["item_id"], strict=True)) for k, g in ev.groupby("kind")}
+    taste = AttributeTaste(shrinkage=shrinkage).fit(pairs, by_kind.get("impression", []), by_kind.get("click", []),
+                                                    by_kind.get("like", []))  # fmt: skip
+    weights = {str(u): taste.weights_.copy() for u in users}  # a shopper without events: the population's
+    for user, own in ev[ev["user_id"].isin(set(weights))].sort_values("ts", kind="stable").groupby("user_id"):
+        gave = outcomes(zip(own["item_id"].tail(RECENT_EVENTS), own["kind"].tail(RECENT_EVENTS), strict=True))
+        weights[str(user)] = taste.user_weights(taste.encode([pairs[i] for i in gave]), list(gave.values()))
+    return taste, weights
+
+
+def _item_pairs(world: Any, ids: Sequence[str] | None = None) -> dict[str, set[tuple[str, str]]]:
+    """The (attribute, value) pairs the product's taste reads of each product (``pipeline_parts.item_features``)."""
     import json
 
-    attrs = dict(zip(world.items["id"].astype(str), world.items["attributes"].map(json.loads), strict=True))
-    ev = world.events[["user_id", "item_id", "kind"]].astype(str)
-    ev = ev[ev["kind"].isin(("impression", "click", "like")) & ev["user_id"].isin(set(users))]
-    out: dict[str, dict[str, list[str]]] = {str(u): {} for u in users}
-    for a in ("brightness", "texture"):
-        ev = ev.assign(value=ev["item_id"].map(lambda i, a=a: attrs[i][a]))
-        shown = ev[ev["kind"] == "impression"].groupby(["user_id", "value"]).size()
-        taken = ev[ev["kind"] != "impression"].groupby(["user_id", "value"]).size()
-        base = taken.groupby("value").sum() / shown.groupby("value").sum()
-        smoothed = prior * base.reindex(shown.index.get_level_values(1)).to_numpy()
-        rate = (taken.reindex(shown.index, fill_value=0) + smoothed) / (shown + prior)
-        best = rate.groupby(level=0).idxmax()
-        for user, (_, value) in best.items():
-            out[str(user)][a] = [str(value)]
-    return out
+    from generec.pipeline_parts import attribute_pairs
+
+    items = world.items
+    pairs = {str(i): attribute_pairs(json.loads(a), str(t))
+             for i, a, t in zip(items["id"], items["attributes"], items["title"], strict=True)}  # fmt: skip
+    return pairs if ids is None else {i: pairs[i] for i in ids}
 
 
 def _encode(encoder: Any, photos: np.ndarray) -> np.ndarray:
