@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from generec.errors import GeneRecError, NotFoundError
-from generec.types import Candidate, Event, EventKind, Guidance, Item
+from generec.types import CONTENT_ATTRIBUTES, Candidate, Event, EventKind, Guidance, Item
 
 if TYPE_CHECKING:
     from generec.store import Store
 
-PROFILE_KEYS = ("category", "colour", "style", "scene", "motion", "size", "brightness", "texture")
-"""Item attributes a user's taste is learned on (the GeneRec-Sim vocabulary and a fashion catalogue's measured
-brightness and texture; items with none of them fall back to title words)."""
+PROFILE_KEYS = CONTENT_ATTRIBUTES
+"""Item attributes a user's taste is learned on (items with none of them fall back to title words)."""
 
 RECENT_EVENTS = 200
 """A user's latest events that a step reads: what it ranks and fills a creation's open attributes by."""

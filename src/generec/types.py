@@ -31,6 +31,10 @@ from typing import Any
 import numpy as np
 
 PLATFORM_AUTHOR = "platform"
+
+CONTENT_ATTRIBUTES = ("category", "colour", "size", "motion", "scene", "style", "brightness", "texture")
+"""Item attributes that name what an item shows: GeneRec-Sim's, and a fashion catalogue's brightness and texture
+measured from its photos. Tastes are learned on them and requests are read in them."""
 """Author recorded on items the platform creates from noise (paper §5.2)."""
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from generec.errors import DataError
+from generec.types import CONTENT_ATTRIBUTES
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[.,;!?]")
 
@@ -31,10 +32,8 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("_", " "))
 
 
-CATALOGUE_KEYS = ("category", "colour", "size", "motion", "scene", "style", "genre", "genres", "tags", "brightness",
-                  "texture")  # fmt: skip
-"""Item attributes whose string values name content a user may ask for (GeneRec-Sim's, genres, tags, and a
-fashion catalogue's measured brightness and texture)."""
+CATALOGUE_KEYS = (*CONTENT_ATTRIBUTES, "genre", "genres", "tags")
+"""Item attributes whose string values name content a user may ask for (the content attributes, genres, tags)."""
 
 
 def _plurals(phrase: str) -> set[str]:
