@@ -90,7 +90,10 @@ class GeneRec:
         if fidelity is None:  # the deployment's policy (settings.fidelity): every made item must pass it
             from generec.fidelity.policy import FidelityPolicy
 
-            fidelity = FidelityPolicy.from_settings(settings, store=store)
+            # A picture creator that knows the photos it learnt from gives the memorisation check its index.
+            index = getattr(getattr(self.runners.get("create_image"), "creator", None), "memorisation", None)
+            options = {"memorisation": {"index": index}} if index is not None else None
+            fidelity = FidelityPolicy.from_settings(settings, store=store, options=options)
         self.fidelity = fidelity
         self.dialogue = DialogueManager(store)
         self.exposure = exposure or PolicyExposure(settings.instructor.negative_streak)

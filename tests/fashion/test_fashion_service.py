@@ -199,3 +199,54 @@ def test_candidates_are_checked_against_the_asked_look_as_the_catalogue_measures
     )
     with pytest.raises(ConfigError, match="candidates must be at least 1"):
         creator.create(asked, candidates=0)
+
+
+def test_a_fashion_creator_screens_near_copies_of_the_photos_it_learnt_from(fashion_home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from PIL import Image as PILImage
+
+    from generec.creator.fashion import fit_photo
+    from generec.creator.image import ImageCreator
+    from generec.data.fashion.source import load_split
+    from generec.fidelity.base import Subject
+    from generec.types import Item, Origin
+
+    # A 32 px model (the product's size: the 28 px photo padded, nothing lost), released into a copy of the home.
+    home, trained = tmp_path / "home", tmp_path / "trained"
+    shutil.copytree(fashion_home, home)
+    args = ["train", "creation", "--world", str(fashion_home.parent / "world"), "--out", str(trained), "--encoder",
+            "untrained", "--kind", "image", "--preset", "fashion-32", "--steps", "1", "--batch-size", "2",
+            "--attributes", "--conditions", str(fashion_home.parent / "cond.npz"), "-q"]  # fmt: skip
+    assert main(args) == 0
+    shutil.rmtree(home / "models" / "creation_image")
+    export_checkpoint(trained, home / "models" / "creation_image", encoder_dir=fashion_home.parent / "encoder",
+                      conditions=fashion_home.parent / "cond.npz", half=True)  # fmt: skip
+    path = home / "models" / "creation_image"
+    meta = json.loads((path / "config.json").read_text())["meta"]["data"]
+    learnt = meta["train_photos"]
+    assert learnt and len(learnt) == meta["train_items"]  # the world's training split, as training-file indices
+    creator = ImageCreator.load(path, GeneRecEncoder(seed=0), steps=2)
+    train, _ = load_split("train")
+    test, _ = load_split("test")
+    copy = fit_photo(train[learnt[0]], 32)  # a photo it learnt from, as the model would make it ...
+    new = fit_photo(test[5000], 32)  # ... and a real photo it never saw
+    assert creator.screen(np.stack([copy, new])).tolist() == [True, False]
+    pool = np.stack([copy, new])[:, None]  # two candidates of one request: the copy never wins
+    assert creator.best_of(pool, None, None).tolist() == [1]
+    # The service's memorisation check reads the same index, on the picture as shown (256 px).
+    settings = Settings(home=home)
+    gr = GeneRec(settings, Store.open(settings), MediaStore(home / "media"), runners=default_runners(settings))
+    try:
+        assert "memorisation" in gr.fidelity.names
+        made = Item(id="made", title="a dress", origin=Origin.AI)
+
+        def shown(image: np.ndarray) -> np.ndarray:
+            return np.asarray(PILImage.fromarray(image).resize((256, 256), PILImage.Resampling.LANCZOS))
+
+        result = gr.fidelity.check(Subject(made, frames=[shown(copy)]))  # (a bare item: other checks fail too)
+        assert not result.passed and "memorisation" in result.blocked_by
+        verdicts = {v.check: v for v in gr.fidelity.check(Subject(made, frames=[shown(new)])).verdicts}
+        assert verdicts["memorisation"].passed and "no training image is this close" in verdicts["memorisation"].evidence
+    finally:
+        gr.close()

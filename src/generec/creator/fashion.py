@@ -74,6 +74,42 @@ def measured_attributes(images: np.ndarray) -> list[dict[str, str]]:
     return [{"brightness": measure.BRIGHTNESS[i], "texture": measure.TEXTURE[j]} for i, j in zip(b, t, strict=True)]
 
 
+def training_photos(world: Any, held_out: float, seed: int) -> list[int]:
+    """Indices in Fashion-MNIST's training file of the photos a creation model trained on ``world`` learns from
+    (the world's items less its held-out split), saved in the model's config for :func:`memorisation_screen`."""
+    train_items, _ = split_items(world.items["id"], held_out, seed)
+    index = {str(i): int(json.loads(a)["train_index"]) for i, a in zip(world.items["id"], world.items["attributes"],
+                                                                      strict=True)}  # fmt: skip
+    return sorted(index[i] for i in train_items)
+
+
+def memorisation_screen(data: dict[str, Any], size: int, data_dir: Any = None, held_out: int = 2000) -> Any:
+    """A calibrated :class:`~generec.fidelity.memorisation.MemorisationIndex` of the photos a fashion creator
+    learnt from (its config's ``meta.data.train_photos``), in pixels, read from the Fashion-MNIST files; the
+    thresholds are set on the first ``held_out`` real test photos (new by construction). A query is a made
+    image at any size (the model's own ``size``, or shown larger): it is brought back to ``size`` and to the
+    28 px product. ``None`` when the config lists no photos. :class:`DataError` when the files are missing
+    (naming the Debian package)."""
+    from generec.data.fashion.source import load_split
+    from generec.fidelity.memorisation import MemorisationIndex
+
+    photos = data.get("train_photos")
+    if not photos:
+        return None
+    train, _ = load_split("train", data_dir)
+    if max(photos) >= len(train):
+        raise DataError(f"the model lists training photo {max(photos)}, but the training file has {len(train)}")
+    test, _ = load_split("test", data_dir)
+
+    def product(image: np.ndarray) -> np.ndarray:
+        image = np.asarray(image, dtype=np.uint8)
+        if image.ndim == 3 and image.shape[0] != size:  # shown at the display size: back to the model's own
+            image = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BOX))
+        return unfit_photo(image)
+
+    return MemorisationIndex(train[np.asarray(photos)], prepare=product).calibrate(test[:held_out])
+
+
 def item_photos(world: Any, item_ids: list[str]) -> np.ndarray:
     """The items' photos ``[n, 28, 28]`` uint8, read from the world's ``images/``."""
     media = dict(zip(world.items["id"].astype(str), world.items["media"], strict=True))

@@ -9,6 +9,7 @@ Example
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,10 @@ import numpy as np
 
 from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import DiffusionModel, to_pixels
+from generec.errors import DataError
 from generec.types import Guidance
+
+log = logging.getLogger(__name__)
 
 
 def measured_reader(domain: str | None) -> Callable[[np.ndarray], list[dict[str, str]]] | None:
@@ -38,11 +42,27 @@ class ImageCreator(ConditionalGenerator):
 
     kind = "image"
 
+    memorisation: Any = None
+    """The calibrated index of the photos the model learnt from (a fashion model's, when the Fashion-MNIST files
+    are installed): candidates it flags are not kept, and the service's memorisation check reads it."""
+
     @classmethod
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any) -> ImageCreator:
         model = DiffusionModel.load(path, device=device)
-        kw.setdefault("reader", measured_reader((model.config.meta.get("data") or {}).get("domain")))
-        return cls(model, encoder, **kw)
+        data = model.config.meta.get("data") or {}
+        kw.setdefault("reader", measured_reader(data.get("domain")))
+        index = None
+        if data.get("domain") == "fashion" and "screen" not in kw:
+            from generec.creator.fashion import memorisation_screen
+
+            try:
+                index = memorisation_screen(data, int(model.sample_shape[-1]))
+            except DataError as exc:  # the photos are not installed here: nothing to compare with
+                log.warning("%s: no memorisation screen (%s)", path, exc)
+            kw["screen"] = index.flags if index is not None else None
+        creator = cls(model, encoder, **kw)
+        creator.memorisation = index
+        return creator
 
     def create(
         self,

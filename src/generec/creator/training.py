@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from generec.creator.fashion import fashion_conditions, fashion_pixels, is_fashion_world
+from generec.creator.fashion import fashion_conditions, fashion_pixels, is_fashion_world, training_photos
 from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.conditions import (
     ConditionSpec,
@@ -282,7 +282,9 @@ def creation_rows(
     if fashion:
         if kind != "image":
             raise ConfigError("a fashion world holds photos: train it with --kind image")
-        return fashion_pixels(world, conds["item_id"], size), conds["cond"], conds["spec"], dict(conds["info"])
+        info = dict(conds["info"])  # the photos it learns from, for its memorisation screen (training_photos)
+        info["train_photos"] = training_photos(world, float(info["held_out"]), int(info["seed"]))
+        return fashion_pixels(world, conds["item_id"], size), conds["cond"], conds["spec"], info
     items = sorted(set(conds["item_id"]))
     clips, table = shot_clips(world, frames, size, items, progress)
     where = {(iid, k): n for n, (iid, k) in enumerate(zip(table["item_id"], table["shot"], strict=True))}

@@ -75,6 +75,7 @@ class ConditionalGenerator:
         history_prompt: bool = False,
         reader: Callable[[np.ndarray], list[dict[str, str]]] | None = None,
         candidates: int = 1,
+        screen: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         if model.config.denoiser != self.kind:
             raise ModelError(f"{type(self).__name__} needs a {self.kind} model, got a {model.config.denoiser} one")
@@ -96,6 +97,9 @@ class ConditionalGenerator:
             raise ConfigError(f"candidates must be at least 1, got {candidates}")
         self.candidates = candidates
         """Candidates a creator samples per request by default (the service's ``creator.candidates``)."""
+        self.screen = screen
+        """Made items ``[n, ...]`` uint8 -> ``[n]`` bool, which are near-copies of a training item (never kept
+        when another candidate is not one); ``None``: no screen."""
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any):
@@ -165,7 +169,7 @@ class ConditionalGenerator:
         first = sample(0)
         targets = self.targets(guidance, n) if candidates > 1 and guidance is not None else None
         asked = self.measurable(guidance, n) if candidates > 1 and guidance is not None else None
-        if targets is None and asked is None:
+        if targets is None and asked is None and (self.screen is None or candidates == 1):
             return first
         pool = torch.stack([first] + [sample(c * CANDIDATE_SEED_STEP) for c in range(1, candidates)])
         best = self.best_of(to_pixels(pool), targets, asked)
@@ -186,12 +190,16 @@ class ConditionalGenerator:
                 asked: list[dict[str, str]] | None = None) -> np.ndarray:  # fmt: skip
         """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``.
 
-        With ``asked`` (per request, attribute values the :attr:`reader` measures), the candidates with the
+        A candidate the :attr:`screen` flags as a near-copy of a training item loses to every other. Then,
+        with ``asked`` (per request, attribute values the :attr:`reader` measures), the candidates with the
         most of them measured as asked; among those (or with no ``asked``), the one whose mean frame feature
         lies closest (cosine) to its request's ``targets``; the first when there are no targets either.
         """
         c, n = candidates.shape[:2]
         score = np.zeros((c, n))
+        if self.screen is not None:
+            for k in range(c):
+                score[k] -= 100.0 * np.asarray(self.screen(candidates[k]), dtype=np.float64)
         if asked is not None and self.reader is not None:
             if len(asked) != n:
                 raise ConfigError(f"{n} requests but {len(asked)} sets of asked attributes")

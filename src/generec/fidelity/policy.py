@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from generec.store import Store
 
 DEFAULT_CHECKS = ("identifiability", "safety", "privacy", "faces", "leakage", "wording", "authenticity",
-                  "copyright", "consent", "quality", "relevance")  # fmt: skip
+                  "copyright", "consent", "quality", "relevance", "memorisation")  # fmt: skip
 DOMAINS = {"general": {}, "news": {"authenticity": {"strict": True}}, "kids": {"faces": {"block": True}}}
 AUDIENCES = ("general", "teen", "kids")
 
