@@ -206,7 +206,7 @@ def test_a_fashion_creator_screens_near_copies_of_the_photos_it_learnt_from(fash
 
     from PIL import Image as PILImage
 
-    from generec.creator.fashion import fit_photo
+    from generec.creator.fashion import fit_photo, measured_attributes
     from generec.creator.image import ImageCreator
     from generec.data.fashion.source import load_split
     from generec.fidelity.base import Subject
@@ -232,8 +232,10 @@ def test_a_fashion_creator_screens_near_copies_of_the_photos_it_learnt_from(fash
     copy = fit_photo(train[learnt[0]], 32)  # a photo it learnt from, as the model would make it ...
     new = fit_photo(test[5000], 32)  # ... and a real photo it never saw
     assert creator.screen(np.stack([copy, new])).tolist() == [True, False]
-    pool = np.stack([copy, new])[:, None]  # two candidates of one request: the copy never wins
+    pool = np.stack([copy, new])[:, None]  # two candidates of one request: the copy never wins ...
     assert creator.best_of(pool, None, None).tolist() == [1]
+    look = measured_attributes(pool[:, 0])[0]  # ... not even when it is exactly the asked look
+    assert creator.best_of(pool, None, [look]).tolist() == [1]
     # The service's memorisation check reads the same index, on the picture as shown (256 px).
     settings = Settings(home=home)
     gr = GeneRec(settings, Store.open(settings), MediaStore(home / "media"), runners=default_runners(settings))
@@ -247,6 +249,7 @@ def test_a_fashion_creator_screens_near_copies_of_the_photos_it_learnt_from(fash
         result = gr.fidelity.check(Subject(made, frames=[shown(copy)]))  # (a bare item: other checks fail too)
         assert not result.passed and "memorisation" in result.blocked_by
         verdicts = {v.check: v for v in gr.fidelity.check(Subject(made, frames=[shown(new)])).verdicts}
-        assert verdicts["memorisation"].passed and "no training image is this close" in verdicts["memorisation"].evidence
+        memorisation = verdicts["memorisation"]
+        assert memorisation.passed and "no training image is this close" in memorisation.evidence
     finally:
         gr.close()

@@ -205,8 +205,8 @@ class ConditionalGenerator:
                 raise ConfigError(f"{n} requests but {len(asked)} sets of asked attributes")
             for k in range(c):
                 read = self.reader(candidates[k])
-                score[k] = [sum(got.get(a) == v for a, v in want.items())
-                            for got, want in zip(read, asked, strict=True)]  # fmt: skip
+                score[k] += [sum(got.get(a) == v for a, v in want.items())
+                             for got, want in zip(read, asked, strict=True)]  # fmt: skip
         if targets is None:
             return score.argmax(axis=0)
         if targets.shape[0] != n:
