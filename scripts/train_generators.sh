@@ -56,4 +56,5 @@ for phase in "${phases[@]}"; do
 done
 
 "$gen" train thumbnails --world "$work/world" --encoder "$enc" --out "$work/thumbnails" --preset demo-64 \
-  --steps 20000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" "${limit[@]}"
+  --autoencoder "$work/creation" --steps 20000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" \
+  --checkpoint-every 200 "${limit[@]}"
