@@ -125,6 +125,16 @@ def test_unknown_image_preset_is_refused(world: World, tmp_path: Path) -> None:
         train_creation(world, GeneRecEncoder(seed=0), tmp_path, kind="image", preset="nope")
 
 
+def test_reproduce_fashion_refuses_bad_sampling_settings_in_one_line(world: World, tmp_path: Path, capsys) -> None:
+    from generec.cli import main
+
+    base = ["reproduce", "fashion", "--world", str(world.root), "--model", str(tmp_path), "--classifier", str(tmp_path)]
+    assert main([*base, "--candidates", "0"]) != 0
+    assert "--candidates must be at least 1, got 0" in capsys.readouterr().err
+    assert main([*base, "--requests", "0"]) != 0
+    assert "--requests, --steps and --seeds need at least one each" in capsys.readouterr().err
+
+
 def _write_idx(path: Path, array: np.ndarray) -> None:
     import gzip
 

@@ -155,8 +155,8 @@ def fashion(
     candidates: int | None = typer.Option(
         None,
         "--candidates",
-        help="Images sampled per request, the one measured as asked kept, as the service does "
-        "[default: the service's creator.candidates].",
+        help="Images sampled per request, the one measured as asked and not a near-copy kept, as the service "
+        "does (default: the service's creator.candidates).",
     ),
     sheet: Path | None = typer.Option(None, "--sheet", help="Also write a contact sheet PNG here (first seed)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write the report as JSON here."),
@@ -206,13 +206,13 @@ def fashion(
         raise ConfigError(f"--seeds must be comma-separated integers, got {seeds!r}") from None
     if min(requests, steps, len(seed_list)) < 1:
         raise ConfigError("--requests, --steps and --seeds need at least one each")
-    if threads:
-        torch.set_num_threads(threads)
-    clf = FashionClassifier.load(classifier)
     if candidates is None:
         candidates = CreatorSettings().candidates
     if candidates < 1:
         raise ConfigError(f"--candidates must be at least 1, got {candidates}")
+    if threads:
+        torch.set_num_threads(threads)
+    clf = FashionClassifier.load(classifier)
     creator = ImageCreator.load(model, GeneRecEncoder(seed=0), steps=steps, guidance_scale=scale, candidates=candidates)
     train, _ = load_split("train", data_dir)
     test = load_split("test", data_dir)
