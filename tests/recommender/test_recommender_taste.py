@@ -34,6 +34,15 @@ def _world(seed: int = 0) -> tuple[dict, list, list]:
     return items, shown, clicked
 
 
+def _green_city_user() -> tuple[AttributeTaste, np.ndarray]:
+    """The taste of :func:`_world` and the weights of a user who liked only green city items, each seen ten times."""
+    items, shown, clicked = _world()
+    taste = AttributeTaste(shrinkage=1.0).fit(items, shown, clicked)
+    rows = taste.encode(list(items.values()))
+    labels = [float(("colour", "green") in pairs and ("scene", "city") in pairs) for pairs in items.values()]
+    return taste, taste.user_weights(np.vstack([rows] * 10), labels * 10)
+
+
 def _score(taste: AttributeTaste, w: np.ndarray, pairs: list[tuple[str, str]]) -> float:
     return float(taste.encode([pairs])[0] @ w)
 
@@ -48,12 +57,7 @@ def test_population_weights_follow_what_everyone_clicks() -> None:
 
 def test_a_made_item_of_a_users_favourite_values_ranks_above_one_against_them() -> None:
     # The population loves red; this user clicks only green city items and ignores the rest.
-    items, shown, clicked = _world()
-    taste = AttributeTaste(shrinkage=1.0).fit(items, shown, clicked)
-    ids = list(items)
-    rows = taste.encode([items[i] for i in ids])
-    labels = [float(("colour", "green") in items[i] and ("scene", "city") in items[i]) for i in ids]
-    w = taste.user_weights(np.vstack([rows] * 10), labels * 10)  # a long history: each seen ten times
+    taste, w = _green_city_user()
     favourite = [("colour", "green"), ("scene", "city")]
     against = [("colour", "pink"), ("scene", "snow")]
     assert _score(taste, w, favourite) > _score(taste, w, against)
@@ -159,12 +163,7 @@ def test_bad_input_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
 
 
 def test_favourites_read_each_open_attributes_best_value_and_respect_what_is_avoided() -> None:
-    items, shown, clicked = _world()
-    taste = AttributeTaste(shrinkage=1.0).fit(items, shown, clicked)
-    ids = list(items)
-    rows = taste.encode([items[i] for i in ids])
-    labels = [float(("colour", "green") in items[i] and ("scene", "city") in items[i]) for i in ids]
-    w = taste.user_weights(np.vstack([rows] * 10), labels * 10)
+    taste, w = _green_city_user()
     choices = {"colour": COLOURS, "scene": SCENES}
     assert taste.favourites(w, choices) == {"colour": "green", "scene": "city"}
     assert taste.favourites(taste.weights_, choices) == {"colour": "red", "scene": "beach"}  # the population's
