@@ -341,20 +341,6 @@ def _mode(exposure: Any) -> str | None:
     return None if mode is None else str(getattr(mode, "value", mode))
 
 
-def taste_note(filled: Mapping[str, Sequence[str]]) -> str:
-    """What a reply says about the values a creation took from the user's taste (empty when none).
-
-    >>> taste_note({"brightness": ["dark"], "texture": ["plain"]})
-    "You didn't say which brightness or texture, so I went with dark and plain, the ones you like most."
-    """
-    pairs = [(a, str(v[0])) for a, v in filled.items() if v]
-    if not pairs:
-        return ""
-    names, values = (" or ".join(a for a, _ in pairs), " and ".join(v.replace("_", " ") for _, v in pairs))
-    ones = "the ones" if len(pairs) > 1 else "the one"
-    return f"You didn't say which {names}, so I went with {values}, {ones} you like most."
-
-
 def describe_wants(wants: Mapping[str, Sequence[str]]) -> str:
     """A caption-like description of what was asked ("a red dog at night, watercolour style").
 

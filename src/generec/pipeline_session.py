@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from generec.errors import GeneRecError, NotFoundError
 from generec.instructor.activation import negative_streak
 from generec.instructor.exposure import AI_LABEL
+from generec.instructor.replies import taste_note
 from generec.pipeline_jobs import JobLimitError, NotApplicableError
 from generec.pipeline_parts import (
     RECENT_EVENTS,
@@ -25,7 +26,6 @@ from generec.pipeline_parts import (
     check_events,
     normalise_decision,
     plain_attributes,
-    taste_note,
     user_profile,
     why_shown,
 )

@@ -7,7 +7,7 @@ to repeat verbatim); they name vocabulary values, counts and item positions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from generec.instructor.activation import Activation, Create, Edit
 from generec.instructor.dialogue import ConstraintSet
@@ -120,3 +120,17 @@ def in_kind(reply: str, kind: str) -> str:
     if nouns is None:
         return reply
     return _VIDEO_WORD.sub(lambda m: nouns[1] if m.group(1) == "videos" else nouns[0], reply)
+
+
+def taste_note(filled: Mapping[str, Sequence[str]]) -> str:
+    """What a reply says about the values a creation took from the user's taste (empty when none).
+
+    >>> taste_note({"brightness": ["dark"], "texture": ["plain"]})
+    "You didn't say which brightness or texture, so I went with dark and plain, the ones you like most."
+    """
+    pairs = [(a, str(v[0])) for a, v in filled.items() if v]
+    if not pairs:
+        return ""
+    ones = "the ones" if len(pairs) > 1 else "the one"
+    return (f"You didn't say which {' or '.join(a for a, _ in pairs)}, so I went with "
+            f"{_words(v for _, v in pairs)}, {ones} you like most.")  # fmt: skip
