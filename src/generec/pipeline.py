@@ -46,6 +46,7 @@ from generec.pipeline_parts import (
 )
 from generec.pipeline_runners import default_runners
 from generec.pipeline_session import Session
+from generec.recommender.taste import favourite_values
 from generec.store import Job, MediaStore, Store
 from generec.text import hide_paths
 from generec.types import Item, Modality
@@ -191,31 +192,31 @@ class GeneRec:
         text = (decision.guidance.instruction_text if decision.guidance else None) or instruction or ""
         length = decision.guidance.length_s if decision.guidance else None
         wants = {a: list(v) for a, v in decision.wants.items()}
-        taste = self.taste_wants(user_id, decision) if decision.action == "create" else {}
+        leanings = self.taste_wants(user_id, decision) if decision.action == "create" else {}
         params = {"task": decision.task, "item_id": decision.item_id, "instruction": text, "length_s": length,
                   "wants": wants, "description": describe_wants(decision.wants), "explicit": decision.explicit,
-                  "taste": {a: [v] for a, v in taste.items()},
+                  "taste": {a: [v] for a, v in favourite_values(leanings).items()}, "leanings": leanings,
                   "reason": decision.reason, "seed": job_seed(user_id, text, len(jobs)),
                   "liked": list(liked)[:10],
                   "picture": decision.guidance.picture if decision.guidance else None}  # fmt: skip
         kind = decision.task if decision.task.startswith("create_") else f"edit_{decision.task}"
         return self.store.create_job(kind, params, user_id=user_id)
 
-    def taste_wants(self, user_id: str, decision: Decision) -> dict[str, str]:
-        """The attribute values a creation was not told but the user's history favours (paper §3.1: User_Hist,
-        read in the attribute space).
+    def taste_wants(self, user_id: str, decision: Decision) -> dict[str, dict[str, float]]:
+        """How the user's history weighs the values of each attribute a creation was not told (paper §3.1:
+        User_Hist, read in the attribute space); the favourite of each is what the creation is steered by.
 
         For a creation model with an attributes input, each attribute of its vocabulary the request left
-        open gets the value the served recommender's attribute taste favours for this user, fitted on
-        their recent events (:meth:`RecommenderRanker.favourites`). What the user said always wins, and
-        their standing wishes bound the choice: a value they excluded ("no dark ones") is never filled in,
-        and an attribute they keep to some values ("only plain ones") is chosen among those. Nothing is
-        filled without a learned taste, or for a model without an attributes input.
+        open gets the served recommender's attribute-taste weights of its values for this user, fitted on
+        their recent events (:meth:`RecommenderRanker.leanings`). What the user said always wins, and
+        their standing wishes bound the choice: a value they excluded ("no dark ones") is never weighed,
+        and an attribute they keep to some values ("only plain ones") is weighed among those (one value:
+        that one). Nothing is weighed without a learned taste, or for a model without an attributes input.
         """
         runner = self.runners.get(decision.task)
         vocabulary = getattr(getattr(runner, "creator", None), "vocabulary", None)
-        favourites = getattr(self.ranker, "favourites", None)
-        if vocabulary is None or favourites is None:
+        leanings = getattr(self.ranker, "leanings", None)
+        if vocabulary is None or leanings is None:
             return {}
         standing = decision.guidance.constraints if decision.guidance is not None else {}
         avoid = {(str(a), str(v)) for a, v in standing.get("exclude", [])}
@@ -224,13 +225,14 @@ class GeneRec:
             only.setdefault(str(a), set()).add(str(v))
         open_ = {a: [v for v in values if a not in only or v in only[a]]
                  for a, values in vocabulary.attributes if not decision.wants.get(a)}  # fmt: skip
-        fixed = {a: values[0] for a, values in open_.items() if len(values) == 1 and (a, values[0]) not in avoid}
+        fixed = {a: {values[0]: 0.0} for a, values in open_.items()
+                 if len(values) == 1 and (a, values[0]) not in avoid}  # fmt: skip
         choose = {a: values for a, values in open_.items() if len(values) > 1}
         if not choose:
             return fixed
         events = self.store.events_for_user(user_id, limit=RECENT_EVENTS)
         known = self.store.get_items(list(dict.fromkeys(e.item_id for e in events)), system=True)
-        return {**favourites(events, known, choose, avoid), **fixed}
+        return {**leanings(events, known, choose, avoid), **fixed}
 
     def _check_applies(self, task: str, item: Item) -> None:
         """Refuse an edit whose runner does not take the item's modality (runners say which; default: video)."""

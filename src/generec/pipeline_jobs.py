@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -282,12 +282,26 @@ def job_guidance(system: Any, job: Any, runner: Any, edit: bool) -> Guidance:
     text = None if personal and not described and hist is not None else described or said
     # A creation also gets the attribute values the instructor read ("a dark patterned dress"): a model with an
     # attributes input (paper §5.2's instruction, made explicit) is steered by them as the tables steer it. The
-    # values the request left open come from the user's attribute taste (GeneRec.taste_wants); said ones win.
+    # values the request left open come from the user's attribute taste (GeneRec.taste_wants); said ones win. How
+    # the taste weighs each value ("leanings") lets the creator keep the candidate the user would like most.
     wants = {a: list(v) for a, v in (params.get("wants") or {}).items() if v} if not edit else {}
     taste = {a: list(v) for a, v in (params.get("taste") or {}).items() if v and a not in wants} if not edit else {}
-    constraints = {"attributes": {**taste, **wants}, **({"taste": sorted(taste)} if taste else {})}
+    leanings = (params.get("leanings") or {}) if not edit else {}
     return Guidance(instruction_text=text, user_hist=hist, length_s=params.get("length_s"),
-                    constraints=constraints if wants or taste else {})  # fmt: skip
+                    constraints=creation_constraints(wants, taste, leanings))  # fmt: skip
+
+
+def creation_constraints(said: Mapping[str, list[str]], taste: Mapping[str, list[str]],
+                         leanings: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:  # fmt: skip
+    """A creation's guidance constraints: the attribute values ``said`` and, for attributes left open, the ones
+    the user's ``taste`` favours (named under ``taste``), with how it weighs each value (``leanings``, for
+    :class:`~generec.diffusion.candidates.Wants`). Empty when nothing is wanted."""
+    filled = {a: list(v) for a, v in taste.items() if v and a not in said}
+    if not said and not filled:
+        return {}
+    weights = {a: dict(w) for a, w in leanings.items() if a in filled and w}
+    return {"attributes": {**filled, **said}, **({"taste": sorted(filled)} if filled else {}),
+            **({"leanings": weights} if weights else {})}  # fmt: skip
 
 
 def job_seed(user_id: str, text: str, n: int) -> int:

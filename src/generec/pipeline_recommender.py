@@ -298,15 +298,15 @@ class RecommenderRanker:
         top = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(pool[j].id, float(scores[j]), "retrieval") for j in top]
 
-    def favourites(self, events: Sequence[Event], known: Sequence[Item], choices: Mapping[str, Sequence[str]],
-                   avoid: Set[tuple[str, str]] = frozenset()) -> dict[str, str]:  # fmt: skip
-        """Per attribute of ``choices``, the value the user's attribute taste favours (their history read in
-        the attribute space; :meth:`AttributeTaste.favourites`); empty without a learned taste."""
+    def leanings(self, events: Sequence[Event], known: Sequence[Item], choices: Mapping[str, Sequence[str]],
+                 avoid: Set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, float]]:  # fmt: skip
+        """Per attribute of ``choices``, how much the user's attribute taste weighs each value (their history read
+        in the attribute space; :meth:`AttributeTaste.leanings`); empty without a learned taste."""
         served = self.served
         weights = None if served is None else served.user_taste(events, known)
         if weights is None or served is None or served.taste is None:
             return {}
-        return served.taste.favourites(weights, choices, avoid)
+        return served.taste.leanings(weights, choices, avoid)
 
     def _pairs(self, item: Item) -> set[tuple[str, str]]:
         pairs = self._features.get(item.id)

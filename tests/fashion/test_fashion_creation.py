@@ -12,11 +12,11 @@ import pytest
 from generec.cli import main
 from generec.creator.fashion import fashion_conditions, fashion_pixels, fit_photo, unfit_photo
 from generec.data.fashion.build import FashionConfig, build_fashion_world
+from generec.data.fashion.classifier import FashionClassifier
 from generec.data.fashion.source import load_split
 from generec.data.sim.world import World
 from generec.encoders.dual import GeneRecEncoder
 from generec.errors import ConfigError, ModelError
-from generec.evaluation.fashion.classifier import FashionClassifier
 from generec.evaluation.fashion.creation import altered_copies
 from generec.fidelity import Subject, build_check
 from generec.fidelity.memorisation import MemorisationIndex
@@ -106,6 +106,55 @@ def test_memorisation_flags_altered_training_photos_and_passes_new_ones(
     assert index.flags(padded).all()
 
 
+def test_novelty_ranks_how_near_the_training_photos_an_image_stands_next_to_new_real_ones(
+    classifier: FashionClassifier, real: dict[str, np.ndarray]
+) -> None:
+    index = MemorisationIndex(real["train"], embed=classifier.features, prepare=unfit_photo)
+    with pytest.raises(ValueError, match="not calibrated"):
+        index.novelty(real["test"][:2])
+    index.calibrate(real["test"][:500])
+    new = index.novelty(real["test"][500:], within=0.1)
+    assert ((new >= 0) & (new <= 1)).all() and new.mean() > 0.8  # most new photos stand as far as new ones do
+    assert (index.novelty(real["train"][:20]) == 0).all()  # a training photo itself: as near as can be
+    flagged = index.flags(real["test"][500:])
+    assert flagged.any() and (new[flagged] <= 0.01 / 0.1 + 1e-9).all()  # flagged: below the 1% quantile, / within
+    wide = index.novelty(real["test"][500:], within=1.0)
+    assert (wide <= new + 1e-12).all()  # a wider band: fewer reach the top
+    with pytest.raises(ValueError, match="within must lie in"):
+        index.novelty(real["test"][:2], within=0.0)
+
+
+def test_a_product_is_brought_to_the_wanted_shade_and_nothing_else_moves(real: dict[str, np.ndarray]) -> None:
+    from generec.creator.fashion import match_brightness, measured_attributes
+    from generec.data.fashion import measure
+    from generec.errors import DataError
+
+    made = np.stack([fit_photo(p, 32) for p in real["test"][:60]])
+    before = measured_attributes(made)
+    wanted = [{"brightness": measure.BRIGHTNESS[(measure.BRIGHTNESS.index(b["brightness"]) + 1) % 3]}
+              for b in before]  # fmt: skip
+    after = match_brightness(made, wanted)
+    assert [m["brightness"] for m in measured_attributes(after)] == [w["brightness"] for w in wanted]
+    garment = made.mean(axis=-1) > measure.GARMENT_LEVEL * 255
+    assert np.array_equal(garment, after.mean(axis=-1) > measure.GARMENT_LEVEL * 255)  # same outline
+    assert np.array_equal(after[~garment], made[~garment])  # the background stays
+    same = match_brightness(made, [{"brightness": b["brightness"]} for b in before])
+    assert np.array_equal(same, made)  # already in the wanted shade: untouched
+    assert np.array_equal(match_brightness(made, [{"texture": "plain"}] * len(made)), made)  # no shade wanted
+    with pytest.raises(DataError, match="60 images but 1 sets"):
+        match_brightness(made, wanted[:1])
+
+
+def test_a_reader_is_trained_only_on_photos_a_fashion_model_lists(world: World, tmp_path: Path, capsys) -> None:
+    bare = tmp_path / "not-a-model"
+    bare.mkdir()
+    assert main(["train", "fashion-classifier", "--photos-of", str(bare), "--epochs", "1", "--width", "2"]) != 0
+    assert "is not a fashion creation model that lists the photos it learnt from" in capsys.readouterr().err
+    assert main(["train", "fashion-classifier", "--epochs", "1"]) != 0
+    assert "--photos-of MODEL" in capsys.readouterr().err
+    assert not (bare / "reader").exists()  # nothing half-saved
+
+
 def test_the_memorisation_check_is_a_fidelity_verdict(
     classifier: FashionClassifier, real: dict[str, np.ndarray]
 ) -> None:
@@ -172,6 +221,7 @@ def test_reproduce_fashion_reports_rates_and_writes_a_sheet(
         "retrieval",
         "retrieval (User_Hist)",
         "retrieval (taste)",
+        "either retrieval",
         "oracle",
         "Instruction",
         "Instruction + User_Hist",

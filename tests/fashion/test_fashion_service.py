@@ -17,14 +17,18 @@ from PIL import Image
 from generec.cli import main
 from generec.config import Settings
 from generec.creator.checkpoint import export_checkpoint
+from generec.creator.fashion import ProductReading
 from generec.data.fashion.build import FashionConfig, build_fashion_world
+from generec.data.fashion.source import CATEGORIES
 from generec.data.sim.world import World
+from generec.diffusion.candidates import Wants
 from generec.encoders.dual import GeneRecEncoder
 from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy
 from generec.pipeline import GeneRec
 from generec.pipeline_generators import ImageCreateRunner
 from generec.pipeline_parts import Decision
 from generec.pipeline_runners import default_runners
+from generec.recommender.taste import favourite_values
 from generec.store import MediaStore, Store
 from generec.types import Guidance, JobStatus, Modality
 
@@ -140,11 +144,13 @@ def test_what_a_request_leaves_open_comes_from_the_shoppers_attribute_taste(fash
         events = gr.store.events_for_user(shopper, limit=200)
         known = gr.store.get_items(list({e.item_id for e in events}), system=True)
         choices = {a: v for a, v in runner.creator.vocabulary.attributes if a != "category"}
-        favourite = gr.ranker.favourites(events, known, choices)
+        leanings = gr.ranker.leanings(events, known, choices)
+        favourite = favourite_values(leanings)
         assert set(favourite) == {"brightness", "texture"}  # the fashion catalogue's measured attributes
         r = gr.session(shopper).step("make me a dress")
         assert r.queued is not None
         assert r.queued.params["taste"] == {a: [v] for a, v in favourite.items()}  # what was not said: the taste
+        assert r.queued.params["leanings"] == leanings  # and how it weighs every other look, for the candidates
         assert f"I went with {favourite['brightness']} and {favourite['texture']}" in r.reply  # and says so
         job = gr.run_job(gr.store.claim_job("test", kinds=gr.job_kinds), "test")
         assert job.status is JobStatus.DONE, job.error
@@ -182,15 +188,19 @@ def test_candidates_are_checked_against_the_asked_look_as_the_catalogue_measures
     from generec.errors import ConfigError
 
     creator = ImageCreator.load(fashion_home / "models" / "creation_image", GeneRecEncoder(seed=0), steps=2)
-    assert creator.reader is measured_attributes  # a fashion model measures what it made as the catalogue does
+    # A fashion model reads what it made as the catalogue reads its photos (this one has no category reader).
+    assert isinstance(creator.rules.read, ProductReading) and creator.rules.read.classifier is None
     dark, light = np.zeros((28, 28), np.uint8), np.zeros((28, 28), np.uint8)
     dark[4:24, 8:20], light[4:24, 8:20] = 90, 240
     pool = np.stack([fit_photo(p, 32) for p in (dark, light)])[:, None]  # 2 candidates of one request
     assert [m["brightness"] for m in measured_attributes(pool[:, 0])] == ["dark", "light"]
-    assert creator.best_of(pool, None, [{"brightness": "light", "category": "dress"}]).tolist() == [1]
-    assert creator.best_of(pool, None, [{"brightness": "dark"}]).tolist() == [0]
-    with pytest.raises(ConfigError, match="sets of asked attributes"):
-        creator.best_of(pool, None, [{"brightness": "dark"}, {}])
+    assert creator.best_of(pool, None, [Wants({"brightness": "light", "category": "dress"})]).tolist() == [1]
+    assert creator.best_of(pool, None, [Wants({"brightness": "dark"})]).tolist() == [0]
+    # A look the taste filled in: the candidate read in the look it weighs more wins, even if not its favourite.
+    lean = Wants({"category": "dress"}, {"brightness": {"medium": 0.9, "light": 0.2, "dark": -0.7}})
+    assert creator.best_of(pool, None, [lean]).tolist() == [1]
+    with pytest.raises(ConfigError, match="sets of wanted attributes"):
+        creator.best_of(pool, None, [Wants({"brightness": "dark"}), Wants()])
     asked = Guidance(instruction_text="a light dress", constraints={"attributes": {"brightness": ["light"]}})
     one = creator.create(asked, seed=3, candidates=1)
     best = creator.create(asked, seed=3, candidates=4)
@@ -231,11 +241,23 @@ def test_a_fashion_creator_screens_near_copies_of_the_photos_it_learnt_from(fash
     test, _ = load_split("test")
     copy = fit_photo(train[learnt[0]], 32)  # a photo it learnt from, as the model would make it ...
     new = fit_photo(test[5000], 32)  # ... and a real photo it never saw
-    assert creator.screen(np.stack([copy, new])).tolist() == [True, False]
+    assert creator.rules.screen(np.stack([copy, new]))[0].tolist() == [True, False]
     pool = np.stack([copy, new])[:, None]  # two candidates of one request: the copy never wins ...
     assert creator.best_of(pool, None, None).tolist() == [1]
     look = measured_attributes(pool[:, 0])[0]  # ... not even when it is exactly the asked look
-    assert creator.best_of(pool, None, [look]).tolist() == [1]
+    assert creator.best_of(pool, None, [Wants(look)]).tolist() == [1]
+    assert set(creator.memorisation.thresholds) == {"pixel"}  # no reader of its own: pixels only
+    # Its own category reader, trained on the photos it learnt from: the category is read and counts most,
+    # and the screen compares the reader's features too.
+    args = ["train", "fashion-classifier", "--photos-of", str(path), "--epochs", "1", "--width", "4"]
+    assert main(args) == 0 and (path / "reader" / "config.json").exists()
+    creator = ImageCreator.load(path, GeneRecEncoder(seed=0), steps=2)
+    assert set(creator.memorisation.thresholds) == {"pixel", "feature"}
+    read = creator.rules.read(pool[:, 0])
+    assert all(r["category"] in CATEGORIES for r in read) and creator.rules.importance["category"] > 1
+    assert creator.best_of(pool, None, [Wants(read[0])]).tolist() == [1]  # still: the copy never wins
+    flags, novelty = creator.rules.screen(pool[:, 0])
+    assert flags.tolist() == [True, False] and novelty[0] == 0.0 and 0.0 <= novelty[1] <= 1.0
     # The service's memorisation check reads the same index, on the picture as shown (256 px).
     settings = Settings(home=home)
     gr = GeneRec(settings, Store.open(settings), MediaStore(home / "media"), runners=default_runners(settings))

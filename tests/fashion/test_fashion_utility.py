@@ -11,11 +11,11 @@ from generec.cli import main
 from generec.creator.fashion import fit_photo
 from generec.data.fashion import measure
 from generec.data.fashion.build import FashionConfig, build_fashion_world
+from generec.data.fashion.classifier import FashionClassifier
 from generec.data.fashion.source import CATEGORIES, load_split
 from generec.data.sim.world import World
 from generec.encoders.dual import GeneRecEncoder
 from generec.errors import DataError
-from generec.evaluation.fashion.classifier import FashionClassifier
 from generec.evaluation.fashion.utility import Shop, Shoppers, created_utility, utility_report
 
 
@@ -52,9 +52,11 @@ def test_unmet_requests_are_ones_the_shop_has_no_favourite_look_for(world: World
         look = (int(c), int(shoppers.favourite["brightness"][k]), int(shoppers.favourite["texture"][k]))
         assert look not in shop.combos and c in shop.category  # the shop has the category, not the look
     got = shop.retrieve(shoppers, who, cats)
-    assert (got["oracle"] >= got["retrieval"] - 1e-6).all()  # no retrieval beats the best product in the shop
-    best = np.maximum(got["retrieval (User_Hist)"], got["retrieval (taste)"])
-    assert np.array_equal(got["retrieval"], best)  # the best retrieved item of the two retrievals
+    assert (got["oracle"] >= got["either retrieval"] - 1e-6).all()  # no retrieval beats the shop's best product
+    hist, taste = got["retrieval (User_Hist)"], got["retrieval (taste)"]
+    assert np.array_equal(got["either retrieval"], np.maximum(hist, taste))  # the better of the two per request
+    stronger = hist if hist.mean() > taste.mean() else taste
+    assert np.array_equal(got["retrieval"], stronger)  # the best retrieved item: the stronger retrieval's top
     assert np.array_equal(shop.unmet(shoppers, 50, seed=0)[1], cats)  # seeded
     with pytest.raises(DataError, match="--shop must be between 1"):
         Shop(world, GeneRecEncoder(seed=0), 0, seed=0)
@@ -62,15 +64,19 @@ def test_unmet_requests_are_ones_the_shop_has_no_favourite_look_for(world: World
 
 def test_the_taste_names_a_look_beside_the_asked_category(world: World, user_emb) -> None:
     shoppers = Shoppers(world, GeneRecEncoder(seed=0), user_emb)
-    looks = shoppers.taste_look
-    assert set(looks) == set(shoppers.users) and sum(bool(v) for v in looks.values()) >= len(looks) // 2
-    for look in looks.values():
-        for a, (value,) in look.items():
-            assert a in ("brightness", "texture") and value in measure.VOCAB[a]
-    k = next(k for k, u in enumerate(shoppers.users) if looks[u])
-    guided = shoppers.guidance(k, 3, ("user_hist", "taste")).constraints["attributes"]
-    assert guided == {"category": [CATEGORIES[3]], **looks[shoppers.users[k]]}
-    assert shoppers.guidance(k, 3, ("user_hist",)).constraints["attributes"] == {"category": [CATEGORIES[3]]}
+    leanings = shoppers.leanings
+    assert set(leanings) == set(shoppers.users) and sum(bool(v) for v in leanings.values()) >= len(leanings) // 2
+    for weights in leanings.values():
+        for a, by_value in weights.items():
+            assert a in ("brightness", "texture") and set(by_value) <= set(measure.VOCAB[a])
+    k = next(k for k, u in enumerate(shoppers.users) if leanings[u])
+    mine = leanings[shoppers.users[k]]
+    guided = shoppers.guidance(k, 3, ("user_hist", "taste")).constraints
+    favourite = {a: [max(w, key=w.__getitem__)] for a, w in mine.items()}
+    # As the product gives a creation: the asked category, the favourite look, the weights of every look.
+    assert guided == {"attributes": {"category": [CATEGORIES[3]], **favourite}, "taste": sorted(mine),
+                      "leanings": mine}  # fmt: skip
+    assert shoppers.guidance(k, 3, ("user_hist",)).constraints == {"attributes": {"category": [CATEGORIES[3]]}}
 
 
 def test_the_taste_recovers_the_hidden_favourite_look_better_than_chance(fashion_files: Path, tmp_path: Path) -> None:
@@ -78,8 +84,9 @@ def test_the_taste_recovers_the_hidden_favourite_look_better_than_chance(fashion
                                            data_dir=fashion_files))  # fmt: skip
     shoppers = Shoppers(world, GeneRecEncoder(seed=0), None)
     for a in ("brightness", "texture"):
-        hits = [shoppers.taste_look[u][a][0] == measure.VOCAB[a][int(shoppers.favourite[a][k])]
-                for k, u in enumerate(shoppers.users) if a in shoppers.taste_look[u]]  # fmt: skip
+        lean = shoppers.leanings
+        hits = [max(lean[u][a], key=lean[u][a].__getitem__) == measure.VOCAB[a][int(shoppers.favourite[a][k])]
+                for k, u in enumerate(shoppers.users) if a in lean[u]]  # fmt: skip
         assert len(hits) >= 100 and np.mean(hits) > 1.4 / len(measure.VOCAB[a]), a  # chance: 1 / values
 
 
@@ -117,10 +124,11 @@ def test_the_report_pairs_created_rows_with_retrieval_and_gives_fid(
     assert [r["seed"] for r in report["per_seed"]] == [0, 1]
     first = report["per_seed"][0]
     rows = ["Instruction", "Instruction + User_Hist", "Instruction + User_Emb", "Instruction + User_Hist + taste"]
-    retrievals = {"retrieval", "retrieval (User_Hist)", "retrieval (taste)", "oracle"}
+    retrievals = {"retrieval", "retrieval (User_Hist)", "retrieval (taste)", "either retrieval", "oracle"}
     assert set(first["utility"]) == {*retrievals, *rows}
-    assert first["utility"]["oracle"] >= first["utility"]["retrieval"]
+    assert first["utility"]["oracle"] >= first["utility"]["either retrieval"] >= first["utility"]["retrieval"]
     assert first["paired"]["Instruction"]["vs instruction only"] == {"mean": 0.0, "p": None}
+    assert set(first["paired"]["Instruction"]) == {"vs retrieval", "vs either retrieval", "vs instruction only"}
     assert all(0 <= first[f"{r}: category read as asked"] <= 1 for r in rows)
     fid = first["fid"]
     assert fid["Instruction + User_Hist"] > 0 and fid["Unconditional"] > 0

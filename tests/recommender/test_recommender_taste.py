@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from generec.errors import DataError, ModelError
-from generec.recommender.taste import TASTE_FILE, AttributeTaste
+from generec.recommender.taste import TASTE_FILE, AttributeTaste, favourite_values
 
 COLOURS = ("red", "blue", "green", "pink")
 SCENES = ("city", "beach", "snow")
@@ -162,14 +162,22 @@ def test_bad_input_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
         AttributeTaste.load(tmp_path)
 
 
-def test_favourites_read_each_open_attributes_best_value_and_respect_what_is_avoided() -> None:
+def test_leanings_weigh_each_open_attributes_values_and_respect_what_is_avoided() -> None:
     taste, w = _green_city_user()
     choices = {"colour": COLOURS, "scene": SCENES}
-    assert taste.favourites(w, choices) == {"colour": "green", "scene": "city"}
-    assert taste.favourites(taste.weights_, choices) == {"colour": "red", "scene": "beach"}  # the population's
+
+    def favourites(weights: np.ndarray, choices: dict, avoid: frozenset = frozenset()) -> dict[str, str]:
+        return favourite_values(taste.leanings(weights, choices, avoid))
+
+    assert favourites(w, choices) == {"colour": "green", "scene": "city"}
+    assert favourites(taste.weights_, choices) == {"colour": "red", "scene": "beach"}  # the population's
     # A standing "no green": the next best value; a value the vocabulary lacks is never picked.
-    assert taste.favourites(w, {"colour": COLOURS}, avoid={("colour", "green")})["colour"] != "green"
-    assert taste.favourites(w, {"colour": ("green", "gold")}) == {}  # one known choice: nothing to compare
-    assert taste.favourites(w, {"size": ("big", "small")}) == {}  # an attribute the taste never saw
+    assert favourites(w, {"colour": COLOURS}, avoid=frozenset({("colour", "green")}))["colour"] != "green"
+    assert taste.leanings(w, {"colour": ("green", "gold")}) == {}  # one known choice: nothing to compare
+    assert taste.leanings(w, {"size": ("big", "small")}) == {}  # an attribute the taste never saw
     with pytest.raises(DataError, match="one value per vocabulary pair"):
-        taste.favourites(w[:2], choices)
+        taste.leanings(w[:2], choices)
+    # Every allowed known value with its weight, ordered as the taste orders them.
+    lean = taste.leanings(w, choices, avoid={("colour", "green")})
+    assert "green" not in lean["colour"] and set(lean["colour"]) <= set(COLOURS)
+    assert lean["colour"] == {v: float(w[taste.index_[("colour", v)]]) for v in lean["colour"]}

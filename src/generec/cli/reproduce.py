@@ -193,11 +193,11 @@ def fashion(
 
     from generec.config import CreatorSettings
     from generec.creator.image import ImageCreator
+    from generec.data.fashion.classifier import FashionClassifier
     from generec.data.fashion.source import load_split
     from generec.data.sim import World
     from generec.encoders.dual import GeneRecEncoder
     from generec.errors import ConfigError
-    from generec.evaluation.fashion.classifier import FashionClassifier
     from generec.evaluation.fashion.creation import fashion_creation_report, fashion_sheet, memorisation_index
 
     try:

@@ -88,8 +88,15 @@ def encoder(
 
 @train_app.command("fashion-classifier")
 def fashion_classifier(
-    out: Path = typer.Option(..., "--out", "-o", help="Directory to save the classifier into (config.json + weights)."),
-    epochs: int = typer.Option(3, "--epochs", help="Passes over the 60,000 training photos."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Directory to save the classifier into (default with --photos-of: MODEL/reader)."
+    ),
+    photos_of: Path | None = typer.Option(
+        None,
+        "--photos-of",
+        help="A fashion creation model: train only on the photos it learnt from, as its own category reader.",
+    ),
+    epochs: int = typer.Option(3, "--epochs", help="Passes over the training photos."),
     width: int = typer.Option(32, "--width", help="Channels of the first convolutions (the last have twice as many)."),
     seed: int = typer.Option(0, "--seed", help="Seed of initialisation and batch order."),
     data_dir: Path | None = typer.Option(
@@ -97,25 +104,52 @@ def fashion_classifier(
     ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's own)."),
 ) -> None:
-    """Train the category classifier that judges created fashion products, on real training photos only.
+    """Train a category classifier of Fashion-MNIST photos, on real training photos only.
 
-    It never sees a created image; its accuracy on the 10,000 real test photos is printed and saved
-    next to the weights, the yardstick for the rate at which it reads created products' categories.
+    Without --photos-of it is the evaluation's judge of created products: trained on all 60,000
+    training photos, it never sees a created image. With --photos-of MODEL it is that creation model's
+    own reader, trained only on the photos the model learnt from and saved in its folder: the creator
+    reads its candidates' categories with it and screens near-copies in its feature space. Either way
+    its accuracy on the 10,000 real test photos is printed and saved next to the weights.
 
     Example: generec train fashion-classifier --out models/fashion-classifier --threads 1
+
+    Example: generec train fashion-classifier --photos-of models/fashion --width 16 --epochs 10
     """
+    import json
+
+    import numpy as np
     import torch
 
+    from generec.creator.fashion import READER_DIR
+    from generec.data.fashion.classifier import FashionClassifier
     from generec.data.fashion.source import load_split
     from generec.errors import ConfigError
-    from generec.evaluation.fashion.classifier import FashionClassifier
 
     if epochs < 1 or width < 1:
         raise ConfigError(f"--epochs and --width must be at least 1, got {epochs} and {width}")
+    if out is None and photos_of is None:
+        raise ConfigError("say where to save the classifier: --out DIR, or --photos-of MODEL (saved in MODEL/reader)")
     if threads is not None:
         torch.set_num_threads(max(1, threads))
     images, labels = load_split("train", data_dir)
+    trained_on = f"fashion-mnist train ({len(images):,} real photos)"
+    if photos_of is not None:
+        try:
+            data = json.loads((photos_of / "config.json").read_text(encoding="utf-8"))["meta"]["data"]
+            photos = [int(i) for i in data["train_photos"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ConfigError(
+                f"{photos_of} is not a fashion creation model that lists the photos it learnt from "
+                "(train one with `generec train creation` on a fashion world)"
+            ) from None
+        if not photos or max(photos) >= len(images) or min(photos) < 0:
+            raise ConfigError(f"{photos_of} lists photos outside the {len(images):,} training photos")
+        images, labels = images[np.asarray(photos)], labels[np.asarray(photos)]
+        trained_on = f"the {len(photos):,} fashion-mnist training photos {photos_of.name} learnt from"
+        out = out or photos_of / READER_DIR
+    assert out is not None
     clf = FashionClassifier(epochs=epochs, width=width, seed=seed).fit(images, labels)
     accuracy = clf.score(*load_split("test", data_dir))
-    clf.save(out, test_accuracy=round(accuracy, 4), trained_on="fashion-mnist train (60,000 real photos)")
+    clf.save(out, test_accuracy=round(accuracy, 4), trained_on=trained_on)
     typer.echo(f"saved to {out}: accuracy on the 10,000 real test photos {accuracy:.4f}")

@@ -65,6 +65,15 @@ def unfit_photo(image: np.ndarray) -> np.ndarray:
     return np.clip(gray.round(), 0, 255).astype(np.uint8)
 
 
+READER_DIR = "reader"
+"""A fashion model's own category reader (``generec train fashion-classifier --photos-of MODEL``), in its folder."""
+CATEGORY_IMPORTANCE = 3.0
+"""How much more a candidate read as the asked category counts than one read in an asked shade or texture: a
+product of another category fails the request, a wrong shade is a near miss."""
+NOVELTY_WITHIN = 0.1
+"""Candidates nearer to a training photo than the 10% of new real photos nearest to one are ranked by how near."""
+
+
 def measured_attributes(images: np.ndarray) -> list[dict[str, str]]:
     """The brightness and texture of made images ``[n, size, size, 3]``, measured as the catalogue measures its
     photos (:mod:`generec.data.fashion.measure`): what a creator's candidates are checked against."""
@@ -72,6 +81,65 @@ def measured_attributes(images: np.ndarray) -> list[dict[str, str]]:
 
     b, t = measure.levels(np.stack([unfit_photo(im) for im in np.asarray(images)]))
     return [{"brightness": measure.BRIGHTNESS[i], "texture": measure.TEXTURE[j]} for i, j in zip(b, t, strict=True)]
+
+
+class ProductReading:
+    """Reads made products as the catalogue reads its photos: brightness and texture measured from the pixels
+    (:func:`measured_attributes`) and, with the model's own ``classifier``, the category it sees."""
+
+    def __init__(self, classifier: Any | None = None) -> None:
+        self.classifier = classifier
+
+    def __call__(self, images: np.ndarray) -> list[dict[str, str]]:
+        from generec.data.fashion.source import CATEGORIES
+
+        read = measured_attributes(images)
+        if self.classifier is not None and len(read):
+            seen = self.classifier.predict(np.stack([unfit_photo(im) for im in np.asarray(images)]))
+            for values, c in zip(read, seen, strict=True):
+                values["category"] = CATEGORIES[int(c)]
+        return read
+
+
+def match_brightness(images: np.ndarray, wanted: list[dict[str, str]]) -> np.ndarray:
+    """Made products ``[n, size, size, 3]`` uint8 with each one's shade moved into its ``wanted`` brightness
+    (the paper's §3.3: colour accuracy), where it was measured in another.
+
+    A gamma on the garment's pixels (the background stays; no pixel leaves the garment) brings the mean
+    brightness to the middle of the wanted third (:data:`generec.data.fashion.measure.BRIGHTNESS_CUTS`):
+    a darker or lighter take of the same product, shape and print untouched.
+    """
+    from generec.data.fashion import measure
+
+    images = np.asarray(images)
+    if len(wanted) != len(images):
+        raise DataError(f"{len(images)} images but {len(wanted)} sets of wanted values")
+    lo, hi = measure.BRIGHTNESS_CUTS
+    half = (hi - lo) / 2
+    centre = {"dark": lo - half, "medium": lo + half, "light": hi + half}
+    floor = int(np.floor(measure.GARMENT_LEVEL * 255)) + 1  # the darkest pixel still counted as garment
+    out = images.copy()
+    for i, want in enumerate(wanted):
+        target = centre.get(want.get("brightness", ""))
+        if target is None:
+            continue
+        if measured_attributes(images[i : i + 1])[0]["brightness"] == want["brightness"]:
+            continue
+        gray = images[i].astype(np.float64).mean(axis=-1) / 255.0
+        garment = gray > measure.GARMENT_LEVEL
+        if not garment.any():
+            continue
+        x = gray[garment]
+        low, high = -4.0, 4.0  # log2 of the gamma: brightness falls as it grows
+        for _ in range(40):
+            mid = (low + high) / 2
+            low, high = (mid, high) if (x ** (2.0**mid)).mean() > target else (low, mid)
+        shaded = gray.copy()
+        shaded[garment] = x ** (2.0 ** ((low + high) / 2))
+        pixels = np.clip(np.round(shaded * 255.0), 0, 255)
+        pixels[garment] = np.maximum(pixels[garment], floor)
+        out[i] = pixels.astype(np.uint8)[..., None]
+    return out
 
 
 def training_photos(world: Any, held_out: float, seed: int) -> list[int]:
@@ -83,13 +151,15 @@ def training_photos(world: Any, held_out: float, seed: int) -> list[int]:
     return sorted(index[i] for i in train_items)
 
 
-def memorisation_screen(data: dict[str, Any], size: int, data_dir: Any = None, held_out: int = 2000) -> Any:
+def memorisation_screen(
+    data: dict[str, Any], size: int, data_dir: Any = None, held_out: int = 2000, embed: Any = None
+) -> Any:
     """A calibrated :class:`~generec.fidelity.memorisation.MemorisationIndex` of the photos a fashion creator
-    learnt from (its config's ``meta.data.train_photos``), in pixels, read from the Fashion-MNIST files; the
-    thresholds are set on the first ``held_out`` real test photos (new by construction). A query is a made
-    image at any size (the model's own ``size``, or shown larger): it is brought back to ``size`` and to the
-    28 px product. ``None`` when the config lists no photos. :class:`DataError` when the files are missing
-    (naming the Debian package)."""
+    learnt from (its config's ``meta.data.train_photos``), read from the Fashion-MNIST files: in pixels and,
+    with ``embed`` (the model's reader's features), in that feature space. The thresholds are set on the first
+    ``held_out`` real test photos (new by construction). A query is a made image at any size (the model's own
+    ``size``, or shown larger): it is brought back to ``size`` and to the 28 px product. ``None`` when the
+    config lists no photos. :class:`DataError` when the files are missing (naming the Debian package)."""
     from generec.data.fashion.source import load_split
     from generec.fidelity.memorisation import MemorisationIndex
 
@@ -107,7 +177,40 @@ def memorisation_screen(data: dict[str, Any], size: int, data_dir: Any = None, h
             image = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BOX))
         return unfit_photo(image)
 
-    return MemorisationIndex(train[np.asarray(photos)], prepare=product).calibrate(test[:held_out])
+    return MemorisationIndex(train[np.asarray(photos)], embed=embed, prepare=product).calibrate(test[:held_out])
+
+
+def product_rules(path: Any, data: dict[str, Any], size: int) -> tuple[Any, Any]:
+    """The :class:`~generec.diffusion.candidates.CandidateRules` of a fashion model saved at ``path`` (its
+    config's ``meta.data``; made images ``size`` px), and the memorisation index they screen with (``None``
+    when the Fashion-MNIST files are not installed: then nothing is screened, and a warning says why).
+
+    With the model's own reader (``path/reader``) the category is read too and counts most, and the screen
+    also compares the reader's features; without one, the look alone is read and pixels alone compared.
+    """
+    import logging
+    from pathlib import Path
+
+    from generec.data.fashion.classifier import FashionClassifier
+    from generec.diffusion.candidates import CandidateRules
+
+    log = logging.getLogger(__name__)
+    folder = Path(path) / READER_DIR
+    classifier = FashionClassifier.load(folder) if (folder / "config.json").exists() else None
+    if classifier is None:
+        log.warning("%s: no category reader (%s); candidates are read for their look only", path, folder)
+    index = None
+    try:
+        index = memorisation_screen(data, size, embed=classifier.features if classifier is not None else None)
+    except DataError as exc:  # the photos are not installed here: nothing to compare with
+        log.warning("%s: no memorisation screen (%s)", path, exc)
+    rules = CandidateRules(
+        read=ProductReading(classifier),
+        importance={"category": CATEGORY_IMPORTANCE} if classifier is not None else {},
+        screen=(lambda images: index.screen(images, NOVELTY_WITHIN)) if index is not None else None,
+        touch=match_brightness,
+    )
+    return rules, index
 
 
 def item_photos(world: Any, item_ids: list[str]) -> np.ndarray:

@@ -9,8 +9,6 @@ Example
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +16,16 @@ import numpy as np
 
 from generec.diffusion.generator import ConditionalGenerator
 from generec.diffusion.model import DiffusionModel, to_pixels
-from generec.errors import DataError
 from generec.types import Guidance
-
-log = logging.getLogger(__name__)
-
-
-def measured_reader(domain: str | None) -> Callable[[np.ndarray], list[dict[str, str]]] | None:
-    """How a catalogue of ``domain`` measures attributes from pixels (``None``: it measures none)."""
-    if domain == "fashion":
-        from generec.creator.fashion import measured_attributes
-
-        return measured_attributes
-    return None
 
 
 class ImageCreator(ConditionalGenerator):
     """Creates images ``[size, size, 3]`` uint8 from noise under a :class:`~generec.types.Guidance`.
 
     A model trained on a catalogue whose attributes are measured from pixels (its config's
-    ``meta.data.domain``: fashion) checks its candidates against what was asked with that measurement.
+    ``meta.data.domain``: fashion) judges its candidates by that domain's rules
+    (:func:`generec.creator.fashion.product_rules`): read as the catalogue reads its photos, screened
+    against the photos it learnt from, its shade moved to the one wanted.
     """
 
     kind = "image"
@@ -50,16 +38,11 @@ class ImageCreator(ConditionalGenerator):
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any) -> ImageCreator:
         model = DiffusionModel.load(path, device=device)
         data = model.config.meta.get("data") or {}
-        kw.setdefault("reader", measured_reader(data.get("domain")))
         index = None
-        if data.get("domain") == "fashion" and "screen" not in kw:
-            from generec.creator.fashion import memorisation_screen
+        if data.get("domain") == "fashion" and "rules" not in kw:
+            from generec.creator.fashion import product_rules
 
-            try:
-                index = memorisation_screen(data, int(model.sample_shape[-1]))
-            except DataError as exc:  # the photos are not installed here: nothing to compare with
-                log.warning("%s: no memorisation screen (%s)", path, exc)
-            kw["screen"] = index.flags if index is not None else None
+            kw["rules"], index = product_rules(path, data, int(model.sample_shape[-1]))
         creator = cls(model, encoder, **kw)
         creator.memorisation = index
         return creator

@@ -13,7 +13,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ import numpy as np
 import torch
 
 from generec.diffusion.attributes import AttributeVocabulary
+from generec.diffusion.candidates import CandidateRules, Wants
 from generec.diffusion.conditions import ConditionSpec, guidance_values
-from generec.diffusion.model import DiffusionModel, to_pixels
+from generec.diffusion.model import DiffusionModel, to_model_space, to_pixels
 from generec.encoders.base import l2_normalize
 from generec.errors import ConfigError, ModelError
 from generec.types import Guidance
@@ -55,12 +56,12 @@ class ConditionalGenerator:
         input, which training paired with a liker's whole, noisy history.
 
     Best of several candidates (DALL-E's reranking): a subclass may sample more than one candidate
-    per request and keep the one whose encoder features lie closest to :meth:`targets`, where the
-    guidance points in the encoder's space: the instruction embedding, or User_Hist when there is
-    no instruction (User_Emb lives in the recommender's space and cannot judge pixels). A catalogue
-    whose attributes are *measured* from an item's pixels (a fashion catalogue's brightness and
-    texture) gives a ``reader`` that measures them the same way in what was made: then the candidate
-    that is what was asked, by the catalogue's own rule, wins first, and the encoder breaks ties.
+    per request and keep the best by :mod:`generec.diffusion.candidates`' ranking. Without ``rules``
+    that is the one whose encoder features lie closest to :meth:`targets` (the instruction, else
+    User_Hist; User_Emb lives in the recommender's space and cannot judge pixels). A domain that
+    measures its items from their pixels (fashion: category, brightness, texture) gives ``rules``:
+    then a near-copy of a training item never wins, and what was asked, as the catalogue measures it,
+    wins first.
     """
 
     kind = "video"
@@ -73,9 +74,8 @@ class ConditionalGenerator:
         steps: int = 25,
         guidance_scale: float = 3.0,
         history_prompt: bool = False,
-        reader: Callable[[np.ndarray], list[dict[str, str]]] | None = None,
         candidates: int = 1,
-        screen: Callable[[np.ndarray], np.ndarray] | None = None,
+        rules: CandidateRules | None = None,
     ):
         if model.config.denoiser != self.kind:
             raise ModelError(f"{type(self).__name__} needs a {self.kind} model, got a {model.config.denoiser} one")
@@ -91,15 +91,12 @@ class ConditionalGenerator:
         if history_prompt and "instruction" not in self.spec.names:
             raise ConfigError("history_prompt needs a model with an instruction input (a creation model)")
         self.history_prompt = history_prompt
-        self.reader = reader
-        """Made items ``[n, ...]`` uint8 -> their measured attribute values (:meth:`best_of`); ``None``: none."""
         if candidates < 1:
             raise ConfigError(f"candidates must be at least 1, got {candidates}")
         self.candidates = candidates
         """Candidates a creator samples per request by default (the service's ``creator.candidates``)."""
-        self.screen = screen
-        """Made items ``[n, ...]`` uint8 -> ``[n]`` bool, which are near-copies of a training item (never kept
-        when another candidate is not one); ``None``: no screen."""
+        self.rules = rules or CandidateRules()
+        """How candidates are judged and edited (:mod:`generec.diffusion.candidates`); empty: by the encoder."""
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any):
@@ -160,58 +157,64 @@ class ConditionalGenerator:
         candidates: int,
     ) -> torch.Tensor:
         """``sample(seed_offset)`` once or, with ``candidates > 1`` and something to rank by, that many
-        times (offsets ``c * CANDIDATE_SEED_STEP``), keeping per request the candidate :meth:`best_of` picks.
+        times (offsets ``c * CANDIDATE_SEED_STEP``), keeping per request the candidate :meth:`best_of` picks;
+        each candidate first edited towards what was wanted (the rules' ``touch``).
 
         ``sample`` returns ``n`` samples ``[n, ...]`` in the model's pixel space; so does this.
         """
         if candidates < 1:
             raise ConfigError(f"candidates must be at least 1, got {candidates}")
-        first = sample(0)
-        targets = self.targets(guidance, n) if candidates > 1 and guidance is not None else None
-        asked = self.measurable(guidance, n) if candidates > 1 and guidance is not None else None
-        if targets is None and asked is None and (self.screen is None or candidates == 1):
-            return first
-        pool = torch.stack([first] + [sample(c * CANDIDATE_SEED_STEP) for c in range(1, candidates)])
-        best = self.best_of(to_pixels(pool), targets, asked)
+        rules = self.rules
+        wants = self.wants(guidance, n)
+        targets = self.targets(guidance, n) if candidates > 1 and guidance is not None and rules.read is None else None
+        touch = rules.touch is not None and wants is not None
+        ranks = wants is not None and rules.read is not None
+        if candidates == 1 or (targets is None and not ranks and rules.screen is None):
+            candidates = 1  # nothing to rank by: one sample
+        pool = torch.stack([sample(c * CANDIDATE_SEED_STEP) for c in range(candidates)])
+        if touch:
+            assert wants is not None and rules.touch is not None
+            values = [w.values for w in wants]
+            pixels = np.stack([rules.touch(p, values) for p in to_pixels(pool)])
+            pool = to_model_space(pixels).to(pool.device)
+        if candidates == 1:
+            return pool[0]
+        best = self.best_of(to_pixels(pool), targets, wants)
         return pool[torch.as_tensor(best), torch.arange(n)]
 
-    def measurable(self, guidance: Guidance | list[Guidance | None] | None, n: int) -> list[dict[str, str]] | None:
-        """Per request, the asked attribute values the :attr:`reader` measures (``None``: no reader, or
-        nothing measurable asked)."""
-        if self.reader is None or guidance is None:
+    def wants(self, guidance: Guidance | list[Guidance | None] | None, n: int) -> list[Wants] | None:
+        """Per request, what it wants of the attributes the rules read or touch (``None``: no such rules, or
+        nothing wanted)."""
+        if guidance is None or (self.rules.read is None and self.rules.touch is None):
             return None
-        out = []
-        for g in guidance if isinstance(guidance, list) else [guidance] * n:
-            named = ((g.constraints or {}).get("attributes") or {}) if g is not None else {}
-            out.append({a: str(v[0]) if isinstance(v, list | tuple) else str(v) for a, v in named.items() if v})
+        out = [Wants.of(g.constraints if g is not None else None)
+               for g in (guidance if isinstance(guidance, list) else [guidance] * n)]  # fmt: skip
         return out if any(out) else None
 
     def best_of(self, candidates: np.ndarray, targets: np.ndarray | None,
-                asked: list[dict[str, str]] | None = None) -> np.ndarray:  # fmt: skip
-        """Index of the best candidate per request: ``candidates`` is uint8 ``[C, n, (T,) H, W, 3]``.
-
-        A candidate the :attr:`screen` flags as a near-copy of a training item loses to every other. Then,
-        with ``asked`` (per request, attribute values the :attr:`reader` measures), the candidates with the
-        most of them measured as asked; among those (or with no ``asked``), the one whose mean frame feature
-        lies closest (cosine) to its request's ``targets``; the first when there are no targets either.
-        """
+                wants: Sequence[Wants] | None = None) -> np.ndarray:  # fmt: skip
+        """Index of the best candidate per request (:mod:`generec.diffusion.candidates`' ranking): ``candidates``
+        is uint8 ``[C, n, (T,) H, W, 3]``, ``targets`` ``[n, dim]`` encoder vectors (used without a reader),
+        ``wants`` one :class:`Wants` per request."""
         c, n = candidates.shape[:2]
-        score = np.zeros((c, n))
-        if self.screen is not None:
-            for k in range(c):
-                score[k] -= 100.0 * np.asarray(self.screen(candidates[k]), dtype=np.float64)
-        if asked is not None and self.reader is not None:
-            if len(asked) != n:
-                raise ConfigError(f"{n} requests but {len(asked)} sets of asked attributes")
-            for k in range(c):
-                read = self.reader(candidates[k])
-                score[k] += [sum(got.get(a) == v for a, v in want.items())
-                             for got, want in zip(read, asked, strict=True)]  # fmt: skip
-        if targets is None:
-            return score.argmax(axis=0)
-        if targets.shape[0] != n:
-            raise ConfigError(f"{n} requests but {targets.shape[0]} targets")
-        frames = candidates.reshape(-1, *candidates.shape[-3:])
-        feats = self.encoder.encode_images(frames).reshape(c, n, -1, targets.shape[1]).mean(axis=2)
-        cosine = np.einsum("cnd,nd->cn", l2_normalize(feats), l2_normalize(targets))
-        return (score * 4.0 + cosine).argmax(axis=0)  # a cosine lies in [-1, 1]: one more match always wins
+        rules = self.rules
+        keys: list[np.ndarray] = []  # most important first, each [C, n]
+        screened = [rules.screen(candidates[k]) for k in range(c)] if rules.screen is not None else None
+        if screened is not None:
+            keys.append(-np.stack([np.asarray(flags, dtype=np.float64) for flags, _ in screened]))
+        if wants is not None and rules.read is not None:
+            if len(wants) != n:
+                raise ConfigError(f"{n} requests but {len(wants)} sets of wanted attributes")
+            read = [rules.read(candidates[k]) for k in range(c)]
+            keys.append(np.stack([rules.said_score(r, wants) for r in read]))
+            keys.append(np.stack([rules.leaning_score(r, wants) for r in read]))
+        if screened is not None:
+            keys.append(np.stack([np.asarray(novelty, dtype=np.float64) for _, novelty in screened]))
+        if targets is not None and rules.read is None:
+            if targets.shape[0] != n:
+                raise ConfigError(f"{n} requests but {targets.shape[0]} targets")
+            frames = candidates.reshape(-1, *candidates.shape[-3:])
+            feats = self.encoder.encode_images(frames).reshape(c, n, -1, targets.shape[1]).mean(axis=2)
+            keys.append(np.einsum("cnd,nd->cn", l2_normalize(feats), l2_normalize(targets)))
+        keys.append(np.repeat(-np.arange(c, dtype=np.float64)[:, None], n, axis=1))  # ties: the earlier
+        return np.lexsort(keys[::-1], axis=0)[-1]  # lexsort's last key is its first; the last row the best

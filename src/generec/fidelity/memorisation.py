@@ -75,6 +75,8 @@ class MemorisationIndex:
         self.prepare = prepare
         self.batch = batch
         self.thresholds: dict[str, float] = {}
+        self.held_out: dict[str, np.ndarray] = {}
+        """Per space, the held-out real images' nearest-neighbour distances, sorted (set by :meth:`calibrate`)."""
 
     def _queries(self, images: np.ndarray) -> np.ndarray:
         if self.prepare is not None:
@@ -106,18 +108,38 @@ class MemorisationIndex:
     def calibrate(self, held_out: np.ndarray, quantile: float = 0.01) -> MemorisationIndex:
         """Set thresholds at ``quantile`` of held-out real images' nearest-neighbour distances; returns self."""
         near = self.nearest(held_out)
-        self.thresholds = {k: float(np.quantile(near[k], quantile)) for k in ("pixel", "feature") if k in near}
+        self.held_out = {k: np.sort(near[k]) for k in ("pixel", "feature") if k in near}
+        self.thresholds = {k: float(np.quantile(d, quantile)) for k, d in self.held_out.items()}
         return self
+
+    def novelty(self, images: np.ndarray, within: float = 0.1) -> np.ndarray:
+        """``[n]`` in [0, 1]: how far each image stands from the training images, next to new real images.
+
+        In each space, the share of the held-out real images that lie nearer to a training image than
+        this one does, divided by ``within`` and capped at 1; the lower of the spaces. 1: no more
+        typical of the training set than the ``1 - within`` of new real images that lie farthest from
+        it; towards 0: as close as the nearest new real images come (a flagged near-copy lies below the
+        calibration quantile). Among candidates that all pass :meth:`flags`, the one of higher novelty
+        is the one a stricter check would flag last.
+        """
+        return self.screen(images, within)[1]
 
     def flags(self, images: np.ndarray) -> np.ndarray:
         """``[n]`` bool: which images are near-copies of a training image (closer than a threshold in any space)."""
+        return self.screen(images)[0]
+
+    def screen(self, images: np.ndarray, within: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`flags` and :meth:`novelty` of ``images`` from one nearest-neighbour search."""
         if not self.thresholds:
             raise ValueError("the memorisation index is not calibrated; call calibrate(held_out_real_images)")
+        if not 0 < within <= 1:
+            raise ValueError(f"within must lie in (0, 1], got {within}")
         near = self.nearest(images)
         hit = np.zeros(len(images), dtype=bool)
         for space, t in self.thresholds.items():
             hit |= near[space] < t
-        return hit
+        share = [np.searchsorted(held, near[space]) / len(held) for space, held in self.held_out.items()]
+        return hit, np.minimum(np.min(share, axis=0) / within, 1.0)
 
 
 @register_check("memorisation")

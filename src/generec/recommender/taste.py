@@ -188,15 +188,15 @@ class AttributeTaste:
         precision = np.append(np.full(len(self.weights_), self.shrinkage), 1.0)
         return _newton(x, y, np.ones(len(y)), prior, precision, self.iterations)[:-1]
 
-    def favourites(self, weights: np.ndarray, choices: Mapping[str, Sequence[str]],
-                   avoid: Collection[Pair] = ()) -> dict[str, str]:  # fmt: skip
-        """Per attribute of ``choices``, the value among its choices that ``weights`` (a user's, from
-        :meth:`user_weights`) favour most: the user's history read in the attribute space.
+    def leanings(self, weights: np.ndarray, choices: Mapping[str, Sequence[str]],
+                 avoid: Collection[Pair] = ()) -> dict[str, dict[str, float]]:  # fmt: skip
+        """Per attribute of ``choices``, how much ``weights`` (a user's, from :meth:`user_weights`) weigh each of
+        its choices: the user's history read in the attribute space.
 
-        Centring shifts every value of an attribute by the same amount, so the favourite is the value of
-        highest weight. Values in ``avoid`` (a standing "no dark ones") are never chosen; an attribute with
-        fewer than two choices the vocabulary knows, or whose known choices all weigh the same, is left out
-        (nothing to say about it).
+        Centring shifts every value of an attribute by the same amount, so within an attribute the weights
+        order the values as the user's taste does. Values in ``avoid`` (a standing "no dark ones") are left
+        out; an attribute with fewer than two choices the vocabulary knows, or whose known choices all weigh
+        the same, is left out (nothing to say about it).
         """
         self._check_fitted()
         w = np.asarray(weights, dtype=np.float64)
@@ -204,12 +204,12 @@ class AttributeTaste:
             raise DataError(f"weights must have one value per vocabulary pair ({len(self.vocabulary_)}), "
                             f"got shape {w.shape}")  # fmt: skip
         banned = set(_pairs(avoid))
-        out: dict[str, str] = {}
+        out: dict[str, dict[str, float]] = {}
         for attribute, values in choices.items():
-            known = [(w[self.index_[p]], p[1]) for v in values
-                     if (p := (str(attribute), str(v))) in self.index_ and p not in banned]  # fmt: skip
-            if len(known) >= 2 and max(known)[0] > min(known)[0]:
-                out[str(attribute)] = max(known)[1]
+            known = {p[1]: float(w[self.index_[p]]) for v in values
+                     if (p := (str(attribute), str(v))) in self.index_ and p not in banned}  # fmt: skip
+            if len(known) >= 2 and max(known.values()) > min(known.values()):
+                out[str(attribute)] = known
         return out
 
     # ---------------------------------------------------------- persistence
@@ -243,6 +243,11 @@ class AttributeTaste:
             raise ModelError(f"{path}: vocabulary, centres and weights differ in length; retrain the recommender")
         taste._index_vocabulary()
         return taste
+
+
+def favourite_values(leanings: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
+    """Per attribute of :meth:`AttributeTaste.leanings`, its value of the highest weight."""
+    return {a: max(w, key=lambda v: w[v]) for a, w in leanings.items() if w}
 
 
 def outcomes(events: Iterable[tuple[str, EventKind | str]]) -> dict[str, float]:

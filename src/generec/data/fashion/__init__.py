@@ -7,6 +7,7 @@ idx            reads IDX files, validating magic numbers and sizes
 source         finds Debian's ``dataset-fashion-mnist`` and reads a split
 measure        the fashion vocabulary; brightness and texture from pixels
 build          builds a fashion world (items, shoppers, interactions)
+classifier     reads a product photo's category (the evaluation's judge; a creator's reader)
 =============  ==============================================================
 
 A fashion world has a GeneRec-Sim world's file layout, so

@@ -1,3 +1,4 @@
-"""Evaluation of the fashion domain: a classifier trained on real photos reads created products'
-categories (:mod:`.classifier`); a memorisation check flags near-copies of training photos
-(:mod:`.memorisation`)."""
+"""Evaluation of the fashion domain: a category classifier trained on real photos
+(:mod:`generec.data.fashion.classifier`) reads created products' categories, a memorisation index
+flags near-copies of training photos (:mod:`.creation`), and simulated shoppers weigh created
+products against retrieved ones (:mod:`.utility`)."""

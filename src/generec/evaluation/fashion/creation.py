@@ -2,7 +2,7 @@
 
 - *Category read rate*: for each request (a category, its instruction "a {category}", the
   category indicator and a shopper's User_Hist) one image is created, and
-  :class:`~generec.evaluation.fashion.classifier.FashionClassifier`, trained only on real
+  :class:`~generec.data.fashion.classifier.FashionClassifier`, trained only on real
   photos, reads its category. The rate is compared with that classifier's accuracy on the
   real test photos (the goal: at least 0.9 of it).
 - *Near-copies*: the share of created images that

@@ -1,10 +1,14 @@
-"""A category classifier trained only on real Fashion-MNIST training photos: the judge of created products.
+"""A category classifier of real Fashion-MNIST photos, in two roles that never share a model.
 
-The paper's §3.3 asks that a created product be the product that was asked for; a
-classifier that never saw a created image reads the category of each one, and its
-rate on created images is compared with its accuracy on the real test photos.
-Its penultimate layer also gives the feature space of the memorisation check
-(:mod:`generec.evaluation.fashion.memorisation`).
+- *The evaluation's judge* (``generec train fashion-classifier``): trained on the 60,000 real training
+  photos; it never sees a created image. Its rate on created products is compared with its accuracy
+  on the real test photos (the paper's §3.3: a created product must be the product asked for), and
+  its penultimate layer is the feature space of the evaluation's near-copy check
+  (:func:`generec.evaluation.fashion.creation.memorisation_index`).
+- *A creation model's reader* (``generec train fashion-classifier --photos-of MODEL``): trained only on
+  the photos that model learnt from, and shipped in its folder (``reader/``). The creator reads the
+  category of its own candidates with it, and its features are the screen's feature space for
+  near-copies (:mod:`generec.creator.fashion`).
 
 Example
 -------
