@@ -119,11 +119,9 @@ def match_brightness(images: np.ndarray, wanted: list[dict[str, str]]) -> np.nda
     centre = {"dark": lo - half, "medium": lo + half, "light": hi + half}
     floor = int(np.floor(measure.GARMENT_LEVEL * 255)) + 1  # the darkest pixel still counted as garment
     out = images.copy()
-    for i, want in enumerate(wanted):
+    for i, (want, got) in enumerate(zip(wanted, measured_attributes(images) if len(images) else [], strict=True)):
         target = centre.get(want.get("brightness", ""))
-        if target is None:
-            continue
-        if measured_attributes(images[i : i + 1])[0]["brightness"] == want["brightness"]:
+        if target is None or got["brightness"] == want["brightness"]:
             continue
         gray = images[i].astype(np.float64).mean(axis=-1) / 255.0
         garment = gray > measure.GARMENT_LEVEL
