@@ -24,10 +24,10 @@ import torch
 
 
 def _requests(n: int, seed: int) -> tuple[list[str], list[dict[str, str]], np.ndarray]:
+    from generec.data.sim.reader import READ_ATTRIBUTES
     from generec.data.sim.render import render_shot
     from generec.data.sim.samples import sample_shot
     from generec.data.sim.vocab import caption_shot
-    from generec.evaluation.attribute_reader import READ_ATTRIBUTES
 
     rng = np.random.default_rng(seed)
     texts, labels, clips = [], [], []
@@ -41,8 +41,8 @@ def _requests(n: int, seed: int) -> tuple[list[str], list[dict[str, str]], np.nd
 
 
 def _hits(reader, clips: np.ndarray, labels: list[dict[str, str]]) -> dict[str, float]:
+    from generec.data.sim.reader import READ_ATTRIBUTES
     from generec.data.sim.vocab import VOCAB
-    from generec.evaluation.attribute_reader import READ_ATTRIBUTES
 
     p = reader.predict_proba(clips)
     return {a: float(np.mean([VOCAB[a][int(i)] == lab[a] for i, lab in zip(p[a].argmax(1), labels, strict=True)]))
@@ -71,8 +71,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
+    from generec.data.sim.reader import AttributeReader
     from generec.diffusion import DiffusionModel
-    from generec.evaluation.attribute_reader import AttributeReader
 
     reader = AttributeReader.load(args.reader)
     texts, labels, real = _requests(args.clips, args.seed)

@@ -52,7 +52,8 @@ import sys, time
 import torch
 from generec.creator import VideoCreator
 from generec.creator.training import load_conditions
-from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table, evaluate_creation
+from generec.data.sim.reader import AttributeReader, ReaderConfig, accuracy_table
+from generec.evaluation.attribute_reader import evaluate_creation
 d, device = sys.argv[1], sys.argv[2]
 device = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
 creator = VideoCreator.load(f"{d}/model", None, device=device, steps=25, guidance_scale=3.0)

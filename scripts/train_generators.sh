@@ -13,7 +13,8 @@
 # Steps (seed 0 everywhere): the demo world; the 64 px attribute reader (judges everything made); MMGCN's user
 # embeddings (User_Emb); the creation model (preset demo-64, conditioned on instruction + User_Hist or User_Emb +
 # the attribute values; it is also the reviser of content revision) with its first-stage autoencoder; the
-# retrieval-augmented thumbnail model (image preset demo-64). Then `generec reproduce creation` measures it.
+# creation model's own reader; the retrieval-augmented thumbnail model (image preset demo-64). Then
+# `generec reproduce creation` measures it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:?usage: bash scripts/train_generators.sh WORK [cpu|cuda] [MINUTES]}"
@@ -54,6 +55,11 @@ for phase in "${phases[@]}"; do
     echo "creation model at step $step of this phase's $until: run the script again to go on"; exit 0
   fi
 done
+
+# The creation model's own reader (trained only on the labelled clips it learnt from; the creator reads its
+# candidates with it and keeps the one that shows what was asked). The judge (reader/ above) never ranks.
+[ -f "$work/creation/reader/weights.pt" ] || "$gen" train reader --clips-of "$work/creation" --world "$work/world" \
+  --arch detail --width 16 --steps 1500 --noise 0.25 --seed 0 --device "$device" --checkpoint-every 100
 
 "$gen" train thumbnails --world "$work/world" --encoder "$enc" --out "$work/thumbnails" --preset demo-64 \
   --autoencoder "$work/creation" --steps 20000 --batch-size 32 --lr 5e-4 --seed 0 --device "$device" \

@@ -22,7 +22,7 @@ from generec.types import Guidance, Item
 def to_display(frames: Any, size: int) -> np.ndarray:
     """Frames ``[T, S, S, 3]`` (or one image) as the model made them, resized to ``size`` px with LANCZOS.
 
-    Models work at their own native size (32 px today, 64 px retrained); what a user sees, and what
+    Models work at their own native size (64 px for the packaged demo models); what a user sees, and what
     the watermark needs (it does not survive videos under 256 px), is the display size. LANCZOS
     interpolates: no pixel replication, no blocky mosaic.
     """
@@ -266,5 +266,5 @@ class ThumbnailGenerationRunner:
 
 
 def _model_id(path: str | Path, task: str) -> str:
-    """``<folder>/<checkpoint>:<task>``, e.g. ``revision-demo/model:revision`` for the packaged model."""
+    """``<folder>/<checkpoint>:<task>``, e.g. ``checkpoints/creation-demo:revision`` for the packaged reviser."""
     return f"{Path(path).parent.name}/{Path(path).name}:{task}"

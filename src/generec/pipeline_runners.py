@@ -192,8 +192,6 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
     except (GeneRecError, ImportError, OSError) as exc:
         log.info("no encoder (%s): personalized clip/thumbnail jobs are off, 'make it shorter' trims", exc)
         return runners
-    from generec.editor.revision import DEMO_CHECKPOINT as REVISION_DEMO
-
     pictures = model_checkpoint(settings, MODEL_DIRS["create_image"])  # a picture domain's creator (fashion)
     # A home given its own picture creator creates pictures: the packaged video demo model is no fallback there.
     creation = model_checkpoint(settings, MODEL_DIRS["create_video"]) if pictures else creation_checkpoint(settings)
@@ -202,7 +200,8 @@ def default_runners(settings: Settings) -> dict[str, JobRunner]:
     wanted = {
         "create_video": (creation, CreateRunner, {"candidates": settings.creator.candidates}),
         "create_image": (pictures, ImageCreateRunner, {"candidates": settings.creator.candidates}),
-        "revision": (model_checkpoint(settings, MODEL_DIRS["revision"], REVISION_DEMO / "model"), RevisionRunner, {}),
+        # A trained revision model, else the creation model: it also revises (SDEdit), at its own 64 px.
+        "revision": (model_checkpoint(settings, MODEL_DIRS["revision"], creation), RevisionRunner, {}),
         "thumbnail_generation": (
             model_checkpoint(settings, MODEL_DIRS["thumbnail_generation"]),
             ThumbnailGenerationRunner,

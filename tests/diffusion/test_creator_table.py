@@ -12,10 +12,11 @@ from generec.cli import main
 from generec.creator import VideoCreator, train_creation
 from generec.creator.checkpoint import DEMO_CHECKPOINT, demo_checkpoint, export_checkpoint, load_guidance
 from generec.creator.training import creation_conditions, guidance_kinds, save_conditions
+from generec.data.sim.reader import AttributeReader, ReaderConfig, accuracy_table
+from generec.data.sim.vocab import VOCAB
 from generec.diffusion import TrainSettings
 from generec.diffusion.generator import CANDIDATE_SEED_STEP
 from generec.errors import ConfigError, DataError, NotFoundError
-from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
 from generec.evaluation.creation import creation_table
 from generec.evaluation.ps_model import fit_mmgcn
 from generec.types import Guidance
@@ -202,17 +203,22 @@ def test_reader_reports_colour_per_style_group() -> None:
 
 
 @pytest.mark.skipif(not (DEMO_CHECKPOINT / "config.json").is_file(), reason="demo checkpoint not packaged")
-def test_packaged_demo_checkpoint_is_small_and_reproducible() -> None:
+def test_packaged_demo_checkpoint_is_small_64_px_and_reproducible() -> None:
     from generec.encoders import load_encoder
 
     size = sum(p.stat().st_size for p in DEMO_CHECKPOINT.rglob("*") if p.is_file())
     assert size <= 20 * 2**20 and "--seed" in (DEMO_CHECKPOINT / "README.txt").read_text()
     enc = load_encoder("generec", DEMO_CHECKPOINT / "encoder")
     creator = VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4)
+    assert creator.rules.read is not None  # its own reader reads the candidates; the judge is another reader
+    assert "data" in AttributeReader.load(DEMO_CHECKPOINT / "reader").fit_info_
+    judge = AttributeReader.load(DEMO_CHECKPOINT / "judge")
+    assert "data" not in judge.fit_info_ and (judge.config.frames, judge.config.size) == (16, 64)
     g = Guidance(instruction_text="a large red car driving left to right through the snow, plain style")
     clip = creator.create(g, seed=1)
+    assert clip.shape == (1, 16, 64, 64, 3)  # made at the world's own size
     assert np.array_equal(clip, VideoCreator.load(DEMO_CHECKPOINT, enc, steps=4).create(g, seed=1))
-    reads = AttributeReader.load(DEMO_CHECKPOINT / "reader").read(clip)  # the reader fits any clip size to its own
+    reads = judge.read(clip)
     assert len(reads) == 1 and set(reads[0]) == {"category", "colour", "size", "motion", "scene", "style"}
 
 
@@ -237,3 +243,71 @@ def test_stop_at_cuts_a_run_that_resumes_exactly(tmp_path: Path) -> None:
         assert torch.allclose(a, b, atol=1e-6)  # same schedule, same batches: the cut run replays the whole one
     with pytest.raises(ConfigError, match="stop_at"):
         TrainSettings(stop_at=0).validate()
+
+
+def test_the_models_own_reader_reads_its_candidates_and_never_judges(
+    sim_world, encoder, made, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import shutil
+
+    from generec.creator.video import CATEGORY_IMPORTANCE, clip_rules, training_clips
+    from generec.diffusion.conditions import split_items
+    from generec.evaluation.creation import judge_of, request_constraints
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(made["root"] / "model", model_dir)
+    data = made["model"].config.meta["data"]
+    clips, labels = training_clips(sim_world, data, 4, 16)
+    train, _ = split_items(sim_world.items["id"], data["held_out"], data["seed"])
+    shots = sim_world.shots[sim_world.shots["item_id"].astype(str).isin(train) & sim_world.shots["category2"].isna()]
+    assert clips.shape == (len(shots), 4, 16, 16, 3) and labels.shape == (len(shots), 6)
+    assert sorted(labels[:, 0].tolist()) == sorted(VOCAB["category"].index(c) for c in shots["category"])
+    assert clip_rules(model_dir) is None  # no reader of its own yet: candidates are not read
+    with pytest.raises(DataError, match="which items"):
+        training_clips(sim_world, {}, 4, 16)
+
+    base = ["train", "reader", "--clips-of", str(model_dir), "--steps", "2", "--width", "8", "-q"]
+    assert main(base) != 0 and "--world" in capsys.readouterr().err
+    assert main([*base, "--world", str(sim_world.root)]) == 0
+    own = AttributeReader.load(model_dir / "reader")
+    assert (own.config.frames, own.config.size) == (4, 16) and f"{len(shots):,} single-subject" in own.fit_info_["data"]
+    creator = VideoCreator.load(model_dir, encoder, steps=2)
+    assert creator.rules.read is not None and creator.rules.importance == {"category": CATEGORY_IMPORTANCE}
+
+    # Per request, the candidate read with the most of what was said (the subject counting most); ties: the earlier.
+    texts = ["a large red car driving in circles in the snow, plain style", "a small blue fish underwater"]
+    named = request_constraints(texts)
+    gs = [Guidance(instruction_text=t, constraints=named[t]) for t in texts]
+    pool = np.stack([creator.create(gs, seed=3 + c * CANDIDATE_SEED_STEP) for c in range(3)])
+    said = [{a: v[0] for a, v in named[t]["attributes"].items()} for t in texts]
+    score = np.asarray([[sum(CATEGORY_IMPORTANCE if a == "category" else 1.0 for a, v in said[i].items() if r[a] == v)
+                         for i, r in enumerate(own.read(pool[c]))] for c in range(3)])  # fmt: skip
+    expected = score.argmax(0)  # argmax keeps the first of equal scores
+    assert np.array_equal(creator.create(gs, seed=3, candidates=3), pool[expected, np.arange(2)])
+
+    # The model's own reader never judges it: the judge is another reader.
+    with pytest.raises(DataError, match="own reader"):
+        judge_of(model_dir)
+    made["reader"].save(model_dir / "judge")
+    assert "data" not in judge_of(model_dir).fit_info_
+    image = tmp_path / "image"
+    train_creation(sim_world, encoder, image, kind="image", preset="tiny", settings=FEW, progress=False)
+    assert main(["train", "reader", "--clips-of", str(image), "--world", str(sim_world.root), "-q"]) != 0
+    assert "video creation model" in capsys.readouterr().err
+
+
+def test_creation_requests_come_from_the_models_held_out_items(sim_world, encoder, made) -> None:
+    from generec.diffusion.conditions import shot_clips, split_items
+
+    creator = VideoCreator(made["model"], encoder, steps=2)
+    users = load_guidance(made["cond"])
+    data = made["model"].config.meta["data"]
+    _, held = split_items(sim_world.items["id"], data["held_out"], data["seed"])
+    held_captions = set(shot_clips(sim_world, 4, 16, held, progress=False)[1]["caption"])
+    for seed in (1, 2):  # another seed draws other users and requests, never the model's training items
+        table = creation_table(creator, made["reader"], sim_world, users, encoder, n_users=2, k=2, seed=seed,
+                               rows=["Instruction"], progress=False)  # fmt: skip
+        assert set(table.captions) <= held_captions
+        assert list(table.rows) == ["Original", "Instruction"]
+    with pytest.raises(DataError, match="unknown rows"):
+        creation_table(creator, made["reader"], sim_world, users, encoder, rows=["Sketch"], progress=False)

@@ -7,15 +7,9 @@ import pytest
 
 from generec.cli import main
 from generec.creator.training import creation_conditions, creation_rows, load_conditions, save_conditions
+from generec.data.sim.reader import AttributeReader, ReaderConfig, accuracy_table, chance_levels, render_labelled
 from generec.errors import ConfigError, DataError, ModelError
-from generec.evaluation.attribute_reader import (
-    AttributeReader,
-    ReaderConfig,
-    accuracy_table,
-    chance_levels,
-    evaluate_creation,
-    render_labelled,
-)
+from generec.evaluation.attribute_reader import evaluate_creation
 from generec.evaluation.frechet import (
     EncoderFeatures,
     FeatureNetwork,

@@ -12,13 +12,13 @@ from generec.cli import main
 from generec.creator import VideoCreator, train_creation
 from generec.creator.checkpoint import export_checkpoint
 from generec.creator.training import creation_conditions, save_conditions
+from generec.data.sim.reader import AttributeReader, ReaderConfig
 from generec.diffusion import DiffusionModel, TrainSettings
 from generec.diffusion.attributes import AttributeVocabulary
 from generec.diffusion.autoencoder import AutoencoderConfig, AutoencoderTraining, FrameAutoencoder, edge_loss
 from generec.diffusion.conditions import ConditionSpec
 from generec.diffusion.presets import autoencoder_training, video_config
 from generec.errors import ConfigError, DataError, ModelError
-from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
 from generec.evaluation.creation import request_constraints
 from generec.evaluation.sheets import request_sheet
 from generec.types import Guidance

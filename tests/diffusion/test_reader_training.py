@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from generec.data.sim.reader import READER_TRAINER_STATE, AttributeReader, ReaderConfig, _augment
+from generec.data.sim.reader_net import READ_ATTRIBUTES
 from generec.errors import ModelError
-from generec.evaluation.attribute_reader import READER_TRAINER_STATE, AttributeReader, ReaderConfig, _augment
 
 CONFIG = ReaderConfig(frames=4, size=16, width=8, arch="detail")
 
@@ -81,3 +82,34 @@ def test_augmentation_mirrors_some_clips_and_turns_their_sideways_motion() -> No
         before = int(y[i, 3])
         assert int(labels[i, 3]) == (swap.get(before, before) if mirrored[i] else before)
     assert torch.equal(labels[:, [0, 1, 2, 4, 5]], y[:, [0, 1, 2, 4, 5]])  # nothing else changes
+
+
+def test_a_reader_learns_from_labelled_clips_and_resumes_only_on_the_same_data(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    from generec.data.sim.reader import render_labelled, value_indices
+    from generec.data.sim.vocab import VOCAB
+    from generec.errors import DataError
+
+    clips, labels = render_labelled(12, 4, 16, seed=3)
+    table = pd.DataFrame({a: [VOCAB[a][i] for i in labels[:, k]] for k, a in enumerate(READ_ATTRIBUTES)})
+    assert np.array_equal(value_indices(table), labels)  # a catalogue's table of values -> the same labels
+    with pytest.raises(DataError, match="vocabulary"):
+        value_indices(table.assign(category="unicorn"))
+    reader = AttributeReader(CONFIG, seed=1).fit(
+        data=(clips, labels), data_name="12 renders", steps=4, batch_size=4, progress=False, out=tmp_path,
+        checkpoint_every=2,
+    )  # fmt: skip
+    assert reader.fit_info_["data"] == "12 renders" and reader.fit_info_["n_clips"] == 12
+    assert AttributeReader.load(tmp_path).fit_info_["data"] == "12 renders"
+    with pytest.raises(DataError, match="as many labels"):
+        AttributeReader(CONFIG).fit(data=(clips, labels[:5]), steps=1, progress=False)
+    # a run stopped on one catalogue does not go on with another
+    _die_after_a_checkpoint(monkeypatch)
+    with pytest.raises(Killed):
+        AttributeReader(CONFIG, seed=1).fit(data=(clips, labels), data_name="12 renders", steps=4, batch_size=4,
+                                            progress=False, out=tmp_path / "more", checkpoint_every=2)  # fmt: skip
+    monkeypatch.undo()
+    with pytest.raises(ModelError, match="other settings"):
+        AttributeReader(CONFIG, seed=1).fit(data=(clips, labels), data_name="another catalogue", steps=4,
+                                            batch_size=4, progress=False, out=tmp_path / "more")  # fmt: skip

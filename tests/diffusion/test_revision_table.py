@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from generec.cli import main
+from generec.creator.checkpoint import DEMO_CHECKPOINT
+from generec.data.sim.reader import AttributeReader, ReaderConfig
 from generec.diffusion import TrainSettings
-from generec.editor.revision import DEMO_CHECKPOINT, Reviser, export_checkpoint, revision_rows, train_revision
+from generec.editor.revision import Reviser, demo_checkpoint, export_checkpoint, revision_rows, train_revision
 from generec.errors import ConfigError, DataError
-from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
 from generec.evaluation.ps_model import fit_mmgcn, user_embeddings
 from generec.evaluation.revision_experiment import METHODS, prepare_revision, revision_experiment
 from generec.types import Guidance
@@ -124,12 +125,14 @@ def test_cli_refuses_a_single_guidance_model(sim_world, encoder, artefacts, tmp_
     assert "--guidance both" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (DEMO_CHECKPOINT / "model" / "config.json").is_file(), reason="no packaged demo model")
-def test_packaged_demo_checkpoint(encoder) -> None:
-    size = sum(f.stat().st_size for f in DEMO_CHECKPOINT.rglob("*") if f.is_file())
-    assert size <= 20 * 2**20
-    reviser = Reviser.load(DEMO_CHECKPOINT / "model", encoder, steps=4)
-    assert reviser.spec.names == ("user_hist", "user_emb")
-    clip = np.zeros((8, 32, 32, 3), np.uint8)
-    g = Guidance(user_hist=np.ones(reviser.spec.parts[0][1], np.float32))
-    assert np.array_equal(reviser.revise(clip, g, seed=1), reviser.revise(clip, g, seed=1))
+@pytest.mark.skipif(not (DEMO_CHECKPOINT / "config.json").is_file(), reason="no packaged demo model")
+def test_the_packaged_creation_model_also_revises_at_64_px() -> None:
+    from generec.encoders import load_encoder
+
+    assert demo_checkpoint() == DEMO_CHECKPOINT
+    reviser = Reviser.load(demo_checkpoint(), load_encoder("generec", DEMO_CHECKPOINT / "encoder"), steps=4)
+    assert {"user_hist", "user_emb"} <= set(reviser.spec.names)
+    clip = np.random.default_rng(0).integers(0, 256, (12, 48, 48, 3), dtype=np.uint8)  # any clip: fitted to 16 x 64
+    g = Guidance(user_hist=np.ones(dict(reviser.spec.parts)["user_hist"], np.float32))
+    revised = reviser.revise(clip, g, seed=1)
+    assert revised.shape == (16, 64, 64, 3) and np.array_equal(revised, reviser.revise(clip, g, seed=1))

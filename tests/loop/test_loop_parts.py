@@ -108,8 +108,8 @@ def test_favourite_taste_reads_the_top_values() -> None:
 
 
 def test_reader_judge_reads_pixels_not_requests(tmp_path: Path) -> None:
+    from generec.data.sim.reader import AttributeReader, ReaderConfig
     from generec.data.sim.render import render_shot
-    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
     from generec.media import sample_frames, write_video
 
     reader = AttributeReader(ReaderConfig(frames=4, size=16, width=8)).fit(n_clips=32, steps=2, progress=False)

@@ -171,10 +171,10 @@ def test_creation_in_the_loop_is_judged_by_the_reader(loop_world, loop_parts, tm
     import torch
 
     from generec.creator import train_creation
+    from generec.data.sim.reader import AttributeReader, ReaderConfig
     from generec.data.sim.vocab import SCENE_PHRASE
     from generec.diffusion import TrainSettings
     from generec.encoders.dual import GeneRecEncoder
-    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig
     from generec.evaluation.loop import LoopParts
     from generec.evaluation.loop_parts import ReaderJudge
     from generec.fidelity.policy import DEFAULT_CHECKS, FidelityPolicy

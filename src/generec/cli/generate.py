@@ -268,8 +268,17 @@ def thumbnails(
 
 @train_app.command("reader")
 def reader(
-    out: Path = OUT,
-    clips: int = typer.Option(6000, "--clips", help="Rendered training clips."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Directory to save the reader into (default with --clips-of: MODEL/reader)."
+    ),
+    clips_of: Path | None = typer.Option(
+        None,
+        "--clips-of",
+        help="A video creation model: train on the clips it learnt from (needs --world), as its own reader; "
+        "frames and size are the model's.",
+    ),
+    world: Path | None = typer.Option(None, "--world", "-w", help="The world the --clips-of model was trained on."),
+    clips: int = typer.Option(6000, "--clips", help="Rendered training clips (without --clips-of)."),
     steps: int = typer.Option(1500, "--steps", help="Optimiser steps (batches of 64)."),
     frames: int = typer.Option(8, "--frames", help="Clip length the reader sees."),
     size: int = typer.Option(32, "--size", help="Frame size the reader sees."),
@@ -288,25 +297,51 @@ def reader(
     threads: int | None = THREADS,
     quiet: bool = QUIET,
 ) -> None:
-    """Train the attribute reader on fresh GeneRec-Sim renders and print held-out accuracy next to chance.
+    """Train an attribute reader and print its accuracy on held-out renders next to chance.
+
+    Without --clips-of it learns from fresh GeneRec-Sim renders: the judge that evaluations read made
+    clips with. With --clips-of MODEL --world W it learns only from the labelled clips the creation
+    model learnt from and is saved in the model's folder as its own reader: the creator reads its
+    candidates with it and keeps the one that shows what was asked (the judge never ranks anything).
 
     Example: generec train reader --out models/reader --clips 6000 --steps 1500
-    (the 64 px reader: --frames 16 --size 64 --arch detail). A run that is stopped goes on from its
-    last checkpoint when the same command is run again.
+    (the 64 px judge: --frames 16 --size 64 --arch detail).
+
+    Example: generec train reader --clips-of models/creation --world demo-world --arch detail --width 16
+
+    A run that is stopped goes on from its last checkpoint when the same command is run again.
     """
-    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
+    from generec.data.sim.reader import AttributeReader, ReaderConfig, accuracy_table
+    from generec.diffusion.recipe import resolve_device
 
     _settings(1, 1, 1.0, None, seed, threads)
     if clips < 1 or steps < 1 or checkpoint_every < 1:
         raise ConfigError("--clips, --steps and --checkpoint-every must be at least 1")
-    from generec.diffusion.recipe import resolve_device
-
     if not 0.0 <= noise <= 1.0:
         raise ConfigError(f"--noise must be between 0 and 1, got {noise}")
+    data, name = None, ""
+    if clips_of is not None:
+        from generec.creator.video import READER_DIR, training_clips
+        from generec.diffusion.model import DiffusionModel
+
+        if world is None:
+            raise ConfigError("--clips-of needs --world: the world the model was trained on")
+        model = DiffusionModel.load(clips_of)
+        if model.config.denoiser != "video":
+            raise ConfigError(
+                f"{clips_of} is an {model.config.denoiser} model; --clips-of takes a video creation model"
+            )
+        frames, size = model.config.shape.frames, model.config.pixel_size
+        data = training_clips(world, model.config.meta.get("data") or {}, frames, size)
+        name = f"the {len(data[0]):,} single-subject clips {clips_of.name} learnt from"
+        out = out or clips_of / READER_DIR
+    if out is None:
+        raise ConfigError("say where to save the reader: --out DIR, or --clips-of MODEL (saved in MODEL/reader)")
     config = ReaderConfig(frames=frames, size=size, width=width, arch=arch, noise=noise)
     dev = str(resolve_device(device))
     r = AttributeReader(config, seed=seed).fit(
-        clips, steps, progress=not quiet, device=dev, out=out, checkpoint_every=checkpoint_every
-    )
+        clips, steps, progress=not quiet, device=dev, out=out, checkpoint_every=checkpoint_every,
+        data=data, data_name=name,
+    )  # fmt: skip
     typer.echo(accuracy_table(r.evaluate_by_style(1000)))  # colour is only readable where the style keeps it
     typer.echo(f"saved to {out}")

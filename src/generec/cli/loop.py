@@ -30,7 +30,9 @@ def reproduce_loop(
     encoder: Path | None = typer.Option(
         None, "--encoder", help="The checkpoint's encoder (default <creation>/encoder)."
     ),
-    reader: Path | None = typer.Option(None, "--reader", help="Attribute reader (default <creation>/reader)."),
+    reader: Path | None = typer.Option(
+        None, "--reader", help="Attribute reader that judges (default <creation>/judge)."
+    ),
     cache: Path = typer.Option(Path("runs/loop/cache"), "--cache", help="Instructor sentence-embedding cache."),
     candidates: int | None = typer.Option(
         None, "--candidates", min=1, help="Clips made per creation request, best kept (default: the service's)."

@@ -23,15 +23,23 @@ app.add_typer(reproduce_app, name="reproduce")
 @reproduce_app.command("revision")
 def revision(
     world: Path = typer.Option(..., "--world", "-w", help="The GeneRec-Sim world the revision model was trained on."),
-    encoder: str = typer.Option(..., "--encoder", "-e", help="Encoder directory (`generec train encoder`)."),
+    encoder: str | None = typer.Option(
+        None, "--encoder", "-e", help="Encoder directory (`generec train encoder`; default: <model>/encoder)."
+    ),
     model: Path | None = typer.Option(
-        None, "--model", "-m", help="Revision model (`generec train revision --guidance both`); default: packaged demo."
+        None,
+        "--model",
+        "-m",
+        help="The reviser: a creation model (the packaged 64 px creation-demo by default; it also revises) or a "
+        "revision model (`generec train revision --guidance both`).",
     ),
     mmgcn: Path | None = typer.Option(
         None, "--mmgcn", help="MMGCN directory for User_Emb and PS@K: loaded, or fitted and saved there if missing."
     ),
     reader: Path | None = typer.Option(
-        None, "--reader", help="Attribute reader (`generec train reader`): loaded, or trained and saved there."
+        None,
+        "--reader",
+        help="Attribute reader (`generec train reader`): loaded, or trained and saved there (default: <model>/judge).",
     ),
     users: int = typer.Option(60, "--users", help="Evaluated users (K unseen items each)."),
     runs: int = typer.Option(2, "--runs", help="Draws of the K items (the paper: 10)."),
@@ -54,7 +62,7 @@ def revision(
 ) -> None:
     """Table 3 (paper §5.1.3): Original, User_Hist, User_Emb and unconditional revision; Cosine@K, PS@K, Click@K, FVD.
 
-    Example: generec reproduce revision --world demo-world --encoder models/encoder --reader models/reader
+    Example: generec reproduce revision --world demo-world --users 20 --sheet docs/revision_sheet.png
     """
     from generec.cli.revision_support import run_revision_table
 
@@ -68,7 +76,12 @@ def creation(
     world: str = typer.Option(..., "--world", "-w", help="The GeneRec-Sim world the model was trained on."),
     model: str | None = typer.Option(None, "--model", "-m", help="Creation checkpoint (default: the packaged demo)."),
     encoder: str | None = typer.Option(None, "--encoder", help="Encoder directory (default: <model>/encoder)."),
-    reader: str | None = typer.Option(None, "--reader", help="Attribute reader (default: <model>/reader)."),
+    reader: str | None = typer.Option(
+        None,
+        "--reader",
+        help="The attribute reader that judges (default: <model>/judge, else a <model>/reader "
+        "that is not the model's own).",
+    ),
     guidance_file: str | None = typer.Option(
         None, "--guidance", help="User_Hist/User_Emb vectors: guidance.npz or a --conditions file (default: <model>)."
     ),
@@ -78,9 +91,18 @@ def creation(
     steps: int = typer.Option(25, "--steps", help="DDIM steps."),
     scale: float = typer.Option(3.0, "--scale", help="Classifier-free guidance scale."),
     candidates: int = typer.Option(
-        1, "--candidates", help="Make this many clips per request and keep the one the encoder finds closest."
+        1,
+        "--candidates",
+        help="Make this many clips per request and keep the best: the one the model's own reader reads as asked "
+        "(<model>/reader), else the one the encoder finds closest.",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of users, instructions and noise."),
+    rows: str = typer.Option(
+        "instruction,user_hist,user_emb",
+        "--rows",
+        help="Which created rows to make: instruction, user_hist, user_emb (Original and the unconditional "
+        "reference always).",
+    ),
     out: str = typer.Option("results/creation", "--out", "-o", help="Directory for creation.csv/.txt and the PNG."),
     sheet: str | None = typer.Option(
         None,
@@ -101,10 +123,10 @@ def creation(
 
     from generec.creator import VideoCreator
     from generec.creator.checkpoint import GUIDANCE_FILE, demo_checkpoint, load_guidance
+    from generec.data.sim.reader import AttributeReader
     from generec.encoders import load_encoder
     from generec.errors import ConfigError
-    from generec.evaluation.attribute_reader import AttributeReader
-    from generec.evaluation.creation import creation_table
+    from generec.evaluation.creation import ROW_NAMES, creation_table, judge_of
 
     if min(users, k, steps, candidates) < 1 or scale < 0:
         raise ConfigError("--users, --k, --steps and --candidates must be at least 1 and --scale non-negative")
@@ -122,7 +144,7 @@ def creation(
         rec, rec_users = Recommender.load(mm), [str(u) for u in World.load(world).dataset().split().user_ids]
     table = creation_table(
         creator,
-        AttributeReader.load(reader or ckpt / "reader"),
+        AttributeReader.load(reader) if reader else judge_of(ckpt),
         world,
         load_guidance(guidance_file or ckpt / GUIDANCE_FILE),
         enc,
@@ -132,6 +154,7 @@ def creation(
         k=k,
         seed=seed,
         candidates=candidates,
+        rows=[ROW_NAMES.get(r.strip(), r.strip()) for r in rows.split(",") if r.strip()],
         progress=not quiet,
     )
     typer.echo(table.text())

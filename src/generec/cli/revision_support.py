@@ -16,7 +16,7 @@ from generec.errors import ConfigError
 
 
 def _reader(path: Path | None, quiet: bool) -> Any:
-    from generec.evaluation.attribute_reader import AttributeReader, ReaderConfig, accuracy_table
+    from generec.data.sim.reader import AttributeReader, ReaderConfig, accuracy_table
 
     if path is not None and (path / "config.json").is_file():
         return AttributeReader.load(path)
@@ -42,7 +42,7 @@ def _mmgcn(path: Path | None, packaged: Path | None, world: Any, encoder: Any, s
 
 def run_revision_table(
     world_dir: Path,
-    encoder_dir: str,
+    encoder_dir: str | None,
     model_dir: Path | None,
     mmgcn_dir: Path | None,
     reader_dir: Path | None,
@@ -64,7 +64,8 @@ def run_revision_table(
 
     from generec.cli.generate import load_cli_encoder
     from generec.diffusion.conditions import load_world
-    from generec.editor.revision import DEMO_CHECKPOINT, Reviser, demo_checkpoint
+    from generec.editor.revision import Reviser, demo_checkpoint
+    from generec.evaluation.creation import JUDGE_DIR
     from generec.evaluation.revision_experiment import prepare_revision, revision_experiment
 
     if threads is not None:
@@ -74,19 +75,21 @@ def run_revision_table(
     if users < 1 or runs < 1 or steps < 1 or not 0.0 < strength <= 1.0:
         raise ConfigError("--users, --runs and --steps must be at least 1 and --strength in (0, 1]")
     world = load_world(world_dir)
-    encoder = load_cli_encoder(encoder_dir, "generec")
     packaged = model_dir is None
-    reviser = Reviser.load(demo_checkpoint() if packaged else model_dir, encoder, history_prompt=history_prompt)
+    model_path = demo_checkpoint() if packaged else model_dir
+    shipped = model_path / "encoder"
+    encoder = load_cli_encoder(encoder_dir or (str(shipped) if shipped.is_dir() else None), "generec")
+    reviser = Reviser.load(model_path, encoder, history_prompt=history_prompt)
     missing = {"user_hist", "user_emb"} - set(reviser.spec.names)
     if missing:
         raise ConfigError(
             f"this revision model is not steered by {', '.join(sorted(missing))}; Table 3 needs a model trained "
             "with `generec train revision --guidance both`"
         )
-    mmgcn, emb = _mmgcn(mmgcn_dir, DEMO_CHECKPOINT / "mmgcn" if packaged else None, world, encoder, seed)
-    setup = prepare_revision(
-        world, encoder, reviser, mmgcn, emb, _reader(reader_dir, quiet), n_users=users, seed=seed, progress=not quiet
-    )
+    mmgcn, emb = _mmgcn(mmgcn_dir, model_path / "mmgcn" if packaged else None, world, encoder, seed)
+    judge = model_path / JUDGE_DIR
+    reader = _reader(reader_dir or (judge if (judge / "config.json").is_file() else None), quiet)
+    setup = prepare_revision(world, encoder, reviser, mmgcn, emb, reader, n_users=users, seed=seed, progress=not quiet)
     result = revision_experiment(
         setup, runs=runs, strength=strength, steps=steps, guidance_scale=guidance_scale, seed=seed,
         n_examples=16 if sheet else 6, progress=not quiet,

@@ -6,7 +6,10 @@ and to judge on the demo world, without training:
 * ``config.json`` + ``ema.pt``: the diffusion model (sampling weights only, see
   ``DiffusionModel.save(ema_only=True)``);
 * ``encoder/``: the encoder it was trained with (instruction embeddings, User_Hist);
-* ``reader/``: the attribute reader that judges created clips;
+* ``reader/`` (optional): the model's own attribute reader, trained on the clips it learnt from
+  (``generec train reader --clips-of``): the creator reads its candidates with it;
+* ``judge/`` (optional): the attribute reader that judges created clips (trained on fresh renders;
+  ``generec reproduce creation`` reads with it);
 * ``guidance.npz``: the demo world's User_Hist and User_Emb vectors (what ``--conditions`` saved);
 * ``mmgcn/`` (optional): the MMGCN whose user embeddings are User_Emb, for PS@K;
 * ``README.txt``: the exact commands and seed that reproduce it.
@@ -60,13 +63,14 @@ def export_checkpoint(
     encoder_dir: str | Path,
     conditions: str | Path,
     reader_dir: str | Path | None = None,
+    judge_dir: str | Path | None = None,
     mmgcn_dir: str | Path | None = None,
     readme: str = "",
     half: bool = False,
 ) -> Path:
     """Assemble a release directory from a trained model (EMA weights only, float16 with ``half``) and its
-    companions: the encoder and the guidance vectors, and where given the attribute reader that judges it
-    (``reader/``) and the MMGCN (an image creator ships without them).
+    companions: the encoder and the guidance vectors, and where given the model's own reader (``reader/``),
+    the attribute reader that judges it (``judge/``) and the MMGCN (an image creator ships without them).
 
     The model names the encoder it was trained with by id; an encoder written out for the release (the
     untrained one a fashion model trains with, saved by ``save_pretrained``) gets its id from its files,
@@ -84,8 +88,9 @@ def export_checkpoint(
     backend = json.loads((d / "encoder" / "config.json").read_text(encoding="utf-8")).get("backend", "generec")
     model.config.meta["encoder"] = load_encoder(backend, d / "encoder").id
     model.save(d, extra={k: v for k, v in model.extra.items() if k == "train"}, ema_only=True, half=half)
-    if reader_dir is not None:
-        shutil.copytree(reader_dir, d / "reader")
+    for name, src in (("reader", reader_dir), ("judge", judge_dir)):
+        if src is not None:
+            shutil.copytree(src, d / name, ignore=shutil.ignore_patterns("trainer.pt"))
     if mmgcn_dir is not None:
         shutil.copytree(mmgcn_dir, d / "mmgcn")
     # float16 vectors halve the file

@@ -13,19 +13,75 @@ Example
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import torch
 
+from generec.diffusion.candidates import CandidateRules
 from generec.diffusion.generator import ConditionalGenerator
-from generec.diffusion.model import to_model_space, to_pixels
-from generec.errors import ConfigError
+from generec.diffusion.model import DiffusionModel, to_model_space, to_pixels
+from generec.errors import ConfigError, DataError
 from generec.types import Guidance
+
+log = logging.getLogger(__name__)
+
+READER_DIR = "reader"
+"""A video model's own attribute reader (``generec train reader --clips-of MODEL``), in its folder."""
+CATEGORY_IMPORTANCE = 3.0
+"""How much more a candidate read as the asked subject counts than one read in an asked colour, size, motion,
+scene or style: a clip of another subject fails the request, a wrong shade is a near miss."""
+
+
+def training_clips(world: Any, data: dict[str, Any], frames: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The single-subject shots of the items a creation model learnt from (its config's ``meta.data``: the
+    world's items less its held-out split), as ``frames`` x ``size`` px clips and their catalogue labels
+    (value indices, :func:`generec.data.sim.reader.value_indices`)."""
+    from generec.data.sim.reader import value_indices
+    from generec.diffusion.conditions import load_world, shot_clips, single_subject, split_items
+
+    try:
+        held_out, seed = float(data["held_out"]), int(data["seed"])
+    except (KeyError, TypeError, ValueError):
+        raise DataError("the model's config does not say which items it learnt from (meta.data)") from None
+    world = load_world(world)
+    train, _ = split_items(world.items["id"], held_out, seed)
+    clips, table = shot_clips(world, frames, size, train, progress=False)
+    keep = single_subject(world, table)
+    if not keep.any():
+        raise DataError("the model's training items have no single-subject shots to learn to read from")
+    return clips[keep], value_indices(table[keep])
+
+
+def clip_rules(path: str | Path) -> CandidateRules | None:
+    """The candidate rules of a video model saved at ``path``: its own reader (``path/reader``, trained on the
+    clips it learnt from) reads each candidate, the asked subject counting most. ``None`` without one (a
+    reader trained on other clips, e.g. the judge of an evaluation, is not the product's to use)."""
+    from generec.data.sim.reader import AttributeReader
+
+    folder = Path(path) / READER_DIR
+    if not (folder / "config.json").is_file():
+        return None
+    reader = AttributeReader.load(folder)
+    if "data" not in reader.fit_info_:
+        log.info("%s: the reader there was not trained on the model's own clips; candidates are not read", folder)
+        return None
+    return CandidateRules(read=reader.read, importance={"category": CATEGORY_IMPORTANCE})
 
 
 class VideoCreator(ConditionalGenerator):
     """Creates clips ``[frames, size, size, 3]`` uint8 from noise under a :class:`~generec.types.Guidance`."""
 
     kind = "video"
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Any | None = None, device: str = "cpu", **kw: Any) -> VideoCreator:
+        """The model at ``path``; its candidates read by its own reader where it has one (:func:`clip_rules`)."""
+        if "rules" not in kw:
+            kw["rules"] = clip_rules(path)
+        return cls(DiffusionModel.load(path, device=device), encoder, **kw)
 
     def create(
         self,

@@ -126,6 +126,14 @@ def shot_clips(
     return np.stack(clips), pd.DataFrame(rows)
 
 
+def single_subject(world: Any, table: pd.DataFrame) -> np.ndarray:
+    """``[N]`` bool: which rows of a :func:`shot_clips` table are one-subject shots (a clip that shows one
+    thing can be asked for, and read, by its attributes)."""
+    single = world.shots.set_index(["item_id", "index"])["category2"].isna()
+    return np.asarray([bool(single.get((i, k), True)) for i, k in zip(table["item_id"], table["shot"], strict=True)],
+                      dtype=bool)  # fmt: skip
+
+
 def item_features(
     encoder: Any, world: Any, item_ids: Sequence[str], progress: bool = True, batch: int = 256
 ) -> np.ndarray:

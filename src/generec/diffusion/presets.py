@@ -52,7 +52,7 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     "demo-small": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
     "demo-16": {"size": 16, "width": 48, "mults": (1, 2, 2), "attention": True},
     "demo-latent": {"size": 8, "channels": 4, "width": 64, "mults": (1, 2), "attention": True},
-    "demo-64": {"size": 16, "channels": 4, "width": 80, "mults": (1, 2, 2), "attention": True},
+    "demo-64": {"size": 16, "channels": 4, "width": 32, "mults": (1, 2, 2), "attention": True},
     "large": {"size": 64, "width": 128, "mults": (1, 2, 2, 2), "attention": True},
     "fashion-32": {"size": 32, "width": 32, "mults": (1, 2, 2), "attention": True},
 }

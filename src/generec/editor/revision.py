@@ -181,19 +181,18 @@ def train_revision(
     return train_conditional(config, pixels, cond, settings, out, device=device, progress=progress)
 
 
-DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "revision-demo"
-"""The packaged demo revision model (``model/``), the MMGCN whose user embeddings guided it (``mmgcn/``,
-``user_emb.npz``) and ``README.md`` with the command and seed that trained it."""
-
-
 def demo_checkpoint() -> Path:
-    """The packaged demo revision model directory; :class:`ModelError` if this install lacks it."""
-    model = DEMO_CHECKPOINT / "model"
-    if not (model / "config.json").is_file():
+    """The packaged reviser: the demo creation model (64 px, :data:`generec.creator.checkpoint.DEMO_CHECKPOINT`),
+    which also revises (SDEdit from a real clip under User_Hist, User_Emb or an instruction: one model creates
+    and revises); :class:`ModelError` if this install lacks it."""
+    from generec.creator.checkpoint import DEMO_CHECKPOINT
+
+    if not (DEMO_CHECKPOINT / "config.json").is_file():
         raise ModelError(
-            f"no packaged demo revision model at {model}; train one with `generec train revision` and pass --model"
+            f"no packaged demo model at {DEMO_CHECKPOINT}; train one with `generec train creation` (or "
+            "`generec train revision`) and pass --model"
         )
-    return model
+    return DEMO_CHECKPOINT
 
 
 def export_checkpoint(src: str | Path, dst: str | Path, *, note: str = "") -> Path:

@@ -30,14 +30,16 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from generec.diffusion.conditions import load_world, shot_clips, split_items
+from generec.data.sim.reader import COLOURLESS_STYLES, READ_ATTRIBUTES, AttributeReader, chance_levels
+from generec.diffusion.conditions import load_world, shot_clips, single_subject, split_items
 from generec.errors import DataError
-from generec.evaluation.attribute_reader import COLOURLESS_STYLES, READ_ATTRIBUTES, AttributeReader, chance_levels
 from generec.evaluation.frechet import EncoderFeatures, frechet_video_distance
 from generec.evaluation.sheets import save_sheet
 from generec.types import Guidance
 
 ROWS = {"Instruction": None, "Instruction + User_Hist": "user_hist", "Instruction + User_Emb": "user_emb"}
+ROW_NAMES = {"instruction": "Instruction", "user_hist": "Instruction + User_Hist", "user_emb": "Instruction + User_Emb"}
+"""The rows' short names (``generec reproduce creation --rows``)."""
 
 
 @dataclass
@@ -62,8 +64,10 @@ class CreationTable:
         ):
             return "\n".join([df.to_string(index=False, na_rep="-"), *self.notes])
 
-    def sheet(self, path: str | Path, row: str = "Instruction", rows: int = 16) -> Path:
-        """A request sheet (:mod:`generec.evaluation.sheets`): per request, ``row``'s clip and the real one."""
+    def sheet(self, path: str | Path, row: str | None = None, rows: int = 16) -> Path:
+        """A request sheet (:mod:`generec.evaluation.sheets`): per request, ``row``'s clip (default: the first
+        created row) and the real one."""
+        row = row or next((r for r in self.samples if r != "Original"), "Instruction")
         if row not in self.samples:
             raise DataError(f"no samples of row {row!r}; rows: {', '.join(self.samples)}")
         columns = {
@@ -83,6 +87,25 @@ class CreationTable:
         return paths
 
 
+JUDGE_DIR = "judge"
+"""Where a packaged creation model keeps the reader that judges it (trained on fresh renders, never on its clips)."""
+
+
+def judge_of(model: str | Path) -> AttributeReader:
+    """The reader that judges a packaged model: ``model/judge``, else a ``model/reader`` that is not the model's
+    own (a reader that ranked the candidates would mark its own work)."""
+    d = Path(model)
+    if (d / JUDGE_DIR / "config.json").is_file():
+        return AttributeReader.load(d / JUDGE_DIR)
+    reader = AttributeReader.load(d / "reader")
+    if "data" in reader.fit_info_:
+        raise DataError(
+            f"{d / 'reader'} is the model's own reader (it ranks its candidates); give the judge with --reader "
+            "(`generec train reader` on fresh renders)"
+        )
+    return reader
+
+
 def request_constraints(texts: list[str]) -> dict[str, dict[str, Any]]:
     """Per request text, the constraints the instructor's slot filler reads from it (as the service's guidance has).
 
@@ -100,14 +123,16 @@ def request_constraints(texts: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _requests(world: Any, users: list[str], k: int, seed: int, held_out: float, frames: int, size: int):
-    """Per user ``k`` held-out single-subject shots: their real clips and table, users repeated ``k`` times."""
-    _, held = split_items(world.items["id"], held_out, seed)
+def _requests(world: Any, users: list[str], k: int, seed: int, split: tuple[float, int], frames: int, size: int):
+    """Per user ``k`` held-out single-subject shots: their real clips and table, users repeated ``k`` times.
+
+    ``split`` is the model's ``(held-out fraction, seed)``: the requests come from the items it never saw,
+    whatever ``seed`` (users, requests, noise) the evaluation runs with."""
+    _, held = split_items(world.items["id"], *split)
     if not held:
         raise DataError("no held-out items to take instructions from; use a larger world")
     real, table = shot_clips(world, frames, size, held, progress=False)
-    single = world.shots.set_index(["item_id", "index"])["category2"].isna()
-    ok = np.flatnonzero([bool(single.get((i, s), True)) for i, s in zip(table["item_id"], table["shot"], strict=True)])
+    ok = np.flatnonzero(single_subject(world, table))
     if len(ok) == 0:
         raise DataError("the held-out items have no single-subject shots to use as instructions")
     rng = np.random.default_rng([seed, 41])
@@ -160,7 +185,7 @@ def _create(
     who: list[str],
     encoder: Any,
     user_vectors: dict[str, dict[str, np.ndarray]],
-    kinds: list[str],
+    rows: list[str],
     seed: int,
     batch: int,
     progress: bool,
@@ -174,10 +199,8 @@ def _create(
     constraints = request_constraints(sorted(set(captions))) if getattr(creator, "vocabulary", None) else {}
     out: dict[str, np.ndarray] = {}
     n = len(captions)
-    bar = tqdm(total=n * (len(kinds) + 2), desc="creating", disable=not progress, unit="clip")
-    for name, kind in [*ROWS.items(), ("Unconditional", "")]:
-        if kind and kind not in kinds:
-            continue
+    bar = tqdm(total=n * (len(rows) + 1), desc="creating", disable=not progress, unit="clip")
+    for name, kind in [*((r, ROWS[r]) for r in rows), ("Unconditional", "")]:
         made = []
         for s in range(0, n, batch):
             if kind == "":
@@ -213,28 +236,41 @@ def creation_table(
     held_out: float = 0.1,
     batch: int = 40,
     candidates: int = 1,
+    rows: list[str] | None = None,
     progress: bool = True,
 ) -> CreationTable:
     """Measure Table 4 (module docstring); ``user_vectors`` maps ``user_hist``/``user_emb`` to {user: vector}.
 
-    ``candidates > 1`` keeps, per request, the best of that many clips by the encoder
-    (:meth:`~generec.diffusion.generator.ConditionalGenerator.best_of`); the table says so, since
-    Cosine@K and FVD are measured with the same encoder (the reader's hits are not).
+    Requests come from the items the model held out in training (its config's ``meta.data``; ``held_out``
+    and seed 0 for a model that does not say), so every seed measures clips of subjects it never saw.
+
+    ``rows``: which of :data:`ROWS` to create (default: all that the model and ``user_vectors`` allow; Original
+    and the unconditional reference always). ``candidates > 1`` keeps, per request, the best of that many
+    clips (:meth:`~generec.diffusion.generator.ConditionalGenerator.best_of`): read by the model's own
+    reader where it has one, else by the encoder; the table says which, since Cosine@K and FVD are
+    measured with that same encoder (the judge's hits are not).
     """
     world = load_world(world)
-    kinds = [g for g in ROWS.values() if g is not None and g in creator.spec.names and g in user_vectors]
-    pool = sorted(set.intersection(*(set(user_vectors[g]) for g in kinds))) if kinds else []
+    unknown = sorted(set(rows or ()) - set(ROWS))
+    if unknown:
+        raise DataError(f"unknown rows {', '.join(unknown)}; choose among {', '.join(ROWS)}")
+    rows = [r for r in ROWS if r in (rows or ROWS) and (ROWS[r] is None or (ROWS[r] in creator.spec.names
+                                                                            and ROWS[r] in user_vectors))]  # fmt: skip
+    kinds = [ROWS[r] for r in rows if ROWS[r] is not None]
     likers = set(world.events.loc[world.events["kind"] == "like", "user_id"].astype(str))
+    pool = sorted(set.intersection(*(set(user_vectors[g]) for g in kinds))) if kinds else sorted(likers)
     pool = [u for u in pool if u in likers]
     if len(pool) < 1:
         raise DataError("no user has the guidance vectors this model takes and a like; check the guidance file")
     users = [pool[i] for i in np.random.default_rng([seed, 43]).permutation(len(pool))[:n_users]]
     config = creator.model.config
-    real, table, who = _requests(world, users, k, seed, held_out, config.shape.frames, config.pixel_size)
+    data = config.meta.get("data") or {}
+    split = (float(data.get("held_out", held_out)), int(data.get("seed", 0)))
+    real, table, who = _requests(world, users, k, seed, split, config.shape.frames, config.pixel_size)
     captions = table["caption"].astype(str).tolist()
     samples = {
         "Original": real,
-        **_create(creator, captions, who, encoder, user_vectors, kinds, seed, batch, progress, candidates),
+        **_create(creator, captions, who, encoder, user_vectors, rows, seed, batch, progress, candidates),
     }
     uncond = samples.pop("Unconditional")
     net = EncoderFeatures(encoder)
@@ -250,7 +286,12 @@ def creation_table(
     ref = frechet_video_distance(real, uncond, net)
     notes.append(f"reference: unconditional creation {ref}")
     notes.append(f"{len(users)} users x {k} held-out single-subject instructions; colour hits over colour styles only")
-    if candidates > 1:
+    if candidates > 1 and creator.rules.read is not None:
+        notes.append(
+            f"guided rows: best of {candidates} clips per request, read by the model's own reader (trained on"
+            " the clips it learnt from; the judge is another reader, trained on fresh renders)"
+        )
+    elif candidates > 1:
         notes.append(
             f"guided rows: best of {candidates} clips per request by cos(encoder features, instruction);"
             " Cosine@K and FVD use that same encoder, the reader does not"

@@ -156,7 +156,7 @@ class LoopParts:
     ) -> LoopParts:
         """The real instructor (sentence embeddings cached under ``cache_home``) and, given a creation
         checkpoint, its :class:`~generec.pipeline_generators.CreateRunner` (with the checkpoint's ``encoder/`` or
-        ``encoder``) and the attribute reader at ``reader`` (default ``<checkpoint>/reader``).
+        ``encoder``) and the attribute reader at ``reader`` that judges (default ``<checkpoint>/judge``).
         ``candidates`` per creation request default to the service's (``Settings.creator.candidates``)."""
         from generec.config import CreatorSettings
         from generec.pipeline_parts import LazyInstructor
@@ -166,19 +166,20 @@ class LoopParts:
         if creation is None:
             enc_dir = Path(encoder) if encoder else _packaged_encoder()
             return cls(instructor, notes=[CREATION_NOTE, _encoder_note(enc_dir)], encoder_dir=enc_dir)
+        from generec.data.sim.reader import AttributeReader
         from generec.encoders import load_encoder
-        from generec.evaluation.attribute_reader import AttributeReader
+        from generec.evaluation.creation import JUDGE_DIR, judge_of
         from generec.pipeline_generators import CreateRunner
 
         creation = Path(creation)
         enc_dir = Path(encoder) if encoder else creation / "encoder"
-        reader_dir = Path(reader) if reader else creation / "reader"
-        if not enc_dir.is_dir() or not reader_dir.is_dir():
+        reader_dir = Path(reader) if reader else creation / JUDGE_DIR
+        if not enc_dir.is_dir() or (reader and not reader_dir.is_dir()):
             raise GeneRecError(f"creation in the loop needs the checkpoint's encoder ({enc_dir}) and an attribute "
                                f"reader ({reader_dir}); pass --encoder / --reader")  # fmt: skip
         candidates = CreatorSettings().candidates if candidates is None else candidates
         runner = CreateRunner.load(creation, load_encoder("generec", enc_dir), frames=frames, candidates=candidates)
-        judge = ReaderJudge(AttributeReader.load(reader_dir))
+        judge = ReaderJudge(AttributeReader.load(reader_dir) if reader else judge_of(creation))
         note = (f"creation: {creation} ({runner.model_id}, {runner.creator.steps} DDIM steps, {frames} frames, "
                 f"best of {candidates}); created items judged by the attribute reader in {reader_dir}")  # fmt: skip
         return cls(instructor, runner, judge, [note, _encoder_note(enc_dir)], encoder_dir=enc_dir)

@@ -2,7 +2,7 @@
 
 Example
 -------
->>> from generec.evaluation.attribute_reader import ReaderConfig
+>>> from generec.data.sim.reader import ReaderConfig
 >>> net = build_reader_net(ReaderConfig(frames=16, size=64, width=16, arch="detail"))
 >>> sorted(net(torch.zeros(2, 16, 3, 64, 64)))
 ['category', 'colour', 'motion', 'scene', 'size', 'style']
@@ -106,7 +106,7 @@ class DetailReaderNet(nn.Module):
 
 
 def build_reader_net(config: Any) -> nn.Module:
-    """The network a :class:`~generec.evaluation.attribute_reader.ReaderConfig` names."""
+    """The network a :class:`~generec.data.sim.reader.ReaderConfig` names."""
     if config.arch not in ARCHITECTURES:
         raise ModelError(f"unknown reader architecture {config.arch!r}; use one of {', '.join(ARCHITECTURES)}")
     return DetailReaderNet(config) if config.arch == "detail" else ReaderNet(config)
