@@ -5,10 +5,10 @@ noise, each next one conditioned on the last ``overlap`` frames already made.
 
 Example
 -------
->>> creator = VideoCreator.load("models/creation", encoder)                   # doctest: +SKIP
+>>> creator = VideoCreator.load(DEMO_CHECKPOINT, encoder)                    # doctest: +SKIP
 >>> clip = creator.create(Guidance(instruction_text="a red car in the snow", user_hist=u), seed=0)  # doctest: +SKIP
->>> clip.shape                                                                 # doctest: +SKIP
-(16, 32, 32, 3)
+>>> clip.shape                                            # one clip of the packaged 64 px model  # doctest: +SKIP
+(1, 16, 64, 64, 3)
 """
 
 from __future__ import annotations
